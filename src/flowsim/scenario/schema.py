@@ -1,0 +1,441 @@
+"""The scenario: everything a run needs, as immutable, validated data.
+
+The schema interprets nothing. It checks shapes, ranges and sums so that a
+learning set's typo is caught with a clear message before any simulation runs;
+`flowsim.model.build` turns the data into processes.
+
+Conventions: clock times are hours of the day (0-24); durations carry their
+unit in the key (``_minutes``, ``_hours``, ``_days``); probabilities are in
+[0, 1]; frailty is given in three bands of the Clinical Frailty Scale (CFS).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flowsim.scenario.distributions import Distribution, Fixed
+
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+HourOfDay = Annotated[float, Field(ge=0, le=24, allow_inf_nan=False)]
+
+FRAILTY_BANDS = ("fit", "frail", "severe")
+"""CFS 1-4 (fit to very mildly frail), CFS 5-6 (mild to moderate), CFS 7-9 (severe, terminal)."""
+CFS_BY_BAND = {"fit": (1, 2, 3, 4), "frail": (5, 6), "severe": (7, 8, 9)}
+AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
+PATHWAYS = ("P0", "P1", "P2", "P3")
+ROUTES = ("ambulance", "walk_in", "gp_referral")
+_SUM_TOLERANCE = 1e-6
+T = TypeVar("T")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_sums_to_one(values: dict[str, float], what: str) -> None:
+    total = sum(values.values())
+    if not math.isclose(total, 1.0, abs_tol=_SUM_TOLERANCE):
+        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"{what} must sum to 1, got {total:g} ({parts})")
+
+
+class ByFrailty(Frozen, Generic[T]):
+    """One value for each frailty band."""
+
+    fit: T
+    frail: T
+    severe: T
+
+    def get(self, band: str) -> T:
+        return getattr(self, band)
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(b, getattr(self, b)) for b in FRAILTY_BANDS]
+
+
+# ---------------------------------------------------------------- run
+
+
+class Run(Frozen):
+    """How long to simulate and from when."""
+
+    horizon_days: PositiveFloat = Field(365, description="Simulated days after warm-up.")
+    warm_up_days: NonNegativeFloat = Field(
+        60, description="Days simulated first and discarded, so the system starts full."
+    )
+    seed: NonNegativeInt = Field(20261128, description="Run seed; replication r uses (seed, r).")
+    replications: Annotated[int, Field(ge=1)] = Field(5, description="Default replications.")
+    start_date: dt.date = Field(
+        dt.date(2025, 1, 6),
+        description="Calendar date at the start of warm-up; sets weekday and month.",
+    )
+
+
+# ---------------------------------------------------------------- population
+
+
+class Segment(Frozen):
+    """People of one age band and frailty band in a place, and how often they need urgent care."""
+
+    age_band: Literal["18-64", "65-74", "75-84", "85+"]
+    frailty: Literal["fit", "frail", "severe"]
+    people: NonNegativeInt = Field(description="Number of residents in the segment.")
+    ambulance_per_person_year: NonNegativeFloat = Field(
+        description="999 calls that would be conveyed to ED, per resident per year."
+    )
+    walk_in_per_person_year: NonNegativeFloat = Field(
+        description="Self-presentations at ED, per resident per year."
+    )
+    gp_referral_per_person_year: NonNegativeFloat = Field(
+        description="GP/111 urgent referrals to hospital, per resident per year."
+    )
+
+
+class Place(Frozen):
+    name: str = Field(min_length=1)
+    segments: list[Segment] = Field(min_length=1)
+    demand_multiplier: NonNegativeFloat = Field(
+        1.0, description="Scales every rate in the place (e.g. a proactive-care programme)."
+    )
+
+
+class Population(Frozen):
+    places: list[Place] = Field(min_length=1)
+    acuity_weights: dict[Literal["ambulance", "walk_in", "gp_referral"], list[NonNegativeFloat]] = (
+        Field(
+            default_factory=lambda: {
+                "ambulance": [0.05, 0.35, 0.45, 0.13, 0.02],
+                "walk_in": [0.01, 0.12, 0.42, 0.38, 0.07],
+                "gp_referral": [0.01, 0.15, 0.55, 0.25, 0.04],
+            },
+            description="Weights of triage categories 1 (immediate) to 5 (non-urgent) by route.",
+        )
+    )
+
+    @field_validator("places")
+    @classmethod
+    def _unique_names(cls, places: list[Place]) -> list[Place]:
+        names = [p.name for p in places]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"place names must be unique; repeated: {', '.join(dupes)}")
+        return places
+
+    @field_validator("acuity_weights")
+    @classmethod
+    def _five_categories(cls, w: dict[str, list[float]]) -> dict[str, list[float]]:
+        for route, weights in w.items():
+            if len(weights) != 5 or sum(weights) <= 0:
+                raise ValueError(
+                    f"{route}: need 5 non-negative weights (categories 1-5) with a positive sum"
+                )
+        return w
+
+
+class DemandProfile(Frozen):
+    """Relative demand by hour, weekday and month; each list is rescaled to mean 1."""
+
+    hourly: list[NonNegativeFloat] = Field(min_length=24, max_length=24)
+    weekday: list[NonNegativeFloat] = Field(
+        min_length=7, max_length=7, description="Monday first."
+    )
+    monthly: list[NonNegativeFloat] = Field(
+        min_length=12, max_length=12, description="January first."
+    )
+    growth: NonNegativeFloat = Field(1.0, description="Scales all demand (e.g. 1.05 for +5%).")
+
+    @field_validator("hourly", "weekday", "monthly")
+    @classmethod
+    def _not_all_zero(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("multipliers must not all be zero")
+        return v
+
+
+# ---------------------------------------------------------------- services
+
+
+class Escalation(Frozen):
+    """Extra beds opened when a unit stays full, closed when pressure falls."""
+
+    beds: NonNegativeInt = 0
+    open_above_occupancy: Probability = Field(0.97, description="Occupied / base beds.")
+    open_after_hours: NonNegativeFloat = Field(
+        4, description="Hours above the threshold before opening."
+    )
+    close_below_occupancy: Probability = 0.90
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Escalation:
+        if self.close_below_occupancy > self.open_above_occupancy:
+            raise ValueError("close_below_occupancy must not exceed open_above_occupancy")
+        return self
+
+
+class Ucr(Frozen):
+    """Urgent community response: a team that can see a 999 caller at home within 2 hours."""
+
+    teams: NonNegativeInt = Field(description="Responses that can be under way at once.")
+    eligible_frailty: list[Literal["fit", "frail", "severe"]] = ["frail", "severe"]
+    eligible_min_acuity: Annotated[int, Field(ge=1, le=5)] = Field(
+        3, description="Only calls of this triage category or less urgent (higher number)."
+    )
+    eligible_share: Probability = Field(
+        0.3, description="Share of otherwise eligible calls that are suitable (e.g. falls)."
+    )
+    response_hours: Distribution = Field(description="Time a team spends on one response.")
+    kept_at_home_share: Probability = Field(description="Of those seen, share not conveyed.")
+    virtual_ward_step_up_share: Probability = Field(
+        0.2, description="Of those kept at home, share stepped up to the virtual ward."
+    )
+
+
+class Ed(Frozen):
+    """The emergency department: cubicles, clinicians and the decision."""
+
+    cubicles: NonNegativeInt
+    clinicians_by_hour: list[NonNegativeInt] = Field(min_length=24, max_length=24)
+    handover_minutes: Distribution = Field(description="Crew handing over once a cubicle is free.")
+    max_handover_minutes: NonNegativeFloat | None = Field(
+        None,
+        description=(
+            "Release the ambulance after this wait; the patient waits in a corridor space. "
+            "None: the crew waits as long as it takes."
+        ),
+    )
+    triage_minutes: Distribution
+    assessment_minutes: Distribution = Field(description="Clinician time per patient.")
+    treatment_hours: Distribution = Field(
+        description="From assessment to decision (tests, treatment, review)."
+    )
+    disposition: ByFrailty[dict[str, Probability]] = Field(
+        description="Where patients go after ED: home, sdec, amu, afu, ward, virtual_ward."
+    )
+    front_door_frailty: FrontDoorFrailty | None = None
+
+    @field_validator("disposition")
+    @classmethod
+    def _dispositions(cls, d: ByFrailty[dict[str, float]]) -> ByFrailty[dict[str, float]]:
+        for band, probs in d.items():
+            unknown = set(probs) - set(DISPOSITIONS)
+            if unknown:
+                raise ValueError(
+                    f"{band}: unknown destination(s) {sorted(unknown)}; "
+                    f"use {', '.join(DISPOSITIONS)}"
+                )
+            _check_sums_to_one(probs, f"disposition for {band}")
+        return d
+
+
+DISPOSITIONS = ("home", "sdec", "amu", "afu", "ward", "virtual_ward")
+
+
+class FrontDoorFrailty(Frozen):
+    """Comprehensive geriatric assessment in ED, which turns some admissions into supported homegoing."""
+
+    eligible_frailty: list[Literal["fit", "frail", "severe"]] = ["frail", "severe"]
+    assessors: NonNegativeInt = Field(2, description="Frailty practitioners on duty.")
+    assessment_hours: Distribution = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=1.0)
+    )
+    admission_avoided_share: Probability = Field(
+        description="Share of assessed patients heading for admission who go home instead."
+    )
+    home_with_ucr_share: Probability = Field(
+        0.5, description="Of those sent home, share who get UCR follow-up (uses a UCR team)."
+    )
+
+
+Ed.model_rebuild()
+
+
+class Sdec(Frozen):
+    """Same-day emergency care: a day unit, open some hours, with chairs not beds."""
+
+    chairs: NonNegativeInt
+    open_hour: HourOfDay = 8
+    close_hour: HourOfDay = 20
+    open_weekends: bool = True
+    stay_hours: Distribution
+    admit_share: ByFrailty[Probability] = Field(description="Share admitted to AMU afterwards.")
+    gp_direct_share: Probability = Field(
+        0.5, description="Share of GP referrals streamed straight to SDEC while it is open."
+    )
+
+    @model_validator(mode="after")
+    def _hours(self) -> Sdec:
+        if self.close_hour <= self.open_hour:
+            raise ValueError(
+                f"close_hour ({self.close_hour:g}) must be after open_hour ({self.open_hour:g})"
+            )
+        return self
+
+
+class Amu(Frozen):
+    """Acute medical unit: assessment and short stay, then home or a ward."""
+
+    beds: NonNegativeInt
+    stay_hours: Distribution
+    discharge_share: ByFrailty[Probability] = Field(
+        description="Share going home from AMU rather than on to a ward."
+    )
+    turnaround_hours: NonNegativeFloat = 0.5
+    escalation: Escalation = Escalation()
+
+
+class Afu(Frozen):
+    """Acute frailty unit: comprehensive assessment for frail older people, up to ~72 h."""
+
+    beds: NonNegativeInt
+    eligible_frailty: list[Literal["fit", "frail", "severe"]] = ["frail", "severe"]
+    min_age_band: Literal["18-64", "65-74", "75-84", "85+"] = "65-74"
+    stay_hours: Distribution
+    max_stay_hours: PositiveFloat = 72
+    discharge_share: ByFrailty[Probability]
+    divert_to_amu_when_full: bool = Field(
+        True, description="Send to AMU if no AFU bed is free, instead of waiting."
+    )
+    turnaround_hours: NonNegativeFloat = 0.5
+    escalation: Escalation = Escalation()
+
+
+class Ward(Frozen):
+    """A group of inpatient wards sharing beds (e.g. care of the elderly)."""
+
+    beds: NonNegativeInt
+    los_days: ByFrailty[Distribution] = Field(
+        description="Admission to medically optimised (ready for discharge)."
+    )
+    death_probability: ByFrailty[Probability]
+    turnaround_hours: NonNegativeFloat = 1.0
+    escalation: Escalation = Escalation()
+
+
+class Discharge(Frozen):
+    """How medically optimised patients leave, and what holds them."""
+
+    pathway: ByFrailty[dict[str, Probability]] = Field(description="P0-P3 shares by frailty band.")
+    window_start_hour: HourOfDay = 9
+    window_end_hour: HourOfDay = 20
+    weekend_discharge_factor: Probability = Field(
+        0.5, description="Chance a weekend discharge happens that day rather than Monday."
+    )
+    p0_delay_hours: Distribution = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=4.0),
+        description="Medicines, transport and letters before a P0 patient leaves.",
+    )
+    referral_days: dict[str, Distribution] = Field(
+        default_factory=dict,
+        description="P1-P3: assessment and paperwork before community capacity is sought.",
+    )
+
+    @field_validator("pathway")
+    @classmethod
+    def _pathways(cls, d: ByFrailty[dict[str, float]]) -> ByFrailty[dict[str, float]]:
+        for band, probs in d.items():
+            unknown = set(probs) - set(PATHWAYS)
+            if unknown:
+                raise ValueError(f"{band}: unknown pathway(s) {sorted(unknown)}; use P0-P3")
+            _check_sums_to_one(probs, f"discharge pathway for {band}")
+        return d
+
+    @field_validator("referral_days")
+    @classmethod
+    def _referral_keys(cls, d: dict[str, object]) -> dict[str, object]:
+        unknown = set(d) - {"P1", "P2", "P3"}
+        if unknown:
+            raise ValueError(f"unknown pathway(s) {sorted(unknown)}; use P1, P2 or P3")
+        return d
+
+    @model_validator(mode="after")
+    def _window(self) -> Discharge:
+        if self.window_end_hour <= self.window_start_hour:
+            raise ValueError("window_end_hour must be after window_start_hour")
+        return self
+
+
+class CommunityService(Frozen):
+    """A community service with limited places; people wait (in a hospital bed) for one."""
+
+    capacity: NonNegativeInt
+    duration_days: Distribution
+
+
+class VirtualWard(Frozen):
+    """Hospital at home: step-up from UCR/ED, step-down to leave hospital sooner."""
+
+    capacity: NonNegativeInt
+    duration_days: Distribution
+    step_down_share: ByFrailty[Probability] = Field(
+        description="Share of ward patients offered early discharge to the virtual ward."
+    )
+    step_down_days_saved: PositiveFloat = Field(
+        2.0, description="Days of ward stay saved by a step-down (never below zero)."
+    )
+    admission_share: Probability = Field(
+        0.1, description="Share of virtual-ward patients who are admitted after all."
+    )
+
+
+class Readmission(Frozen):
+    within_days: PositiveFloat = 30
+    probability: dict[str, ByFrailty[Probability]] = Field(
+        description="P0-P3 (and 'home_from_ed') by frailty band."
+    )
+
+    @field_validator("probability")
+    @classmethod
+    def _keys(cls, d: dict[str, object]) -> dict[str, object]:
+        allowed = {*PATHWAYS, "home_from_ed"}
+        unknown = set(d) - allowed
+        if unknown:
+            raise ValueError(f"unknown key(s) {sorted(unknown)}; use {', '.join(sorted(allowed))}")
+        return d
+
+
+class Community(Frozen):
+    p1: CommunityService = Field(description="Home with support (reablement, home care).")
+    p2: CommunityService = Field(description="Intermediate-care (rehabilitation) beds.")
+    p3: CommunityService = Field(description="Care-home placements (discharge to assess).")
+    virtual_ward: VirtualWard
+    readmission: Readmission
+
+
+class Scenario(Frozen):
+    """A whole system: demand, services, discharge and community capacity."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    run: Run = Run()
+    population: Population
+    demand_profile: DemandProfile
+    ucr: Ucr
+    ed: Ed
+    sdec: Sdec
+    amu: Amu
+    afu: Afu
+    wards: dict[str, Ward] = Field(min_length=1)
+    ward_routing: ByFrailty[dict[str, Probability]] = Field(
+        description="Which ward group an admitted patient needs, by frailty band."
+    )
+    discharge: Discharge
+    community: Community
+
+    @model_validator(mode="after")
+    def _routing_names_wards(self) -> Scenario:
+        for band, probs in self.ward_routing.items():
+            unknown = set(probs) - set(self.wards)
+            if unknown:
+                raise ValueError(
+                    f"ward_routing.{band}: no ward group called {sorted(unknown)}; "
+                    f"wards are {', '.join(self.wards)}"
+                )
+            _check_sums_to_one(probs, f"ward_routing for {band}")
+        return self
