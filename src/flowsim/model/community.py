@@ -1,0 +1,36 @@
+"""Community services after (or instead of) hospital: the virtual ward, and readmission.
+
+P1-P3 capacity is used by `discharge`; this module holds what outlasts a
+hospital stay: virtual-ward stays and the 30-day readmission loop that brings
+people back as new arrivals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from flowsim.model.movement import Held, leave, move_to
+from flowsim.model.system import DEPART, Patient, System
+
+
+def virtual_ward_stay(sys: System, p: Patient, holding: Held) -> Generator[simpy.Event, object, None]:
+    """Hospital at home. A share are admitted after all: they come back through ED."""
+    vw = sys.units.virtual_ward
+    place = yield from move_to(sys, p, vw, holding)
+    yield sys.env.timeout(p.fate.virtual_ward_days * 24.0)
+    leave(sys, p, (vw, place))
+    sys.record(p.id, DEPART, sys.code["virtual_ward"])
+    if p.fate.virtual_ward_admit_u < sys.scenario.community.virtual_ward.admission_share:
+        sys.re_present(p, route="ambulance")
+
+
+def maybe_readmit(sys: System, p: Patient, after: str) -> None:
+    """Schedule a return within the readmission window, by pathway and frailty band."""
+    cfg = sys.scenario.community.readmission
+    by_band = cfg.probability.get(after)
+    if by_band is None or p.fate.readmit_u >= by_band.get(p.frailty):
+        return
+    delay_hours = p.fate.readmit_delay_u * cfg.within_days * 24.0
+    sys.env.timeout(delay_hours).callbacks.append(lambda _event: sys.re_present(p, p.route))

@@ -1,0 +1,154 @@
+"""The simulated system: the clock, every unit, the event log and the patients' shared context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+
+from flowsim.model.calendar import Calendar
+from flowsim.model.fate import Fate
+from flowsim.model.record import OUTCOMES, ROUTES, EventLog, Kind
+from flowsim.model.resources import Unit
+from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
+
+ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (
+    Kind.ARRIVE,
+    Kind.QUEUE,
+    Kind.START,
+    Kind.END,
+    Kind.HANDOVER,
+    Kind.OPTIMISED,
+    Kind.DEPART,
+)
+
+
+class Patient:
+    __slots__ = ("age_band", "frailty", "id", "place", "readmission_of", "route", "fate")
+
+    def __init__(
+        self,
+        pid: int,
+        place: int,
+        age_band: int,
+        frailty: str,
+        route: str,
+        fate: Fate,
+        readmission_of: int = -1,
+    ) -> None:
+        self.id = pid
+        self.place = place
+        self.age_band = age_band
+        self.frailty = frailty
+        self.route = route
+        self.fate = fate
+        self.readmission_of = readmission_of
+
+
+@dataclass
+class Units:
+    ucr: Unit
+    cubicles: Unit
+    clinicians: Unit
+    frailty_team: Unit
+    sdec: Unit
+    amu: Unit
+    afu: Unit
+    wards: list[Unit]
+    p1: Unit
+    p2: Unit
+    p3: Unit
+    virtual_ward: Unit
+
+
+class System:
+    """Shared state of one replication. Services read it; only `record` writes the log."""
+
+    def __init__(self, scenario: Scenario, warm_up_hours: float, end_hours: float) -> None:
+        s = scenario
+        self.scenario = s
+        self.env = simpy.Environment()
+        self.end_hours = end_hours
+        self.calendar = Calendar(s.run.start_date, int(end_hours // 24) + 1)
+        self.ward_names = list(s.wards)
+        unit_names = [
+            "ucr",
+            "ed_cubicle",
+            "ed_clinician",
+            "frailty_team",
+            "sdec",
+            "amu",
+            "afu",
+            *(f"ward:{w}" for w in self.ward_names),
+            "p1",
+            "p2",
+            "p3",
+            "virtual_ward",
+        ]
+        places = [*ROUTES, "corridor", *unit_names, *OUTCOMES]
+        self.log = EventLog(
+            places=places,
+            population_places=[p.name for p in s.population.places],
+            warm_up_hours=warm_up_hours,
+            end_hours=end_hours,
+            capacities={},
+        )
+        self.code = {name: i for i, name in enumerate(places)}
+        events = self.log.events
+        env = self.env
+
+        def record(pid: int, kind: int, place: int) -> None:
+            events.append((env.now, pid, kind, place))
+
+        self.record = record
+        capacity_log = self.log.capacity
+
+        def record_capacity(t: float, place: int, capacity: int) -> None:
+            capacity_log.append((t, place, capacity))
+
+        def unit(name: str, capacity: int, turnaround_hours: float = 0.0) -> Unit:
+            self.log.capacities[name] = capacity
+            return Unit(env, name, self.code[name], capacity, record_capacity, turnaround_hours)
+
+        fdf = s.ed.front_door_frailty
+        self.units = Units(
+            ucr=unit("ucr", s.ucr.teams),
+            cubicles=unit("ed_cubicle", s.ed.cubicles),
+            clinicians=unit("ed_clinician", s.ed.clinicians_by_hour[0]),
+            frailty_team=unit("frailty_team", fdf.assessors if fdf else 0),
+            sdec=unit("sdec", s.sdec.chairs),
+            amu=unit("amu", s.amu.beds, s.amu.turnaround_hours),
+            afu=unit("afu", s.afu.beds, s.afu.turnaround_hours),
+            wards=[
+                unit(f"ward:{w}", s.wards[w].beds, s.wards[w].turnaround_hours)
+                for w in self.ward_names
+            ],
+            p1=unit("p1", s.community.p1.capacity),
+            p2=unit("p2", s.community.p2.capacity),
+            p3=unit("p3", s.community.p3.capacity),
+            virtual_ward=unit("virtual_ward", s.community.virtual_ward.capacity),
+        )
+        self.next_id = 0
+        self.readmission_fates: dict[tuple[str, str], list[Fate]] = {}
+        self.readmission_batches: dict[tuple[str, str], int] = {}
+
+    def re_present(self, p: Patient, route: str) -> None:
+        """Bring a patient back as a new arrival (readmission); wired up by `build.simulate`."""
+        raise NotImplementedError
+
+    def register(self, p: Patient, cfs: int, acuity: int) -> None:
+        self.log.patients.append(
+            (
+                p.id,
+                p.place,
+                p.age_band,
+                FRAILTY_BANDS.index(p.frailty),
+                cfs,
+                acuity,
+                ROUTES.index(p.route),
+                p.readmission_of,
+            )
+        )
+
+    def age_at_least(self, p: Patient, band: str) -> bool:
+        return p.age_band >= AGE_BANDS.index(band)

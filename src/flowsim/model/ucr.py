@@ -1,0 +1,57 @@
+"""Urgent community response: a team sees a 999 caller at home instead of an ambulance conveying them.
+
+UCR is a loss system: if no team is free when the call comes, the ambulance
+conveys the patient as usual. Nobody queues for UCR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from flowsim.model import community
+from flowsim.model.system import DEPART, END, QUEUE, START, Patient, System
+
+
+def can_respond(sys: System, p: Patient) -> bool:
+    cfg = sys.scenario.ucr
+    return (
+        p.frailty in cfg.eligible_frailty
+        and p.fate.acuity >= cfg.eligible_min_acuity
+        and p.fate.ucr_u < cfg.eligible_share
+        and sys.units.ucr.free > 0
+    )
+
+
+def respond(sys: System, p: Patient) -> Generator[simpy.Event, object, bool]:
+    """See the patient at home. True if they stay at home (perhaps on the virtual ward)."""
+    cfg, f, team = sys.scenario.ucr, p.fate, sys.units.ucr
+    sys.record(p.id, QUEUE, team.code)
+    visit = team.request()
+    yield visit
+    sys.record(p.id, START, team.code)
+    yield sys.env.timeout(f.ucr_hours)
+    team.release(visit)
+    sys.record(p.id, END, team.code)
+    if f.ucr_home_u >= cfg.kept_at_home_share:
+        return False
+    if f.ucr_vw_u < cfg.virtual_ward_step_up_share and sys.units.virtual_ward.free > 0:
+        yield from community.virtual_ward_stay(sys, p, holding=None)
+    else:
+        sys.record(p.id, DEPART, sys.code["ucr_home"])
+    return True
+
+
+def follow_up(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
+    """A UCR visit after front-door frailty assessment sends someone home; skipped if no team is free."""
+    team = sys.units.ucr
+    if team.free == 0:
+        return
+    sys.record(p.id, QUEUE, team.code)
+    visit = team.request()
+    yield visit
+    sys.record(p.id, START, team.code)
+    yield sys.env.timeout(p.fate.ucr_hours)
+    team.release(visit)
+    sys.record(p.id, END, team.code)
