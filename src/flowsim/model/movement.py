@@ -1,7 +1,9 @@
 """Moving between places: the one rule that makes blocking propagate upstream.
 
 A patient asks for a place in the next unit while still holding the current
-one, and lets go of the old place only once the new one is theirs. A full ward
+one, and lets go of the old place only once the new one is theirs. The one
+exception is the full-capacity protocol (``ed.corridor_boarding_after_hours``):
+a long-boarding ED patient gives the cubicle up for a corridor space. A full ward
 therefore keeps AMU patients in AMU beds, which keeps ED patients in cubicles
 (boarding), which keeps ambulances waiting outside.
 """
@@ -24,11 +26,34 @@ def move_to(
     """Wait for a place in ``unit`` while keeping ``holding``; then give ``holding`` up."""
     sys.record(p.id, QUEUE, unit.code)
     place = unit.request(priority=priority)
+    corridor_after = sys.scenario.ed.corridor_boarding_after_hours
+    if (
+        corridor_after is not None
+        and holding is not None
+        and holding[0] is sys.units.cubicles
+        and not place.triggered
+    ):
+        yield place | sys.env.timeout(corridor_after)
+        if not place.triggered:
+            holding = yield from _board_in_corridor(sys, p, holding)
     yield place
     sys.record(p.id, START, unit.code)
     if holding is not None:
         leave(sys, p, holding)
     return place
+
+
+def _board_in_corridor(
+    sys: System, p: Patient, cubicle: Held
+) -> Generator[simpy.Event, object, Held]:
+    """Free the cubicle for the next patient; the boarder waits on in a corridor space."""
+    corridor = sys.units.corridor
+    sys.record(p.id, QUEUE, corridor.code)
+    space = corridor.request()
+    yield space
+    sys.record(p.id, START, corridor.code)
+    leave(sys, p, cubicle)
+    return corridor, space
 
 
 def leave(sys: System, p: Patient, holding: Held) -> None:

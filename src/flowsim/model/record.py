@@ -17,7 +17,13 @@ Semantics of each kind (``place`` in brackets):
   patient moving on keeps the old place until the new one starts (blocking), so
   ``END`` of the old unit has the same time as ``START`` of the next.
 - ``HANDOVER`` [ed_cubicle or corridor]: the ambulance crew is released; the
-  place says whether the patient went into a cubicle or a corridor space.
+  place says whether the patient went into a cubicle or (under a maximum
+  handover time) waits on for a cubicle in a corridor, still queued for it.
+- ``START``/``END`` [corridor]: under the full-capacity protocol, an admitted
+  patient boarding in ED moves from the cubicle to a corridor space
+  (``END ed_cubicle`` and ``START corridor`` at the same time) and waits there
+  for the bed. Such a patient leaves ED at ``END corridor``, so ED departure
+  is the last ``END`` at ``ed_cubicle`` or ``corridor``.
 - ``OPTIMISED`` [ward]: medically optimised; from here on the patient is a
   delayed discharge (no criteria to reside) until ``END`` of the ward.
 - ``DEPART`` [outcome]: leaves the system: ``home``, ``died``, ``P0``..``P3``

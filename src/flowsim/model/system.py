@@ -23,6 +23,10 @@ ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (
 )
 
 
+CORRIDOR_SPACES = 1_000_000
+"""Corridors are not a capacity anyone plans; they hold whoever has nowhere else to be."""
+
+
 class Patient:
     __slots__ = ("age_band", "frailty", "id", "place", "readmission_of", "route", "fate")
 
@@ -49,6 +53,7 @@ class Patient:
 class Units:
     ucr: Unit
     cubicles: Unit
+    corridor: Unit
     clinicians: Unit
     frailty_team: Unit
     sdec: Unit
@@ -114,6 +119,7 @@ class System:
         self.units = Units(
             ucr=unit("ucr", s.ucr.teams),
             cubicles=unit("ed_cubicle", s.ed.cubicles),
+            corridor=Unit(env, "corridor", self.code["corridor"], CORRIDOR_SPACES, record_capacity),
             clinicians=unit("ed_clinician", s.ed.clinicians_by_hour[0]),
             frailty_team=unit("frailty_team", fdf.assessors if fdf else 0),
             sdec=unit("sdec", s.sdec.chairs),

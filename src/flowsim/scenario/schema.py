@@ -43,7 +43,7 @@ def _check_sums_to_one(values: dict[str, float], what: str) -> None:
     total = sum(values.values())
     if not math.isclose(total, 1.0, abs_tol=_SUM_TOLERANCE):
         parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
-        raise ValueError(f"{what} must sum to 1, got {total:g} ({parts})")
+        raise ValueError(f"{what}: the shares must add up to 1, got {total:.10g} ({parts})")
 
 
 class ByFrailty(Frozen, Generic[T]):
@@ -210,6 +210,13 @@ class Ed(Frozen):
             "None: the crew waits as long as it takes."
         ),
     )
+    corridor_boarding_after_hours: PositiveFloat | None = Field(
+        None,
+        description=(
+            "Full-capacity protocol: an admitted patient who has waited this long in a cubicle for "
+            "a bed moves to a corridor space, freeing the cubicle. None: boarders keep the cubicle."
+        ),
+    )
     triage_minutes: Distribution
     assessment_minutes: Distribution = Field(description="Clinician time per patient.")
     treatment_hours: Distribution = Field(
@@ -230,7 +237,7 @@ class Ed(Frozen):
                     f"{band}: unknown destination(s) {sorted(unknown)}; "
                     f"use {', '.join(DISPOSITIONS)}"
                 )
-            _check_sums_to_one(probs, f"disposition for {band}")
+            _check_sums_to_one(probs, band)
         return d
 
 
@@ -238,7 +245,7 @@ DISPOSITIONS = ("home", "sdec", "amu", "afu", "ward", "virtual_ward")
 
 
 class FrontDoorFrailty(Frozen):
-    """Comprehensive geriatric assessment in ED, which turns some admissions into supported homegoing."""
+    """Comprehensive geriatric assessment in ED: turns some admissions into supported homegoing."""
 
     eligible_frailty: list[Literal["fit", "frail", "severe"]] = ["frail", "severe"]
     assessors: NonNegativeInt = Field(2, description="Frailty practitioners on duty.")
@@ -343,7 +350,7 @@ class Discharge(Frozen):
             unknown = set(probs) - set(PATHWAYS)
             if unknown:
                 raise ValueError(f"{band}: unknown pathway(s) {sorted(unknown)}; use P0-P3")
-            _check_sums_to_one(probs, f"discharge pathway for {band}")
+            _check_sums_to_one(probs, band)
         return d
 
     @field_validator("referral_days")
@@ -437,5 +444,5 @@ class Scenario(Frozen):
                     f"ward_routing.{band}: no ward group called {sorted(unknown)}; "
                     f"wards are {', '.join(self.wards)}"
                 )
-            _check_sums_to_one(probs, f"ward_routing for {band}")
+            _check_sums_to_one(probs, f"ward_routing.{band}")
         return self
