@@ -54,7 +54,7 @@ def sdec_visit(sys: System, p: Patient, holding: Held) -> Generator[simpy.Event,
 def assessment_unit_stay(
     sys: System, p: Patient, unit_name: str, holding: Held
 ) -> Generator[simpy.Event, object, Held]:
-    """AMU or AFU. Returns the bed still held if the patient needs a ward, None if they went home."""
+    """AMU or AFU. Returns the bed still held if a ward is needed, None if they went home."""
     if unit_name == "afu":
         unit, cfg, stay_hours, home_u = (
             sys.units.afu,

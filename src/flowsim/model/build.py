@@ -67,6 +67,7 @@ def simulate(
         horizon_days=horizon,
         warm_up_days=warm_up,
         start_date=scenario.run.start_date.isoformat(),
+        readmission_within_days=scenario.community.readmission.within_days,
         flowsim_version=flowsim.__version__,
     )
     return sys.log
@@ -99,7 +100,9 @@ def _scheduled_patients(sys: System, seed: int, replication: int) -> list[tuple[
         times = arrival_times(st, profile, seed, replication, sys.end_hours)
         times_per_stream.append(times)
         fates_per_stream.append(
-            draw_fates(s, seed, replication, st.name, FRAILTY_BANDS[st.frailty], st.route, len(times))
+            draw_fates(
+                s, seed, replication, st.name, FRAILTY_BANDS[st.frailty], st.route, len(times)
+            )
         )
     if not streams:
         return []
@@ -117,7 +120,9 @@ def _scheduled_patients(sys: System, seed: int, replication: int) -> list[tuple[
     return patients
 
 
-def _door(sys: System, patients: list[tuple[float, Patient]]) -> Generator[simpy.Event, object, None]:
+def _door(
+    sys: System, patients: list[tuple[float, Patient]]
+) -> Generator[simpy.Event, object, None]:
     env = sys.env
     for t, p in patients:
         if t > env.now:
@@ -149,7 +154,9 @@ def _readmission_fate(sys: System, seed: int, replication: int, frailty: str, ro
 def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:
     s, u = sys.scenario, sys.units
     pairs = [(u.amu, s.amu.escalation), (u.afu, s.afu.escalation)]
-    pairs += [(unit, s.wards[name].escalation) for unit, name in zip(u.wards, sys.ward_names, strict=True)]
+    pairs += [
+        (unit, s.wards[name].escalation) for unit, name in zip(u.wards, sys.ward_names, strict=True)
+    ]
     return [(unit, esc) for unit, esc in pairs if esc.beds > 0 and unit.base_capacity > 0]
 
 
@@ -170,4 +177,3 @@ def _escalation(sys: System, unit: Unit, esc: Escalation) -> Generator[simpy.Eve
             unit.set_capacity(base)
             is_open = False
             hours_over = 0.0
-

@@ -15,13 +15,15 @@ from flowsim.model.movement import Held, leave, move_to
 from flowsim.model.system import DEPART, Patient, System
 
 
-def virtual_ward_stay(sys: System, p: Patient, holding: Held) -> Generator[simpy.Event, object, None]:
+def virtual_ward_stay(
+    sys: System, p: Patient, holding: Held
+) -> Generator[simpy.Event, object, None]:
     """Hospital at home. A share are admitted after all: they come back through ED."""
     vw = sys.units.virtual_ward
     place = yield from move_to(sys, p, vw, holding)
     yield sys.env.timeout(p.fate.virtual_ward_days * 24.0)
     leave(sys, p, (vw, place))
-    sys.record(p.id, DEPART, sys.code["virtual_ward"])
+    sys.record(p.id, DEPART, sys.code["virtual_ward_home"])
     if p.fate.virtual_ward_admit_u < sys.scenario.community.virtual_ward.admission_share:
         sys.re_present(p, route="ambulance")
 

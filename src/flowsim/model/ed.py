@@ -24,12 +24,12 @@ def arrive(sys: System, p: Patient) -> Generator[simpy.Event, object, Held]:
     sys.record(p.id, QUEUE, cubicles.code)
     if p.route != "ambulance":
         yield env.timeout(f.triage_minutes / 60.0)
-        cubicle = cubicles.request(priority=f.acuity)
+        cubicle = cubicles.request(priority=cubicle_priority(p))
         yield cubicle
         sys.record(p.id, START, cubicles.code)
         return cubicles, cubicle
 
-    cubicle = cubicles.request(priority=f.acuity)
+    cubicle = cubicles.request(priority=cubicle_priority(p))
     max_wait = sys.scenario.ed.max_handover_minutes
     if max_wait is not None and not cubicle.triggered:
         yield cubicle | env.timeout(max_wait / 60.0)
@@ -43,6 +43,15 @@ def arrive(sys: System, p: Patient) -> Generator[simpy.Event, object, Held]:
     yield env.timeout(f.handover_minutes / 60.0)
     sys.record(p.id, HANDOVER, cubicles.code)
     return cubicles, cubicle
+
+
+def cubicle_priority(p: Patient) -> int:
+    """Triage categories 1-2 jump the cubicle queue; the rest wait in turn.
+
+    Strict priority for all five categories would starve category 4-5 walk-ins for days when the
+    department is full, which real departments avoid by streaming them to minors.
+    """
+    return 0 if p.fate.acuity <= 2 else 1
 
 
 def assess(sys: System, p: Patient) -> Generator[simpy.Event, object, str]:

@@ -131,9 +131,7 @@ def draw_fates(
         )
         if p in s.discharge.referral_days:
             spec = s.discharge.referral_days[p]
-            referral = np.where(
-                pathway == i, sample(spec, rng(f"referral_days/{p}"), n), referral
-            )
+            referral = np.where(pathway == i, sample(spec, rng(f"referral_days/{p}"), n), referral)
     cols["referral_days"] = referral
     cols["community_days"] = community
     cols["virtual_ward_days"] = sample(

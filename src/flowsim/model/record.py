@@ -27,7 +27,7 @@ Semantics of each kind (``place`` in brackets):
 - ``OPTIMISED`` [ward]: medically optimised; from here on the patient is a
   delayed discharge (no criteria to reside) until ``END`` of the ward.
 - ``DEPART`` [outcome]: leaves the system: ``home``, ``died``, ``P0``..``P3``
-  (community pathway started after hospital), ``ucr_home``, ``virtual_ward``.
+  (community pathway started after hospital), ``ucr_home``, ``virtual_ward_home``.
   Always the last event of a patient.
 
 Patients are described once in ``EventLog.patients`` (see `PATIENT_FIELDS`).
@@ -53,8 +53,11 @@ class Kind(IntEnum):
     DEPART = 6
 
 
+EVENT_DTYPE = np.dtype(
+    [("time", np.float64), ("patient", np.int64), ("kind", np.int8), ("place", np.int16)]
+)
 ROUTES = ("ambulance", "walk_in", "gp_referral")
-OUTCOMES = ("home", "died", "P0", "P1", "P2", "P3", "ucr_home", "virtual_ward")
+OUTCOMES = ("home", "died", "P0", "P1", "P2", "P3", "ucr_home", "virtual_ward_home")
 PATIENT_FIELDS = (
     "patient",
     "place",  # index into EventLog.population_places
@@ -86,20 +89,8 @@ class EventLog:
 
     def event_arrays(self) -> dict[str, np.ndarray]:
         """Columns ``time``, ``patient``, ``kind``, ``place`` as numpy arrays."""
-        if not self.events:
-            return {
-                "time": np.zeros(0),
-                "patient": np.zeros(0, np.int64),
-                "kind": np.zeros(0, np.int8),
-                "place": np.zeros(0, np.int16),
-            }
-        t, p, k, u = zip(*self.events, strict=True)
-        return {
-            "time": np.asarray(t, dtype=np.float64),
-            "patient": np.asarray(p, dtype=np.int64),
-            "kind": np.asarray(k, dtype=np.int8),
-            "place": np.asarray(u, dtype=np.int16),
-        }
+        table = np.fromiter(self.events, dtype=EVENT_DTYPE, count=len(self.events))
+        return {name: table[name] for name in EVENT_DTYPE.names}
 
     def patient_arrays(self) -> dict[str, np.ndarray]:
         cols = list(zip(*self.patients, strict=True)) if self.patients else [()] * 8

@@ -12,15 +12,8 @@ from flowsim.model.record import OUTCOMES, ROUTES, EventLog, Kind
 from flowsim.model.resources import Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
-ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (
-    Kind.ARRIVE,
-    Kind.QUEUE,
-    Kind.START,
-    Kind.END,
-    Kind.HANDOVER,
-    Kind.OPTIMISED,
-    Kind.DEPART,
-)
+# Plain ints, not enum members: they are stored in millions of event tuples.
+ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (int(k) for k in Kind)
 
 
 CORRIDOR_SPACES = 1_000_000
@@ -28,7 +21,7 @@ CORRIDOR_SPACES = 1_000_000
 
 
 class Patient:
-    __slots__ = ("age_band", "frailty", "id", "place", "readmission_of", "route", "fate")
+    __slots__ = ("age_band", "fate", "frailty", "id", "place", "readmission_of", "route")
 
     def __init__(
         self,

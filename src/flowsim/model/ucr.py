@@ -1,4 +1,4 @@
-"""Urgent community response: a team sees a 999 caller at home instead of an ambulance conveying them.
+"""Urgent community response: a team sees a 999 caller at home instead of conveying them.
 
 UCR is a loss system: if no team is free when the call comes, the ambulance
 conveys the patient as usual. Nobody queues for UCR.
@@ -44,7 +44,7 @@ def respond(sys: System, p: Patient) -> Generator[simpy.Event, object, bool]:
 
 
 def follow_up(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
-    """A UCR visit after front-door frailty assessment sends someone home; skipped if no team is free."""
+    """A UCR visit for someone front-door frailty assessment sent home; skipped if no team is free."""
     team = sys.units.ucr
     if team.free == 0:
         return

@@ -1,1 +1,26 @@
-"""Scenario files: pure data (schema, loading, validation, diff). Imports nothing else of flowsim."""
+"""Scenario files: pure data (schema, loading, validation, diff).
+
+Imports nothing else of flowsim except `flowsim.errors`.
+"""
+
+from flowsim.scenario.load import (
+    MISSING,
+    apply_changes,
+    diff_scenarios,
+    load_scenario,
+    load_scenario_data,
+    scenario_from_dict,
+    scenario_to_yaml,
+)
+from flowsim.scenario.schema import Scenario
+
+__all__ = [
+    "MISSING",
+    "Scenario",
+    "apply_changes",
+    "diff_scenarios",
+    "load_scenario",
+    "load_scenario_data",
+    "scenario_from_dict",
+    "scenario_to_yaml",
+]

@@ -143,9 +143,7 @@ class DemandProfile(Frozen):
     """Relative demand by hour, weekday and month; each list is rescaled to mean 1."""
 
     hourly: list[NonNegativeFloat] = Field(min_length=24, max_length=24)
-    weekday: list[NonNegativeFloat] = Field(
-        min_length=7, max_length=7, description="Monday first."
-    )
+    weekday: list[NonNegativeFloat] = Field(min_length=7, max_length=7, description="Monday first.")
     monthly: list[NonNegativeFloat] = Field(
         min_length=12, max_length=12, description="January first."
     )
@@ -249,9 +247,7 @@ class FrontDoorFrailty(Frozen):
 
     eligible_frailty: list[Literal["fit", "frail", "severe"]] = ["frail", "severe"]
     assessors: NonNegativeInt = Field(2, description="Frailty practitioners on duty.")
-    assessment_hours: Distribution = Field(
-        default_factory=lambda: Fixed(dist="fixed", value=1.0)
-    )
+    assessment_hours: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=1.0))
     admission_avoided_share: Probability = Field(
         description="Share of assessed patients heading for admission who go home instead."
     )
