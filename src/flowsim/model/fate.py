@@ -108,7 +108,7 @@ def draw_fates(
         sample(s.afu.stay_hours, rng("afu_hours"), n), s.afu.max_stay_hours
     )
 
-    ward_names = list(s.wards)
+    ward_names = sorted(s.wards)  # by name, so the order wards are written in never matters
     routing = s.ward_routing.get(frailty)
     ward = _categorical(rng("ward"), np.array([routing.get(w, 0.0) for w in ward_names]), n)
     cols["ward"] = ward

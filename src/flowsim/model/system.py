@@ -68,7 +68,7 @@ class System:
         self.env = simpy.Environment()
         self.end_hours = end_hours
         self.calendar = Calendar(s.run.start_date, int(end_hours // 24) + 1)
-        self.ward_names = list(s.wards)
+        self.ward_names = sorted(s.wards)
         unit_names = [
             "ucr",
             "ed_cubicle",
