@@ -44,7 +44,7 @@ def respond(sys: System, p: Patient) -> Generator[simpy.Event, object, bool]:
 
 
 def follow_up(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
-    """A UCR visit for someone front-door frailty assessment sent home; skipped if no team is free."""
+    """UCR visit after front-door frailty assessment sends someone home; skipped if no team free."""
     team = sys.units.ucr
     if team.free == 0:
         return
