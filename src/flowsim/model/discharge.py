@@ -15,8 +15,8 @@ import simpy
 
 from flowsim.model import community
 from flowsim.model.calendar import next_time_in_window
-from flowsim.model.movement import Held, leave, move_to
-from flowsim.model.system import DEPART, Patient, System
+from flowsim.model.movement import Held, leave
+from flowsim.model.system import DEPART, QUEUE, START, Patient, System
 from flowsim.scenario.schema import PATHWAYS
 
 
@@ -33,8 +33,11 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[simpy.Ev
 
     yield env.timeout(f.referral_days * 24.0)
     service = getattr(sys.units, pathway.lower())
-    sys_place = yield from move_to(sys, p, service, holding=None)
+    sys.record(p.id, QUEUE, service.code)
+    sys_place = service.request()
+    yield sys_place  # reserved for the patient from here; they start it when they leave the ward
     yield env.timeout(discharge_time(sys, env.now, f.weekend_u) - env.now)
+    sys.record(p.id, START, service.code)
     leave(sys, p, holding)
     community.maybe_readmit(sys, p, pathway)
     yield env.timeout(f.community_days * 24.0)

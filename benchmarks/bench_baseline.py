@@ -1,0 +1,306 @@
+"""Time one simulated year of the baseline and record the figures.
+
+    .venv/bin/python benchmarks/bench_baseline.py [--days 365] [--no-tracemalloc] [--no-append]
+
+Runs replication 0 of ``scenarios/baseline.yaml`` for ``--days`` days after the scenario's own
+warm-up, prints a table and appends it, with a description of the machine, to
+``benchmarks/results.md``.
+
+What is measured, and how:
+
+- **wall time** and CPU time of ``simulate()`` alone (the scenario is loaded beforehand; nothing
+  else runs while the clock is on).
+- **patients**: every patient the run described (population arrivals and re-presentations,
+  warm-up included); **patients/s** = patients / wall time.
+- **SimPy events**: events the SimPy scheduler processed = events scheduled on the run's
+  ``Environment`` (its ``_eid`` counter) minus those still in its queue when the run stopped. This
+  is read once after the run, so it costs nothing per event. ``--verify-events`` repeats the run
+  with ``Environment.step`` wrapped in a counter and checks the two agree (that run is not timed).
+- **log events**: entries in ``EventLog.events`` (what the KPIs are computed from).
+- **peak RSS**: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the timed run: the whole
+  process's high-water mark (interpreter, imports and scenario included).
+- **tracemalloc peak**: the peak of Python allocations during a second, untimed run under
+  ``tracemalloc`` (which slows allocation down, hence a separate run); ``--no-tracemalloc`` skips
+  it, which makes the benchmark several times quicker.
+- **event log in memory**: the ``events`` list deep-sized (list, tuples and the distinct float and
+  int objects they point to), and the same events as numpy columns (``EventLog.event_arrays``).
+- **event log as Parquet**: the numpy columns (``time`` float64, ``patient`` int64, ``kind``
+  int8, ``place`` int16) written by pyarrow with its default (snappy) compression, in bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import io
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+import flowsim
+from flowsim.model import build
+from flowsim.model.record import EventLog
+from flowsim.model.system import System
+from flowsim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_capturing_env(
+    scenario: Scenario, replication: int, days: float, seed: int | None
+) -> tuple[EventLog, simpy.Environment]:
+    """`simulate`, keeping hold of the SimPy environment it built (for its event counter)."""
+    systems: list[System] = []
+
+    class Spy(System):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            systems.append(self)
+
+    build.System = Spy  # type: ignore[misc]
+    try:
+        log = build.simulate(scenario, replication, seed=seed, horizon_days=days)
+    finally:
+        build.System = System  # type: ignore[misc]
+    return log, systems[0].env
+
+
+def simpy_events_processed(env: simpy.Environment) -> int:
+    """Events scheduled minus events still queued: what the scheduler processed."""
+    scheduled = next(env._eid)  # type: ignore[attr-defined]
+    return scheduled - len(env._queue)  # type: ignore[attr-defined]
+
+
+def count_steps(scenario: Scenario, replication: int, days: float, seed: int | None) -> int:
+    """The same run with ``Environment.step`` wrapped in a counter (slower; not timed)."""
+    original: Callable[[simpy.Environment], None] = simpy.Environment.step
+    steps = 0
+
+    def counting_step(self: simpy.Environment) -> None:
+        nonlocal steps
+        steps += 1
+        original(self)
+
+    simpy.Environment.step = counting_step  # type: ignore[method-assign]
+    try:
+        build.simulate(scenario, replication, seed=seed, horizon_days=days)
+    finally:
+        simpy.Environment.step = original  # type: ignore[method-assign]
+    return steps
+
+
+def tracemalloc_peak(
+    scenario: Scenario, replication: int, days: float, seed: int | None
+) -> tuple[int, float]:
+    """Peak traced bytes of a run under tracemalloc, and how long that (slowed) run took."""
+    gc.collect()
+    wall0 = time.perf_counter()
+    tracemalloc.start()
+    try:
+        log = build.simulate(scenario, replication, seed=seed, horizon_days=days)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del log
+    return peak, time.perf_counter() - wall0
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def deep_size_of_events(events: list[tuple[float, int, int, int]]) -> int:
+    """Bytes held by the list, its tuples and the distinct objects inside them."""
+    total = sys.getsizeof(events)
+    seen: set[int] = set()
+    for row in events:
+        total += sys.getsizeof(row)
+        for item in row:
+            if id(item) not in seen:
+                seen.add(id(item))
+                total += sys.getsizeof(item)
+    return total
+
+
+def parquet_bytes(columns: dict[str, np.ndarray]) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def peak_rss_bytes() -> int:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024  # bytes on macOS, KiB on Linux
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
+
+
+def machine() -> dict[str, str]:
+    return {
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "cpu": cpu_model(),
+        "cores": f"{usable_cores()} usable of {os.cpu_count()}",
+        "simpy / numpy": f"{simpy.__version__} / {np.__version__}",
+        "flowsim": f"{flowsim.__version__}, commit {git_commit()}",
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def measure(args: argparse.Namespace) -> list[tuple[str, str]]:
+    scenario = load_scenario(args.scenario)
+    warm_up = scenario.run.warm_up_days
+    gc.collect()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    log, env = run_capturing_env(scenario, args.replication, args.days, args.seed)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    rss = peak_rss_bytes()
+
+    processed = simpy_events_processed(env)
+    patients, log_events = len(log.patients), len(log.events)
+    columns = log.event_arrays()
+    rows = [
+        ("scenario", f"{scenario.name} ({Path(args.scenario).name})"),
+        (
+            "simulated",
+            f"{args.days:g} days after {warm_up:g} days warm-up, replication {args.replication}",
+        ),
+        ("wall time", f"{wall:.2f} s (CPU {cpu:.2f} s)"),
+        ("patients", f"{patients:,}"),
+        ("patients/s", f"{patients / wall:,.0f}"),
+        ("SimPy events processed", f"{processed:,}"),
+        ("SimPy events/s", f"{processed / wall:,.0f}"),
+        ("log events", f"{log_events:,}"),
+        ("log events/s", f"{log_events / wall:,.0f}"),
+        ("peak RSS (process)", mib(rss)),
+    ]
+    if args.verify_events:
+        steps = count_steps(scenario, args.replication, args.days, args.seed)
+        if steps != processed:
+            raise SystemExit(f"SimPy event count mismatch: step() ran {steps}, counted {processed}")
+        rows.append(("SimPy events, by step()", f"{steps:,} (agrees)"))
+    rows += [
+        ("event log in memory (list of tuples)", mib(deep_size_of_events(log.events))),
+        ("event log as numpy columns", mib(sum(c.nbytes for c in columns.values()))),
+        ("event log as Parquet (snappy)", mib(parquet_bytes(columns))),
+    ]
+    del log, env, columns
+    if not args.no_tracemalloc:
+        peak, traced_wall = tracemalloc_peak(scenario, args.replication, args.days, args.seed)
+        rows.append(
+            ("tracemalloc peak (separate run)", f"{mib(peak)} ({traced_wall:.0f} s traced)")
+        )
+    return rows
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def markdown(rows: list[tuple[str, str]], about: dict[str, str]) -> str:
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"## {when}", "", "| measure | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in about.items()]
+    return "\n".join(lines) + "\n"
+
+
+RESULTS_HEADER = """# Benchmark results
+
+Appended by `benchmarks/bench_baseline.py` (`make bench`): one simulated year of the baseline,
+replication 0. How each figure is measured is described at the top of that script. Compare
+figures from the same machine only.
+
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default=str(BASELINE), help="scenario file (baseline)")
+    parser.add_argument("--days", type=float, default=365.0, help="days after warm-up (365)")
+    parser.add_argument("--replication", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None, help="run seed (the scenario's)")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced run")
+    parser.add_argument(
+        "--verify-events", action="store_true", help="recount SimPy events by wrapping step()"
+    )
+    parser.add_argument("--no-append", action="store_true", help="do not write results.md")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="markdown file to append")
+    args = parser.parse_args(argv)
+
+    rows = measure(args)
+    about = machine()
+    print(table(rows))
+    print()
+    print(table(list(about.items())))
+    if not args.no_append:
+        new = not args.results.exists()
+        with args.results.open("a", encoding="utf-8") as out:
+            if new:
+                out.write(RESULTS_HEADER)
+            out.write(markdown(rows, about) + "\n")
+        print(f"\nappended to {args.results}")
+
+
+if __name__ == "__main__":
+    main()

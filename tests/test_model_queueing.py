@@ -1,0 +1,226 @@
+"""A queueing special case: the whole model, configured through scenario data, reduces to M/M/c.
+
+One place, one population segment and flat demand give Poisson arrivals; ED takes no time and
+never runs out of cubicles or clinicians; everyone is admitted to one ward group of ``c`` beds
+with exponential length of stay and goes home the moment they are medically optimised (P0, no
+delay, a 24-hour discharge window, weekends like weekdays, no deaths, readmissions, step-downs,
+bed cleaning or escalation). Admitted patients board in ED (``QUEUE`` at the ward) until a bed is
+free (``START``): the wait in an M/M/c queue, which the Erlang C formula gives exactly.
+
+The mean wait of one run is a noisy statistic at ρ = 0.8 (over 400 days of a 10-bed ward its
+standard deviation is ~40% of the mean, with a long right tail), hence 20 replications for a 95%
+confidence interval about ±15% wide. Checked when the test was written: over seeds 1-20 the
+interval held the Erlang C value for 19 (Wq), 20 (P(wait)), 20 (occupancy) and 19 (Lq) of 20.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from flowsim.model.build import simulate
+from flowsim.model.record import EventLog
+from flowsim.scenario import Scenario, scenario_from_dict, scenario_to_yaml
+from flowsim.scenario.schema import DISPOSITIONS, FRAILTY_BANDS
+from model_helpers import (
+    ARRIVE,
+    DEPART,
+    END,
+    FLAT_PROFILE,
+    QUEUE,
+    START,
+    arrival_rate_per_hour,
+    baseline,
+    mean_ci,
+    time_average,
+)
+
+BEDS = 10
+LOS_DAYS = 1.0
+RHO = 0.8
+HORIZON_DAYS, WARM_UP_DAYS = 400, 20
+REPLICATIONS = 20
+SEED = 1
+
+
+def erlang_c(c: int, offered: float) -> float:
+    """Probability that an arrival waits in M/M/c with offered load ``offered`` = λ/μ < c."""
+    top = offered**c / math.factorial(c) * c / (c - offered)
+    return top / (sum(offered**k / math.factorial(k) for k in range(c)) + top)
+
+
+def test_erlang_c_formula() -> None:
+    assert erlang_c(1, 0.5) == pytest.approx(0.5)  # M/M/1: P(wait) = ρ
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)  # worked by hand: (1/2·2)/(1 + 1 + 1)
+    assert erlang_c(10, 8.0) == pytest.approx(0.40918, abs=1e-5)  # published tables
+
+
+def per_band(value: object) -> dict[str, object]:
+    return {band: value for band in FRAILTY_BANDS}
+
+
+def mmc_scenario(beds: int = BEDS, los_days: float = LOS_DAYS, rho: float = RHO) -> Scenario:
+    """The baseline's data edited down to an M/M/c queue for one ward group."""
+    data = yaml.safe_load(scenario_to_yaml(baseline()))
+    zero = {"dist": "fixed", "value": 0}
+    arrivals_per_year = rho * beds / (los_days * 24) * 24 * 365.25
+    data["name"] = f"M/M/{beds}"
+    data["run"].update(horizon_days=HORIZON_DAYS, warm_up_days=WARM_UP_DAYS)
+    data["population"]["places"] = [
+        {
+            "name": "Town",
+            "segments": [
+                {
+                    "age_band": "18-64",
+                    "frailty": "fit",
+                    "people": 1000,
+                    "ambulance_per_person_year": 0.0,
+                    "walk_in_per_person_year": arrivals_per_year / 1000,
+                    "gp_referral_per_person_year": 0.0,
+                }
+            ],
+        }
+    ]
+    data["demand_profile"] = FLAT_PROFILE
+    data["ucr"]["teams"] = 0
+    data["ed"].update(
+        cubicles=1_000_000,
+        clinicians_by_hour=[1_000_000] * 24,
+        handover_minutes=zero,
+        max_handover_minutes=None,
+        corridor_boarding_after_hours=None,
+        triage_minutes=zero,
+        assessment_minutes=zero,
+        treatment_hours=zero,
+        disposition=per_band({d: float(d == "ward") for d in DISPOSITIONS}),
+        front_door_frailty=None,
+    )
+    data["sdec"].update(chairs=0, gp_direct_share=0.0)
+    data["amu"].update(beds=0, escalation={"beds": 0})
+    data["afu"].update(beds=0, escalation={"beds": 0})
+    data["wards"] = {
+        "erlang": {
+            "beds": beds,
+            "los_days": per_band({"dist": "exponential", "mean": los_days}),
+            "death_probability": per_band(0.0),
+            "turnaround_hours": 0.0,
+            "escalation": {"beds": 0},
+        }
+    }
+    data["ward_routing"] = per_band({"erlang": 1.0})
+    data["discharge"] = {
+        "pathway": per_band({"P0": 1.0}),
+        "window_start_hour": 0,
+        "window_end_hour": 24,
+        "weekend_discharge_factor": 1.0,
+        "p0_delay_hours": zero,
+    }
+    vw = data["community"]["virtual_ward"]
+    vw.update(step_down_share=per_band(0.0), admission_share=0.0)
+    data["community"]["readmission"]["probability"] = {}
+    return scenario_from_dict(data, "M/M/c special case")
+
+
+def ward_waits(log: EventLog, last_arrival: float) -> tuple[np.ndarray, float, float]:
+    """Waits for a bed (QUEUE -> START at the ward) of arrivals in [warm-up, last_arrival], and the
+    time-weighted mean number in beds and waiting over [warm-up, end].
+
+    A patient still waiting at the end (rare: ``last_arrival`` is well before it) counts with the
+    wait so far.
+    """
+    ward = log.places.index("ward:erlang")
+    queued: dict[int, float] = {}
+    waits = []
+    bed_t, bed_d, queue_t, queue_d = [], [], [], []
+    for t, pid, kind, place in log.events:
+        if place != ward:
+            continue
+        if kind == QUEUE:
+            queued[pid] = t
+            queue_t.append(t)
+            queue_d.append(1.0)
+        elif kind == START:
+            q = queued.pop(pid)
+            if log.warm_up_hours <= q <= last_arrival:
+                waits.append(t - q)
+            queue_t.append(t)
+            queue_d.append(-1.0)
+            bed_t.append(t)
+            bed_d.append(1.0)
+        elif kind == END:
+            bed_t.append(t)
+            bed_d.append(-1.0)
+    waits += [log.end_hours - q for q in queued.values() if log.warm_up_hours <= q <= last_arrival]
+    a, b = log.warm_up_hours, log.end_hours
+    in_beds = time_average(np.array(bed_t), np.array(bed_d), a, b)
+    waiting = time_average(np.array(queue_t), np.array(queue_d), a, b)
+    return np.array(waits), in_beds, waiting
+
+
+@pytest.fixture(scope="module")
+def replications() -> tuple[Scenario, list[EventLog]]:
+    s = mmc_scenario()
+    return s, [simulate(s, r, seed=SEED) for r in range(REPLICATIONS)]
+
+
+def test_the_model_reduces_to_a_queue_for_beds(
+    replications: tuple[Scenario, list[EventLog]],
+) -> None:
+    """ED adds no time: the ward QUEUE is at arrival, the patient boards in a cubicle until the bed
+    is free, goes home from the ward, and no other unit is used."""
+    _, logs = replications
+    log = logs[0]
+    arrive: dict[int, float] = {}
+    bed_from: dict[int, float] = {}
+    ward, cubicle = log.places.index("ward:erlang"), log.places.index("ed_cubicle")
+    used = {log.places[place] for _, _, kind, place in log.events if kind == START}
+    assert used == {"ed_cubicle", "ed_clinician", "ward:erlang"}
+    for t, pid, kind, place in log.events:
+        if kind == ARRIVE:
+            arrive[pid] = t
+        elif kind == QUEUE and place == ward:
+            assert t == arrive[pid]
+        elif kind == START and place == ward:
+            bed_from[pid] = t
+        elif kind == END and place == cubicle:
+            assert bed_from.pop(pid) == t  # the cubicle is held exactly until the bed is free
+    outcomes = {log.places[place] for _, _, kind, place in log.events if kind == DEPART}
+    assert outcomes == {"P0"}
+
+
+def test_mean_wait_for_a_bed_matches_erlang_c(
+    replications: tuple[Scenario, list[EventLog]],
+) -> None:
+    s, logs = replications
+    lam = arrival_rate_per_hour(s)  # per hour
+    mu = 1.0 / (LOS_DAYS * 24.0)
+    assert lam / (BEDS * mu) == pytest.approx(RHO)
+    p_wait = erlang_c(BEDS, lam / mu)
+    wq = p_wait / (BEDS * mu - lam)  # hours
+
+    means, waited, in_beds, boarding = [], [], [], []
+    for log in logs:
+        w, beds, queue = ward_waits(log, log.end_hours - 48.0)
+        assert len(w) > 0.9 * lam * (log.end_hours - log.warm_up_hours - 48.0)
+        means.append(w.mean())
+        waited.append(np.mean(w > 0))
+        in_beds.append(beds)
+        boarding.append(queue)
+
+    low, high = assert_in_ci(means, wq, "Erlang C mean wait Wq (hours)")
+    assert high - low < 0.6 * wq, "the CI is too wide to test anything"
+    assert_in_ci(waited, p_wait, "Erlang C P(wait)")
+    # Little's law on the beds and on the queue: L = λ/μ busy beds, Lq = λ·Wq boarding in ED.
+    assert_in_ci(in_beds, lam / mu, "mean occupied beds λ/μ")
+    assert_in_ci(boarding, lam * wq, "mean number boarding Lq = λ·Wq")
+
+
+def assert_in_ci(values: list[float], theory: float, what: str) -> tuple[float, float]:
+    mean, low, high = mean_ci(np.asarray(values))
+    assert low <= theory <= high, (
+        f"{what} = {theory:.4f} outside the 95% CI [{low:.4f}, {high:.4f}] (mean {mean:.4f})"
+    )
+    return low, high
