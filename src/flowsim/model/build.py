@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -10,8 +11,8 @@ import simpy
 import flowsim
 from flowsim.errors import ModelError
 from flowsim.model import ed
-from flowsim.model.arrivals import arrival_streams, arrival_times
-from flowsim.model.fate import Fate, draw_fates
+from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
+from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
 from flowsim.model.patient import journey
 from flowsim.model.record import EventLog
 from flowsim.model.resources import Unit
@@ -42,8 +43,8 @@ def simulate(
     sys = System(scenario, warm_up_hours, end_hours)
     env = sys.env
 
-    patients = _scheduled_patients(sys, seed, replication)
-    sys.next_id = len(patients)
+    arrivals = _scheduled_arrivals(sys, seed, replication)
+    sys.next_id = len(arrivals)
 
     def re_present(p: Patient, route: str) -> None:
         fate = _readmission_fate(sys, seed, replication, p.frailty, route)
@@ -53,7 +54,7 @@ def simulate(
         env.process(journey(sys, new))
 
     sys.re_present = re_present  # type: ignore[method-assign]
-    env.process(_door(sys, patients))
+    env.process(_door(sys, arrivals))
     if len(set(scenario.ed.clinicians_by_hour)) > 1:
         env.process(ed.clinician_rota(sys))
     for unit, escalation in _escalating_units(sys):
@@ -88,46 +89,55 @@ def _check_runnable(s: Scenario) -> None:
                 )
 
 
-def _scheduled_patients(sys: System, seed: int, replication: int) -> list[tuple[float, Patient]]:
-    """Every arrival from the population over the run, in time order, with its fate."""
+def _scheduled_arrivals(sys: System, seed: int, replication: int) -> Arrivals:
+    """Every arrival from the population over the run, in time order, with its fate table."""
     s = sys.scenario
     total_hours = int(np.ceil(sys.end_hours)) + 1
     profile = sys.calendar.hourly_profile(s.demand_profile, total_hours)
-    times_per_stream = []
-    fates_per_stream: list[list[Fate]] = []
     streams = arrival_streams(s)
-    for st in streams:
-        times = arrival_times(st, profile, seed, replication, sys.end_hours)
-        times_per_stream.append(times)
-        fates_per_stream.append(
-            draw_fates(
-                s, seed, replication, st.name, FRAILTY_BANDS[st.frailty], st.route, len(times)
-            )
+    times_per_stream = [
+        arrival_times(st, profile, seed, replication, sys.end_hours) for st in streams
+    ]
+    tables = [
+        draw_fate_table(
+            s, seed, replication, st.name, FRAILTY_BANDS[st.frailty], st.route, len(times)
         )
+        for st, times in zip(streams, times_per_stream, strict=True)
+    ]
     if not streams:
-        return []
+        return Arrivals(streams, tables, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
     all_times = np.concatenate(times_per_stream)
     stream_of = np.concatenate([np.full(len(t), i) for i, t in enumerate(times_per_stream)])
     index_in_stream = np.concatenate([np.arange(len(t)) for t in times_per_stream])
     order = np.lexsort((index_in_stream, stream_of, all_times))
-
-    patients = []
-    for pid, k in enumerate(order.tolist()):
-        st = streams[stream_of[k]]
-        fate = fates_per_stream[stream_of[k]][index_in_stream[k]]
-        p = Patient(pid, st.place_index, st.age_band, FRAILTY_BANDS[st.frailty], st.route, fate)
-        patients.append((float(all_times[k]), p))
-    return patients
+    return Arrivals(streams, tables, all_times[order], stream_of[order], index_in_stream[order])
 
 
-def _door(
-    sys: System, patients: list[tuple[float, Patient]]
-) -> Generator[simpy.Event, object, None]:
-    env = sys.env
-    for t, p in patients:
+@dataclass
+class Arrivals:
+    streams: list[ArrivalStream]
+    tables: list[FateTable]
+    times: np.ndarray
+    stream: np.ndarray
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def _door(sys: System, arrivals: Arrivals) -> Generator[simpy.Event, object, None]:
+    """Let each patient in at their arrival time; patient ids follow arrival order."""
+    env, streams, tables = sys.env, arrivals.streams, arrivals.tables
+    bands = FRAILTY_BANDS
+    for pid, (t, k, i) in enumerate(
+        zip(arrivals.times.tolist(), arrivals.stream.tolist(), arrivals.index.tolist(), strict=True)
+    ):
         if t > env.now:
             yield env.timeout(t - env.now)
-        sys.register(p, p.fate.cfs, p.fate.acuity)
+        st = streams[k]
+        fate = tables[k].fate(i)
+        p = Patient(pid, st.place_index, st.age_band, bands[st.frailty], st.route, fate)
+        sys.register(p, fate.cfs, fate.acuity)
         env.process(journey(sys, p))
 
 

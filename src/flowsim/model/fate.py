@@ -24,6 +24,9 @@ from flowsim.scenario.schema import CFS_BY_BAND, DISPOSITIONS, PATHWAYS, Scenari
 class Fate(NamedTuple):
     acuity: int
     cfs: int
+    disposition: int  # index into DISPOSITIONS
+    ward: int  # index into the scenario's ward groups
+    pathway: int  # index into PATHWAYS
     ucr_u: float
     ucr_home_u: float
     ucr_vw_u: float
@@ -32,7 +35,6 @@ class Fate(NamedTuple):
     triage_minutes: float
     assessment_minutes: float
     treatment_hours: float
-    disposition: int  # index into DISPOSITIONS
     frailty_assessment_hours: float
     frailty_avoid_u: float
     frailty_ucr_u: float
@@ -43,11 +45,9 @@ class Fate(NamedTuple):
     amu_home_u: float
     afu_hours: float
     afu_home_u: float
-    ward: int  # index into the scenario's ward groups
     ward_los_days: float
     death_u: float
     step_down_u: float
-    pathway: int  # index into PATHWAYS
     p0_delay_hours: float
     referral_days: float
     community_days: float
@@ -58,7 +58,29 @@ class Fate(NamedTuple):
     weekend_u: float
 
 
-_UNIFORMS = [f for f, t in Fate.__annotations__.items() if f.endswith("_u")]
+_UNIFORMS = [f for f in Fate._fields if f.endswith("_u")]
+_INT_FIELDS = ("acuity", "cfs", "disposition", "ward", "pathway")
+_FLOAT_FIELDS = Fate._fields[len(_INT_FIELDS) :]
+assert Fate._fields[: len(_INT_FIELDS)] == _INT_FIELDS
+
+
+class FateTable:
+    """The fates of one arrival stream as two numpy arrays; a `Fate` is built only when needed.
+
+    A year of patients as Python tuples would hold ~1 KB each from the start of the run.
+    """
+
+    __slots__ = ("floats", "ints")
+
+    def __init__(self, ints: np.ndarray, floats: np.ndarray) -> None:
+        self.ints = ints
+        self.floats = floats
+
+    def __len__(self) -> int:
+        return len(self.ints)
+
+    def fate(self, i: int) -> Fate:
+        return Fate._make(self.ints[i].tolist() + self.floats[i].tolist())
 
 
 def draw_fates(
@@ -70,9 +92,21 @@ def draw_fates(
     route: str,
     n: int,
 ) -> list[Fate]:
+    """The fates of the first ``n`` patients of one arrival stream, as tuples."""
+    table = draw_fate_table(scenario, seed, replication, stream_name, frailty, route, n)
+    return [table.fate(i) for i in range(n)]
+
+
+def draw_fate_table(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    stream_name: str,
+    frailty: str,
+    route: str,
+    n: int,
+) -> FateTable:
     """The fates of the first ``n`` patients of one arrival stream."""
-    if n == 0:
-        return []
 
     def rng(quantity: str) -> np.random.Generator:
         return stream(seed, replication, f"{stream_name}/{quantity}")
@@ -138,11 +172,13 @@ def draw_fates(
         s.community.virtual_ward.duration_days, rng("virtual_ward_days"), n
     )
 
-    ints = {"acuity", "cfs", "disposition", "ward", "pathway"}
-    columns = [
-        cols[f].astype(np.int64).tolist() if f in ints else cols[f].tolist() for f in Fate._fields
-    ]
-    return [Fate._make(row) for row in zip(*columns, strict=True)]
+    ints = np.empty((n, len(_INT_FIELDS)), dtype=np.int64)
+    floats = np.empty((n, len(_FLOAT_FIELDS)), dtype=np.float64)
+    for j, f in enumerate(_INT_FIELDS):
+        ints[:, j] = cols[f]
+    for j, f in enumerate(_FLOAT_FIELDS):
+        floats[:, j] = cols[f]
+    return FateTable(ints, floats)
 
 
 def _categorical(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:

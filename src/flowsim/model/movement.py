@@ -21,11 +21,11 @@ Held = tuple[Unit, simpy.resources.resource.Request] | None
 
 
 def move_to(
-    sys: System, p: Patient, unit: Unit, holding: Held, priority: int = 0
+    sys: System, p: Patient, unit: Unit, holding: Held
 ) -> Generator[simpy.Event, object, simpy.resources.resource.Request]:
     """Wait for a place in ``unit`` while keeping ``holding``; then give ``holding`` up."""
     sys.record(p.id, QUEUE, unit.code)
-    place = unit.request(priority=priority)
+    place = unit.request()
     corridor_after = sys.scenario.ed.corridor_boarding_after_hours
     if (
         corridor_after is not None

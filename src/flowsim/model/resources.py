@@ -1,29 +1,27 @@
-"""Units with a capacity that can change during a run (rotas, escalation beds)."""
+"""Units with a capacity that can change during a run (rotas, escalation beds).
+
+Beds and community places are first come, first served (a plain SimPy resource, the cheaper
+kind); ED cubicles, clinicians and the frailty team serve by clinical priority."""
 
 from __future__ import annotations
 
 import simpy
 
 
-class Unit(simpy.PriorityResource):
-    """A pool of cubicles, beds, chairs, teams or packages.
+class _Adjustable:
+    """Capacity that can change during a run, on top of a SimPy resource.
 
-    Requests are served by priority (lower first), then first come first served.
     When capacity falls, people already in a place keep it until they leave:
     nobody is turned out of a bed because a shift ended. When it rises, waiting
     requests are granted at once.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        code: int,
-        capacity: int,
-        record_capacity,
-        turnaround_hours: float = 0.0,
+    _capacity: int
+    _env: simpy.Environment
+
+    def _setup(
+        self, name: str, code: int, capacity: int, record_capacity, turnaround_hours: float
     ) -> None:
-        super().__init__(env, capacity=max(capacity, 1))
         self._capacity = capacity
         self.name = name
         self.code = code
@@ -52,3 +50,35 @@ class Unit(simpy.PriorityResource):
             )
         else:
             self.release(request)
+
+
+class Unit(_Adjustable, simpy.Resource):
+    """A pool of beds, chairs, teams or packages, served first come first served."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        code: int,
+        capacity: int,
+        record_capacity,
+        turnaround_hours: float = 0.0,
+    ) -> None:
+        simpy.Resource.__init__(self, env, capacity=max(capacity, 1))
+        self._setup(name, code, capacity, record_capacity, turnaround_hours)
+
+
+class PriorityUnit(_Adjustable, simpy.PriorityResource):
+    """A pool served by clinical priority (lower first), then first come first served."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        code: int,
+        capacity: int,
+        record_capacity,
+        turnaround_hours: float = 0.0,
+    ) -> None:
+        simpy.PriorityResource.__init__(self, env, capacity=max(capacity, 1))
+        self._setup(name, code, capacity, record_capacity, turnaround_hours)

@@ -9,7 +9,7 @@ import simpy
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import Fate
 from flowsim.model.record import OUTCOMES, ROUTES, EventLog, Kind
-from flowsim.model.resources import Unit
+from flowsim.model.resources import PriorityUnit, Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
@@ -45,10 +45,10 @@ class Patient:
 @dataclass
 class Units:
     ucr: Unit
-    cubicles: Unit
+    cubicles: PriorityUnit
     corridor: Unit
-    clinicians: Unit
-    frailty_team: Unit
+    clinicians: PriorityUnit
+    frailty_team: PriorityUnit
     sdec: Unit
     amu: Unit
     afu: Unit
@@ -104,17 +104,19 @@ class System:
         def record_capacity(t: float, place: int, capacity: int) -> None:
             capacity_log.append((t, place, capacity))
 
-        def unit(name: str, capacity: int, turnaround_hours: float = 0.0) -> Unit:
+        def unit(
+            name: str, capacity: int, turnaround_hours: float = 0.0, kind: type = Unit
+        ) -> Unit:
             self.log.capacities[name] = capacity
-            return Unit(env, name, self.code[name], capacity, record_capacity, turnaround_hours)
+            return kind(env, name, self.code[name], capacity, record_capacity, turnaround_hours)
 
         fdf = s.ed.front_door_frailty
         self.units = Units(
             ucr=unit("ucr", s.ucr.teams),
-            cubicles=unit("ed_cubicle", s.ed.cubicles),
+            cubicles=unit("ed_cubicle", s.ed.cubicles, kind=PriorityUnit),
             corridor=Unit(env, "corridor", self.code["corridor"], CORRIDOR_SPACES, record_capacity),
-            clinicians=unit("ed_clinician", s.ed.clinicians_by_hour[0]),
-            frailty_team=unit("frailty_team", fdf.assessors if fdf else 0),
+            clinicians=unit("ed_clinician", s.ed.clinicians_by_hour[0], kind=PriorityUnit),
+            frailty_team=unit("frailty_team", fdf.assessors if fdf else 0, kind=PriorityUnit),
             sdec=unit("sdec", s.sdec.chairs),
             amu=unit("amu", s.amu.beds, s.amu.turnaround_hours),
             afu=unit("afu", s.afu.beds, s.afu.turnaround_hours),
