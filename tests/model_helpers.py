@@ -24,7 +24,7 @@ from flowsim.scenario import Scenario, apply_changes, load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
-ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (int(k) for k in Kind)
+ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
 
 FLAT_PROFILE = {"hourly": [1.0] * 24, "weekday": [1.0] * 7, "monthly": [1.0] * 12, "growth": 1.0}
 """Demand that is the same every hour of every day: a stationary arrival process."""

@@ -23,6 +23,7 @@ from model_helpers import (
     HANDOVER,
     OPTIMISED,
     QUEUE,
+    RESERVE,
     START,
     run,
     small_scenario,
@@ -41,6 +42,7 @@ class _Patient:
     held: Counter[str] = field(default_factory=Counter)
     queued: Counter[str] = field(default_factory=Counter)
     handovers_this_visit: int = 0
+    reserved: dict[str, float] = field(default_factory=dict)
 
     def places(self) -> list[str]:
         return [u for u, n in self.held.items() for _ in range(n) if u not in STAFF]
@@ -168,6 +170,12 @@ def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
                 assert place == "ed_cubicle" and p.held["ed_cubicle"] == 1, (
                     f"patient {pid}: HANDOVER at {place} without a cubicle"
                 )
+        elif kind == RESERVE:
+            assert place in COMMUNITY_PLACES and p.queued[place] == 1, (
+                f"patient {pid}: RESERVE {place} without queueing for it"
+            )
+            assert p.reserved.get(place) is None, f"patient {pid}: reserves {place} twice"
+            p.reserved[place] = t
         elif kind == OPTIMISED:
             assert place.startswith("ward:") and p.held[place] == 1, (
                 f"patient {pid}: OPTIMISED at {place} without a bed there"

@@ -1,25 +1,35 @@
 """The ``flowsim`` command: thin wrappers around the public API.
 
-Add a command with ``@app.command()``. A `ScenarioError` raised anywhere under a command ends
-the program with exit status 2 and the message on stderr, never a traceback, so commands need
-no error handling of their own for bad scenarios.
+Add a command with ``@app.command()``. A `ScenarioError` or `ModelError` raised anywhere under
+a command ends the program with exit status 2 and the message on stderr, never a traceback, so
+commands need no error handling of their own for bad scenarios.
+
+``run`` imports the experiment, analysis and report layers (pandas, matplotlib) when it runs, so
+the other commands start quickly.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
 from flowsim import __version__
-from flowsim.errors import ScenarioError
+from flowsim.errors import ModelError, ScenarioError
 from flowsim.scenario import MISSING, diff_scenarios, load_scenario, scenario_to_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_BAD_INPUT = 2
 """Exit status for a scenario that cannot be used (the same status as a mistyped command)."""
@@ -34,14 +44,23 @@ def print_scenario_error(error: ScenarioError) -> None:
         stderr.print(Text(str(problem), style="red"))
 
 
+def print_model_error(error: ModelError) -> None:
+    """``cannot run the scenario: what is wrong`` on stderr."""
+    stderr.print(Text(f"cannot run the scenario: {error}", style="red"))
+
+
 class _Commands(TyperGroup):
-    """Runs a command and turns a `ScenarioError` into a message and exit status 2."""
+    """Runs a command and turns a `ScenarioError` or `ModelError` into a message and exit
+    status 2."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ScenarioError as error:
             print_scenario_error(error)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ModelError as error:
+            print_model_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -125,6 +144,174 @@ def diff(
     for path, value_a, value_b in rows:
         table.add_row(Text(path), _cell(value_a), _cell(value_b))
     stdout.print(table)
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be more than 0, got {value:g}")
+    return value
+
+
+@app.command()
+def run(
+    file: Annotated[Path, _argument("SCENARIO", "Scenario file to run.")],
+    days: Annotated[
+        float | None,
+        typer.Option(
+            help="Simulated days measured, after warm-up. [default: the scenario's "
+            "run.horizon_days]",
+            callback=_positive,
+            show_default=False,
+        ),
+    ] = None,
+    warm_up: Annotated[
+        float | None,
+        typer.Option(
+            "--warm-up",
+            min=0,
+            help="Days simulated first and left out of the results. [default: the scenario's "
+            "run.warm_up_days]",
+            show_default=False,
+        ),
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Independent runs. [default: the scenario's run.replications]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Run seed. [default: the scenario's run.seed]", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes running replications side by side; the results do not depend on "
+            "it. [default: one per replication, at most one per CPU]",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Folder for the results (created if need be). [default: a folder named after "
+            "the scenario in results/]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run a scenario: replications, a table of headline results, and files in DIR.
+
+    DIR gets kpis.csv (every KPI of every replication), summary.csv (mean and 95% confidence
+    interval), events.parquet and patients.parquet (the event log and patients of every
+    replication), scenario.yaml (the scenario as run) and report.html (a one-page report).
+    """
+    from flowsim.experiment import default_workers, iter_replications
+    from flowsim.report import RunResults
+
+    scenario = load_scenario(file)
+    r = scenario.run
+    days = r.horizon_days if days is None else days
+    warm_up = r.warm_up_days if warm_up is None else warm_up
+    replications = r.replications if replications is None else replications
+    seed = r.seed if seed is None else seed
+    workers = default_workers(replications) if workers is None else min(workers, replications)
+    out = Path("results") / _folder_name(scenario.name) if out is None else out
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # before the simulation, not after
+    except OSError as error:
+        stderr.print(Text(f"cannot write results to {out}: {error.strerror}", style="red"))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    stdout.print(
+        Text.assemble(
+            "Running ",
+            (scenario.name, "bold"),
+            f": {replications} replication(s) of {days:g} days after {warm_up:g} days' "
+            f"warm-up, seed {seed}, {workers} worker process(es).",
+        )
+    )
+    started = time.perf_counter()
+    results = RunResults()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("replications", total=replications)
+        for log in iter_replications(
+            scenario,
+            replications,
+            seed=seed,
+            horizon_days=days,
+            warm_up_days=warm_up,
+            workers=workers,
+            on_done=lambda _: progress.advance(task),
+        ):
+            results.add(log)
+            del log
+    meta = {
+        "scenario_file": str(file),
+        "seed": seed,
+        "replications": replications,
+        "horizon_days": days,
+        "warm_up_days": warm_up,
+        "start_date": r.start_date.isoformat(),
+        "workers": workers,
+        "flowsim_version": __version__,
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
+    with stderr.status("writing results"):
+        summary = results.summary
+        meta["wall_seconds"] = round(time.perf_counter() - started, 1)
+        paths = results.write(out, scenario, meta)
+    stdout.print(_summary_table(summary, scenario.name, replications))
+    stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
+    for path in paths.values():
+        stdout.print(Text(f"  {path}"))
+
+
+def _folder_name(name: str) -> str:
+    """A scenario name as a folder name: letters, digits, ``.``, ``_`` and ``-`` kept."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+
+
+def _summary_table(summary: pd.DataFrame, name: str, replications: int) -> Table:
+    from flowsim.analysis import PRIMARY_KPIS
+    from flowsim.report import format_ci, format_value, kpi_label
+
+    table = Table(
+        title=Text(f"{name}: headline results, mean of {replications} replication(s)"),
+    )
+    table.add_column("measure")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("unit")
+    rows = summary.set_index("kpi")
+    for kpi in PRIMARY_KPIS:
+        if kpi not in rows.index:
+            continue
+        row = rows.loc[kpi]
+        unit, mean = str(row["unit"]), float(row["mean"])
+        table.add_row(
+            kpi_label(kpi),
+            format_value(mean, unit),
+            format_ci(float(row["ci_low"]), float(row["ci_high"]), unit, like=mean),
+            unit,
+        )
+    if replications < 2:
+        table.caption = "A confidence interval needs at least 2 replications."
+    return table
 
 
 def _cell(value: Any) -> Text:

@@ -512,12 +512,32 @@ class EventFrame:
 
     @cached_property
     def community_waits(self) -> pd.DataFrame:
-        """`queues` at p1, p2, p3 and virtual_ward, with ``wait_hours`` censored at the end."""
+        """`queues` at p1, p2, p3 and virtual_ward with ``wait_hours``, censored at the end.
+
+        The wait is for capacity: it ends at RESERVE where the patient then waits for the
+        discharge window before starting the place."""
         q = self.queues
         q = q[q["unit"].isin(COMMUNITY_UNITS)].reset_index(drop=True)
         q["unit"] = q["unit"].cat.remove_unused_categories()
-        q["wait_hours"] = q["left"].fillna(self.end) - q["queue"]
+        reserved = self._reservations()
+        pairs = zip(reserved["patient"], reserved["unit"], strict=True)
+        when = dict(zip(pairs, reserved["reserved"], strict=True))
+        keys = zip(q["patient"].tolist(), q["unit"].astype(str).tolist(), strict=True)
+        q["reserved"] = np.array([when.get(k, np.nan) for k in keys], dtype=float)
+        left = q["reserved"].fillna(q["left"])
+        q["wait_hours"] = left.fillna(self.end) - q["queue"]
         return q
+
+    def _reservations(self) -> pd.DataFrame:
+        """RESERVE events: a community place held for a patient who starts it at discharge."""
+        rows = np.flatnonzero(self.pk == int(Kind.RESERVE))
+        return pd.DataFrame(
+            {
+                "patient": self.pp[rows].tolist(),
+                "unit": [str(u) for u in self._names(self.pu[rows])],
+                "reserved": self.pt[rows],
+            }
+        )
 
     @cached_property
     def delays(self) -> pd.DataFrame:

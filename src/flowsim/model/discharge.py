@@ -16,7 +16,7 @@ import simpy
 from flowsim.model import community
 from flowsim.model.calendar import next_time_in_window
 from flowsim.model.movement import Held, leave
-from flowsim.model.system import DEPART, QUEUE, START, Patient, System
+from flowsim.model.system import DEPART, QUEUE, RESERVE, START, Patient, System
 from flowsim.scenario.schema import PATHWAYS
 
 
@@ -35,7 +35,8 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[simpy.Ev
     service = getattr(sys.units, pathway.lower())
     sys.record(p.id, QUEUE, service.code)
     sys_place = service.request()
-    yield sys_place  # reserved for the patient from here; they start it when they leave the ward
+    yield sys_place
+    sys.record(p.id, RESERVE, service.code)
     yield env.timeout(discharge_time(sys, env.now, f.weekend_u) - env.now)
     sys.record(p.id, START, service.code)
     leave(sys, p, holding)

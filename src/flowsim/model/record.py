@@ -24,10 +24,11 @@ Semantics of each kind (``place`` in brackets):
   (``END ed_cubicle`` and ``START corridor`` at the same time) and waits there
   for the bed. Such a patient leaves ED at ``END corridor``, so ED departure
   is the last ``END`` at ``ed_cubicle`` or ``corridor``.
-- A P1-P3 community place is reserved as soon as one is free, but the patient
-  ``START``s it only when they leave the ward at the next discharge window
-  (``START p1`` and ``END ward`` at one instant); the reservation in between
-  is not in the log, so community occupancy counts people, not reservations.
+- ``RESERVE`` [p1, p2 or p3]: a community place became free and is held for
+  the patient, who ``START``s it only when they leave the ward at the next
+  discharge window (``START p1`` and ``END ward`` at one instant). QUEUE to
+  RESERVE is the wait for community capacity; RESERVE to START the wait for
+  the discharge window. Community occupancy counts people, not reservations.
 - ``OPTIMISED`` [ward]: medically optimised; from here on the patient is a
   delayed discharge (no criteria to reside) until ``END`` of the ward.
 - ``DEPART`` [outcome]: leaves the system: ``home``, ``died``, ``P0``..``P3``
@@ -55,6 +56,7 @@ class Kind(IntEnum):
     HANDOVER = 4
     OPTIMISED = 5
     DEPART = 6
+    RESERVE = 7
 
 
 EVENT_DTYPE = np.dtype(

@@ -13,7 +13,7 @@ from flowsim.model.resources import PriorityUnit, Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
-ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART = (int(k) for k in Kind)
+ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
 
 
 CORRIDOR_SPACES = 1_000_000

@@ -1,0 +1,203 @@
+"""What a run leaves on disk: tidy KPI tables, the event and patient tables, the resolved
+scenario and the one-page report.
+
+`RunResults` takes the replications' logs one at a time (`add`) and keeps only compact tables
+and figure data, so a caller never needs every full log in memory; `write` writes the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pandas.api.types import union_categoricals
+
+from flowsim.analysis import EventFrame, compute_kpis, occupancy_series, summarise
+from flowsim.model.record import OUTCOMES, EventLog
+from flowsim.report.figures import (
+    UNIT_GROUPS,
+    ed_time_figure,
+    handover_figure,
+    occupancy_figure,
+    occupancy_units,
+)
+from flowsim.report.html import render_run_report
+from flowsim.scenario import scenario_to_yaml
+from flowsim.scenario.schema import Scenario
+
+__all__ = ["OUTPUT_FILES", "RunResults", "event_table", "patient_table"]
+
+OUTPUT_FILES = (
+    "kpis.csv",
+    "summary.csv",
+    "events.parquet",
+    "patients.parquet",
+    "scenario.yaml",
+    "report.html",
+)
+"""The files `RunResults.write` writes, in the order it writes them."""
+
+
+def _frame(log: EventLog | EventFrame) -> EventFrame:
+    return log if isinstance(log, EventFrame) else EventFrame(log)
+
+
+def _replication(ef: EventFrame, replication: int | None) -> int:
+    return int(ef.log.meta.get("replication", 0)) if replication is None else replication
+
+
+def event_table(log: EventLog | EventFrame, replication: int | None = None) -> pd.DataFrame:
+    """One row per event: ``replication, time_hours, patient, event, place`` (event and place
+    named, as categoricals). ``replication`` defaults to the log's ``meta["replication"]``."""
+    ef = _frame(log)
+    ev = ef.events
+    return pd.DataFrame(
+        {
+            "replication": np.full(len(ev), _replication(ef, replication), dtype=np.int16),
+            "time_hours": ev["time"].to_numpy(),
+            "patient": ev["patient"].to_numpy().astype(np.int32),
+            "event": ev["kind"],
+            "place": ev["place"],
+        }
+    )
+
+
+def patient_table(log: EventLog | EventFrame, replication: int | None = None) -> pd.DataFrame:
+    """One row per patient, decoded: ``replication, patient, place, age_band, frailty, cfs,
+    acuity, route, readmission_of`` (-1: not a readmission), ``arrival_hours, depart_hours``
+    (NaN: still in the system at the end) and ``outcome``."""
+    ef = _frame(log)
+    pts = ef.patients
+    outcome = pts["outcome"]
+    categories = list(dict.fromkeys([*OUTCOMES, *outcome.cat.categories]))
+    return pd.DataFrame(
+        {
+            "replication": np.full(len(pts), _replication(ef, replication), dtype=np.int16),
+            "patient": pts["patient"].to_numpy().astype(np.int32),
+            "place": pts["place"],
+            "age_band": pts["age_band"],
+            "frailty": pts["frailty"],
+            "cfs": pts["cfs"].to_numpy().astype(np.int8),
+            "acuity": pts["acuity"].to_numpy().astype(np.int8),
+            "route": pts["route"],
+            "readmission_of": pts["readmission_of"].to_numpy().astype(np.int32),
+            "arrival_hours": pts["arrival"].to_numpy(),
+            "depart_hours": pts["depart"].to_numpy(),
+            "outcome": outcome.cat.set_categories(categories),
+        }
+    )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack tables, keeping categorical columns categorical even if their categories differ."""
+    if not frames:
+        return pd.DataFrame()
+    frames = [f.copy(deep=False) for f in frames]
+    for column, dtype in frames[0].dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            union = union_categoricals([f[column] for f in frames]).categories
+            for f in frames:
+                f[column] = f[column].cat.set_categories(union)
+    return pd.concat(frames, ignore_index=True)
+
+
+class RunResults:
+    """The replications of one run, reduced as they arrive."""
+
+    def __init__(self) -> None:
+        self._kpis: list[pd.DataFrame] = []
+        self._events: list[pd.DataFrame] = []
+        self._patients: list[pd.DataFrame] = []
+        self._occupancy: list[pd.DataFrame] = []
+        self._ed_hours: list[np.ndarray] = []
+        self._handover_minutes: list[np.ndarray] = []
+
+    def add(self, log: EventLog) -> None:
+        """Keep the KPIs, tables and figure data of one replication's log."""
+        ef = EventFrame(log)
+        r = int(log.meta.get("replication", len(self._kpis)))
+        kpis = compute_kpis(ef)
+        kpis.insert(2, "replication", r)
+        self._kpis.append(kpis)
+        self._events.append(event_table(ef, r))
+        self._patients.append(patient_table(ef, r))
+        units = occupancy_units(ef.units)
+        self._occupancy.append(occupancy_series(ef, units, bin_hours=24.0).assign(replication=r))
+        v = ef.ed_visits
+        v = v[(v["arrival"] >= ef.warm_up) & (v["arrival"] < ef.end)]
+        self._ed_hours.append(v["time_in_ed"].to_numpy())
+        wait = v.loc[v["ambulance"], "handover_wait"].dropna().to_numpy()
+        self._handover_minutes.append(wait * 60.0)
+
+    @property
+    def replications(self) -> int:
+        return len(self._kpis)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """``kpi, unit, replication, value``, one row per KPI and replication."""
+        return (
+            pd.concat(self._kpis, ignore_index=True)
+            if self._kpis
+            else pd.DataFrame(columns=["kpi", "unit", "replication", "value"])
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """`flowsim.analysis.summarise` of `kpis`: mean and 95% CI per KPI."""
+        return summarise(self.kpis)
+
+    def events(self) -> pd.DataFrame:
+        return _concat(self._events)
+
+    def patients(self) -> pd.DataFrame:
+        return _concat(self._patients)
+
+    def figures(self) -> dict[str, Figure]:
+        """Caption -> figure, pooling all replications."""
+        occupancy = pd.concat(self._occupancy, ignore_index=True) if self._occupancy else None
+        groups = ", ".join(UNIT_GROUPS)
+        pooled = "all replications pooled"
+        return {
+            f"Occupancy of {groups}, daily means; dashed: capacity in force (with escalation "
+            "beds when open).": occupancy_figure(
+                occupancy if occupancy is not None else pd.DataFrame()
+            ),
+            f"Time in ED for attendances arriving in the measured period ({pooled}); patients "
+            "still in ED at the end count with their time so far.": ed_time_figure(
+                np.concatenate(self._ed_hours) if self._ed_hours else np.zeros(0)
+            ),
+            f"Handover delay of ambulance arrivals in the measured period ({pooled}).": (
+                handover_figure(
+                    np.concatenate(self._handover_minutes)
+                    if self._handover_minutes
+                    else np.zeros(0)
+                )
+            ),
+        }
+
+    def write(self, out: Path, scenario: Scenario, meta: Mapping[str, Any]) -> dict[str, Path]:
+        """Write `OUTPUT_FILES` into ``out`` (created if need be); returns name -> path.
+
+        ``meta`` describes the run for the report (see `render_run_report`).
+        """
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {name: out / name for name in OUTPUT_FILES}
+        kpis = self.kpis
+        kpis[["kpi", "unit", "replication", "value"]].to_csv(paths["kpis.csv"], index=False)
+        summary = summarise(kpis)
+        summary.to_csv(paths["summary.csv"], index=False)
+        self.events().to_parquet(paths["events.parquet"], index=False, compression="zstd")
+        self.patients().to_parquet(paths["patients.parquet"], index=False, compression="zstd")
+        paths["scenario.yaml"].write_text(
+            f"# Scenario {scenario.name!r} as run by 'flowsim run', with everything it extends "
+            "filled in.\n" + scenario_to_yaml(scenario),
+            encoding="utf-8",
+        )
+        html = render_run_report(scenario, summary, self.figures(), meta)
+        paths["report.html"].write_text(html, encoding="utf-8")
+        return paths
