@@ -59,7 +59,8 @@ def small_scenario(
     Every resident count is multiplied by ``scale``; every capacity (ED cubicles, clinicians at
     each hour, SDEC chairs, AMU/AFU/ward beds and their escalation beds, UCR teams, community
     places) by ``capacity_scale`` (default ``CAPACITY_SLACK * scale``), rounded, keeping at least
-    one of anything the baseline has. Rates, shares and durations are unchanged, so the small
+    one of anything the baseline has. Thresholds that count patients (crowding, escalation
+    triggers) scale with the population. Rates, shares and durations are unchanged, so the small
     system has the baseline's per-patient behaviour.
     """
     s = baseline()
@@ -93,12 +94,24 @@ def small_scenario(
         "community.p3.capacity": scaled(s.community.p3.capacity, scale),
         "community.virtual_ward.capacity": scaled(s.community.virtual_ward.capacity, scale),
     }
+    if s.ed.crowding is not None:
+        threshold = s.ed.crowding.boarding_threshold
+        base["ed.crowding.boarding_threshold"] = scaled(threshold, population_scale)
+    base["amu.escalation.open_when_waiting"] = scaled(
+        s.amu.escalation.open_when_waiting, population_scale
+    )
+    base["afu.escalation.open_when_waiting"] = scaled(
+        s.afu.escalation.open_when_waiting, population_scale
+    )
     if s.ed.front_door_frailty is not None:
         assessors = s.ed.front_door_frailty.assessors
         base["ed.front_door_frailty.assessors"] = scaled(assessors, scale)
     for name, ward in s.wards.items():
         base[f"wards.{name}.beds"] = scaled(ward.beds, scale)
         base[f"wards.{name}.escalation.beds"] = scaled(ward.escalation.beds, scale)
+        base[f"wards.{name}.escalation.open_when_waiting"] = scaled(
+            ward.escalation.open_when_waiting, population_scale
+        )
     return apply_changes(apply_changes(s, base), dict(changes or {}))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsim.analysis import compute_kpis
+from flowsim.analysis import EventFrame, compute_kpis
 from flowsim.model.record import EventLog
 from flowsim.scenario import Scenario, apply_changes
 from model_helpers import END, OPTIMISED, baseline, run, scaled, small_scenario
@@ -40,6 +40,8 @@ def delayed_bed_days(log: EventLog) -> float:
 def outcomes(log: EventLog) -> pd.Series:
     kpis = compute_kpis(log).set_index("kpi")["value"]
     kpis["delayed_bed_days"] = delayed_bed_days(log)
+    amu = EventFrame(log).occupancy_steps("amu")
+    kpis["occupied_amu"] = amu.mean(log.warm_up_hours, log.end_hours)
     days = (log.end_hours - log.warm_up_hours) / 24.0
     # The KPI table's delayed patients (time-weighted) are the same bed-days, per day.
     assert kpis["delayed_patients_mean"] * days == pytest.approx(kpis["delayed_bed_days"])
@@ -61,9 +63,12 @@ def test_cutting_p1_capacity_blocks_beds_ed_and_ambulances(seed: int) -> None:
     # Upstream from the cut, link by link.
     assert after["community_wait_mean_p1"] > max(2.0 * before["community_wait_mean_p1"], 1.0)
     assert after["delayed_bed_days"] > 2.0 * before["delayed_bed_days"]
-    assert after["occupancy_mean_general_acute"] > before["occupancy_mean_general_acute"]
+    # AMU fills with patients who cannot move on (some wards may even empty behind it: the AMU
+    # queue is first come, first served, so patients for a free ward wait behind the blocked).
+    assert after["occupied_amu"] > before["occupied_amu"]
     assert after["ed_boarding_mean"] > 2.0 * before["ed_boarding_mean"]
-    assert after["handover_mean"] > 1.2 * before["handover_mean"]
+    # Damped, not stopped, by the crowding rule (fewer admissions while ED is full of boarders).
+    assert after["handover_mean"] > before["handover_mean"]
     assert after["ed_within_4h"] < before["ed_within_4h"]
     # Fewer beds turning over: fewer admissions, not more.
     assert after["admissions"] < before["admissions"]

@@ -171,19 +171,23 @@ def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:
 
 
 def _escalation(sys: System, unit: Unit, esc: Escalation) -> Generator[simpy.Event, object, None]:
-    """Open escalation beds after the unit has been over threshold for a while; close when calm."""
+    """Open escalation beds after the unit has been under pressure for a while; close when calm."""
     base = unit.base_capacity
     hours_over = 0.0
     is_open = False
     while True:
         yield sys.env.timeout(1.0)
         occupied = len(unit.users)
+        waiting = len(unit.put_queue)
         if not is_open:
-            hours_over = hours_over + 1.0 if occupied >= esc.open_above_occupancy * base else 0.0
+            pressed = (
+                occupied >= esc.open_above_occupancy * base and waiting >= esc.open_when_waiting
+            )
+            hours_over = hours_over + 1.0 if pressed else 0.0
             if hours_over >= esc.open_after_hours:
                 unit.set_capacity(base + esc.beds)
                 is_open = True
-        elif occupied < esc.close_below_occupancy * base:
+        elif waiting == 0 and occupied < esc.close_below_occupancy * base:
             unit.set_capacity(base)
             is_open = False
             hours_over = 0.0

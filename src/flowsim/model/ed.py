@@ -88,6 +88,17 @@ def front_door_frailty(
     return "home" if p.fate.frailty_avoid_u < cfg.admission_avoided_share else destination
 
 
+def crowding_turns_home(sys: System, p: Patient, destination: str) -> bool:
+    """A would-be admission sent home because ED is full of patients already waiting for beds."""
+    cfg = sys.scenario.ed.crowding
+    return (
+        cfg is not None
+        and destination in ADMITTING
+        and sys.boarding >= cfg.boarding_threshold
+        and p.fate.crowding_u < cfg.admission_avoided_share
+    )
+
+
 def wants_ucr_follow_up(sys: System, p: Patient) -> bool:
     cfg = sys.scenario.ed.front_door_frailty
     return cfg is not None and p.fate.frailty_ucr_u < cfg.home_with_ucr_share

@@ -38,6 +38,7 @@ class Fate(NamedTuple):
     frailty_assessment_hours: float
     frailty_avoid_u: float
     frailty_ucr_u: float
+    crowding_u: float
     sdec_direct_u: float
     sdec_hours: float
     sdec_admit_u: float

@@ -26,17 +26,17 @@ def move_to(
     """Wait for a place in ``unit`` while keeping ``holding``; then give ``holding`` up."""
     sys.record(p.id, QUEUE, unit.code)
     place = unit.request()
-    corridor_after = sys.scenario.ed.corridor_boarding_after_hours
-    if (
-        corridor_after is not None
-        and holding is not None
-        and holding[0] is sys.units.cubicles
-        and not place.triggered
-    ):
-        yield place | sys.env.timeout(corridor_after)
-        if not place.triggered:
-            holding = yield from _board_in_corridor(sys, p, holding)
+    boarding = holding is not None and holding[0] is sys.units.cubicles and not place.triggered
+    if boarding:
+        sys.boarding += 1
+        corridor_after = sys.scenario.ed.corridor_boarding_after_hours
+        if corridor_after is not None:
+            yield place | sys.env.timeout(corridor_after)
+            if not place.triggered:
+                holding = yield from _board_in_corridor(sys, p, holding)
     yield place
+    if boarding:
+        sys.boarding -= 1
     sys.record(p.id, START, unit.code)
     if holding is not None:
         leave(sys, p, holding)

@@ -30,6 +30,8 @@ def journey(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
     cubicle = yield from ed.arrive(sys, p)
     decided = yield from ed.assess(sys, p)
     destination = yield from ed.front_door_frailty(sys, p, decided)
+    if ed.crowding_turns_home(sys, p, destination):
+        destination = "home"
 
     if destination == "virtual_ward":
         if sys.units.virtual_ward.free > 0:

@@ -130,6 +130,8 @@ class System:
             virtual_ward=unit("virtual_ward", s.community.virtual_ward.capacity),
         )
         self.next_id = 0
+        self.boarding = 0
+        """Admitted patients in ED (cubicle or corridor) waiting for a bed now."""
         self.readmission_fates: dict[tuple[str, str], list[Fate]] = {}
         self.readmission_batches: dict[tuple[str, str], int] = {}
 

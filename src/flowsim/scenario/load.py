@@ -51,6 +51,12 @@ _YAML_TAG_PREFIX: Final = "tag:yaml.org,2002:"
 _MERGE_TAG: Final = _YAML_TAG_PREFIX + "merge"
 _PathPart = str | int
 _NodeLoader: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+_MAX_DEPTH: Final = 50
+"""Mappings and lists nested deeper than this are refused (a scenario needs about 7 levels; far
+deeper nesting would exhaust Python's stack while the file is read)."""
+_MAX_ALIASED_VALUES: Final = 10_000
+"""Values that aliases (``*name``) may add to a file. Reusing a distribution or a segment a few
+hundred times fits; a "billion laughs" (aliases of aliases, growing tenfold each line) does not."""
 
 
 class _Missing:
@@ -167,7 +173,17 @@ def _resolve(
         )
     base_path = path.parent / base_name
     base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), base_name))
-    if any(base_path.resolve() == seen for seen, _ in chain):
+    try:
+        base_resolved, base_is_file = base_path.resolve(), base_path.is_file()
+    except (OSError, ValueError) as error:  # a NUL character, a name too long for the system
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ScenarioError(
+            shown,
+            EXTENDS,
+            f"cannot be used as a file name ({reason}), got {_show(base_name)}",
+            line,
+        ) from None
+    if any(base_resolved == seen for seen, _ in chain):
         circle = " -> ".join([*(name for _, name in chain), base_shown])
         raise ScenarioError(
             shown,
@@ -175,7 +191,7 @@ def _resolve(
             f"goes round in a circle: {circle}; one of these files must stop extending the others",
             line,
         )
-    if not base_path.is_file():
+    if not base_is_file:
         raise ScenarioError(
             shown,
             EXTENDS,
@@ -195,17 +211,24 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], _Where]:
         raise ScenarioError(shown, "", "file not found; check the file name and folder") from None
     except IsADirectoryError:
         raise ScenarioError(shown, "", "is a folder, not a scenario file") from None
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
         raise ScenarioError(
-            shown, "", "is not a text file; a scenario is YAML text saved as UTF-8"
+            shown,
+            "",
+            f"is not a text file (byte 0x{error.object[error.start]:02x} is not UTF-8); "
+            "a scenario is YAML text saved as UTF-8",
+            error.object.count(b"\n", 0, error.start) + 1,
         ) from None
     except OSError as error:
         raise ScenarioError(shown, "", f"cannot be read: {error.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        _check_size(text, shown)
+        data = yaml.load(text, Loader=_SafeLoader)  # a SafeLoader: plain values only
         root = yaml.compose(text, Loader=_NodeLoader)  # nodes only, for lines: nothing is built
     except yaml.YAMLError as error:
-        raise _yaml_error(error, shown) from None
+        raise _yaml_error(error, shown, text) from None
+    except RecursionError:  # not expected after _check_size; never a traceback all the same
+        raise _too_deep(shown, None) from None
     if root is None or data is None:
         raise ScenarioError(
             shown,
@@ -228,9 +251,110 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], _Where]:
     return data, where
 
 
-def _yaml_error(error: yaml.YAMLError, shown: str) -> ScenarioError:
+class _SafeLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` (plain values only, never code), except that a value YAML recognises
+    but cannot build, such as the date ``2025-13-45`` or ``!!int abc``, is a YAML error with a
+    line rather than a bare ValueError."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as error:
+            raise _UnreadableValue(node, error) from None
+
+
+class _UnreadableValue(yaml.constructor.ConstructorError):
+    def __init__(self, node: yaml.Node, error: Exception) -> None:
+        value = node.value if isinstance(node, yaml.ScalarNode) else ""
+        tag = str(node.tag).replace(_YAML_TAG_PREFIX, "")
+        why = f" ({error})" if isinstance(error, ValueError) else ""
+        if tag == "timestamp":
+            problem = f"{value!r} looks like a date but is not one{why}; write YYYY-MM-DD"
+        else:
+            problem = f"{value!r} cannot be read as !!{tag}{why}"
+        super().__init__(
+            None, None, problem + ", or put it in quotes if it is text", node.start_mark
+        )
+
+
+def _check_size(text: str, shown: str) -> None:
+    """Refuse, before anything is built, nesting deeper than `_MAX_DEPTH` and aliases that add
+    more than `_MAX_ALIASED_VALUES` values: a few lines of ``&a [*b, *b, ...]`` can stand for
+    billions of values, and reading them would take hours and all the memory.
+
+    Reads the YAML events (no values are built) and counts the values each anchor stands for.
+    A syntax error stops the count quietly; reading the file properly then reports it.
+    """
+    values = aliased = 0
+    size: dict[str, int] = {}  # anchor -> values under it, aliases expanded
+    open_: list[tuple[str | None, int]] = []  # open mappings and lists: anchor, values before
+    try:
+        for event in yaml.parse(text, Loader=_NodeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                if any(anchor == event.anchor for anchor, _ in open_):
+                    raise ScenarioError(
+                        shown,
+                        "",
+                        f"*{event.anchor} is used inside the value it stands for (&{event.anchor}"
+                        "), so that value would never end; write it out instead",
+                        event.start_mark.line + 1,
+                    )
+                added = size.get(event.anchor, 1)
+                values, aliased = values + added, aliased + added
+                if aliased > _MAX_ALIASED_VALUES:
+                    raise ScenarioError(
+                        shown,
+                        "",
+                        f"its aliases (*{event.anchor} and the others) stand for more than "
+                        f"{_MAX_ALIASED_VALUES:,} values; write the values out, or use fewer "
+                        "aliases of aliases",
+                        event.start_mark.line + 1,
+                    )
+            elif isinstance(event, yaml.ScalarEvent):
+                values += 1
+                if event.anchor is not None:
+                    size[event.anchor] = 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                open_.append((event.anchor, values))
+                values += 1
+                if len(open_) > _MAX_DEPTH:
+                    raise _too_deep(shown, event.start_mark.line + 1)
+            elif isinstance(event, yaml.CollectionEndEvent) and open_:
+                anchor, before = open_.pop()
+                if anchor is not None:
+                    size[anchor] = values - before
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        if "nesting depth" in str(getattr(error, "problem", "")) and mark is not None:
+            raise _too_deep(shown, mark.line + 1) from None  # libyaml's own limit, hit first
+
+
+def _too_deep(shown: str, line: int | None) -> ScenarioError:
+    return ScenarioError(
+        shown,
+        "",
+        f"settings are nested more than {_MAX_DEPTH} levels deep; a scenario needs fewer than "
+        "10: check the brackets and the indentation",
+        line,
+    )
+
+
+def _yaml_error(error: yaml.YAMLError, shown: str, text: str = "") -> ScenarioError:
+    if isinstance(error, yaml.reader.ReaderError) and error.encoding == "unicode":
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - text.rfind("\n", 0, error.position)
+        return ScenarioError(
+            shown,
+            "",
+            f"contains a character that YAML does not allow (#x{code:04x} at column {column}, a "
+            "control or other non-printing character); delete it",
+            line,
+        )
     if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
         return ScenarioError(shown, "", f"is not valid YAML: {error}")
+    if isinstance(error, _UnreadableValue):
+        return ScenarioError(shown, "", str(error.problem), error.problem_mark.line + 1)
     mark = error.problem_mark
     problem = error.problem or "not valid YAML"
     tag = re.search(r"constructor for the tag '([^']*)'", problem)

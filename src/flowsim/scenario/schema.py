@@ -161,12 +161,21 @@ class DemandProfile(Frozen):
 
 
 class Escalation(Frozen):
-    """Extra beds opened when a unit stays full, closed when pressure falls."""
+    """Extra beds opened when a unit stays full, closed when pressure falls.
+
+    Checked hourly. Opens after ``open_after_hours`` in which the unit was at least
+    ``open_above_occupancy`` full and at least ``open_when_waiting`` patients were waiting for it;
+    closes once nobody is waiting and occupancy is below ``close_below_occupancy`` (of base beds).
+    Patients in escalation beds keep them until they leave.
+    """
 
     beds: NonNegativeInt = 0
     open_above_occupancy: Probability = Field(0.97, description="Occupied / base beds.")
+    open_when_waiting: NonNegativeInt = Field(
+        0, description="Patients waiting for the unit before escalation opens (OPEL trigger)."
+    )
     open_after_hours: NonNegativeFloat = Field(
-        4, description="Hours above the threshold before opening."
+        4.0, description="Hours above the thresholds before opening."
     )
     close_below_occupancy: Probability = 0.90
 
@@ -224,6 +233,7 @@ class Ed(Frozen):
         description="Where patients go after ED: home, sdec, amu, afu, ward, virtual_ward."
     )
     front_door_frailty: FrontDoorFrailty | None = None
+    crowding: Crowding | None = None
 
     @field_validator("disposition")
     @classmethod
@@ -240,6 +250,22 @@ class Ed(Frozen):
 
 
 DISPOSITIONS = ("home", "sdec", "amu", "afu", "ward", "virtual_ward")
+
+
+class Crowding(Frozen):
+    """How decisions change when ED is full of boarders.
+
+    Admission thresholds rise when there is no bed: with at least ``boarding_threshold``
+    admitted patients waiting in ED for a bed, a share of further patients who would have been
+    admitted are sent home instead (and carry the home-from-ED readmission risk).
+    """
+
+    boarding_threshold: NonNegativeInt = Field(
+        description="Admitted patients waiting in ED for a bed before thresholds rise."
+    )
+    admission_avoided_share: Probability = Field(
+        description="Share of would-be admissions sent home while ED is that crowded."
+    )
 
 
 class FrontDoorFrailty(Frozen):
