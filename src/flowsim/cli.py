@@ -201,8 +201,8 @@ def run(
         Path | None,
         typer.Option(
             metavar="DIR",
-            help="Folder for the results (created if need be). [default: a folder named after "
-            "the scenario in results/]",
+            help="Folder for the results (created if need be). [default: results/ and the "
+            "scenario file's name, e.g. results/afu_expansion]",
             show_default=False,
         ),
     ] = None,
@@ -223,7 +223,7 @@ def run(
     replications = r.replications if replications is None else replications
     seed = r.seed if seed is None else seed
     workers = default_workers(replications) if workers is None else min(workers, replications)
-    out = Path("results") / _folder_name(scenario.name) if out is None else out
+    out = Path("results") / _folder_name(Path(file).stem) if out is None else out
     try:
         out.mkdir(parents=True, exist_ok=True)  # before the simulation, not after
     except OSError as error:
