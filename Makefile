@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_tandem.py
 	$(BIN)/python benchmarks/bench_baseline.py
 
 clean:

@@ -24,26 +24,34 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[simpy.Ev
     env, f = sys.env, p.fate
     pathway = PATHWAYS[f.pathway]
     if pathway == "P0":
-        yield env.timeout(f.p0_delay_hours)
-        yield env.timeout(discharge_time(sys, env.now, f.weekend_u) - env.now)
+        if f.p0_delay_hours > 0:
+            yield env.timeout(f.p0_delay_hours)
+        yield from _wait_for_window(sys, p)
         leave(sys, p, holding)
         sys.record(p.id, DEPART, sys.code["P0"])
         community.maybe_readmit(sys, p, "P0")
         return
 
-    yield env.timeout(f.referral_days * 24.0)
+    if f.referral_days > 0:
+        yield env.timeout(f.referral_days * 24.0)
     service = getattr(sys.units, pathway.lower())
     sys.record(p.id, QUEUE, service.code)
     sys_place = service.request()
     yield sys_place
     sys.record(p.id, RESERVE, service.code)
-    yield env.timeout(discharge_time(sys, env.now, f.weekend_u) - env.now)
+    yield from _wait_for_window(sys, p)
     sys.record(p.id, START, service.code)
     leave(sys, p, holding)
     community.maybe_readmit(sys, p, pathway)
     yield env.timeout(f.community_days * 24.0)
     leave(sys, p, (service, sys_place))
     sys.record(p.id, DEPART, sys.code[pathway])
+
+
+def _wait_for_window(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
+    wait_hours = discharge_time(sys, sys.env.now, p.fate.weekend_u) - sys.env.now
+    if wait_hours > 0:
+        yield sys.env.timeout(wait_hours)
 
 
 def discharge_time(sys: System, t: float, weekend_u: float) -> float:

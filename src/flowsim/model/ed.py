@@ -23,7 +23,8 @@ def arrive(sys: System, p: Patient) -> Generator[simpy.Event, object, Held]:
     env, f, cubicles = sys.env, p.fate, sys.units.cubicles
     sys.record(p.id, QUEUE, cubicles.code)
     if p.route != "ambulance":
-        yield env.timeout(f.triage_minutes / 60.0)
+        if f.triage_minutes > 0:
+            yield env.timeout(f.triage_minutes / 60.0)
         cubicle = cubicles.request(priority=cubicle_priority(p))
         yield cubicle
         sys.record(p.id, START, cubicles.code)
@@ -40,7 +41,8 @@ def arrive(sys: System, p: Patient) -> Generator[simpy.Event, object, Held]:
             return cubicles, cubicle
     yield cubicle
     sys.record(p.id, START, cubicles.code)
-    yield env.timeout(f.handover_minutes / 60.0)
+    if f.handover_minutes > 0:
+        yield env.timeout(f.handover_minutes / 60.0)
     sys.record(p.id, HANDOVER, cubicles.code)
     return cubicles, cubicle
 
@@ -61,7 +63,8 @@ def assess(sys: System, p: Patient) -> Generator[simpy.Event, object, str]:
     clinician = clinicians.request(priority=f.acuity)
     yield clinician
     sys.record(p.id, START, clinicians.code)
-    yield env.timeout(f.assessment_minutes / 60.0)
+    if f.assessment_minutes > 0:
+        yield env.timeout(f.assessment_minutes / 60.0)
     clinicians.release(clinician)
     sys.record(p.id, END, clinicians.code)
     yield env.timeout(f.treatment_hours)
