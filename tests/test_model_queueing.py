@@ -15,28 +15,14 @@ interval held the Erlang C value for 19 (Wq), 20 (P(wait)), 20 (occupancy) and 1
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-import yaml
 
 from flowsim.model.build import simulate
 from flowsim.model.record import EventLog
-from flowsim.scenario import Scenario, scenario_from_dict, scenario_to_yaml
-from flowsim.scenario.schema import DISPOSITIONS, FRAILTY_BANDS
-from model_helpers import (
-    ARRIVE,
-    DEPART,
-    END,
-    FLAT_PROFILE,
-    QUEUE,
-    START,
-    arrival_rate_per_hour,
-    baseline,
-    mean_ci,
-    time_average,
-)
+from flowsim.scenario import Scenario
+from model_helpers import ARRIVE, DEPART, END, QUEUE, START, arrival_rate_per_hour, mean_ci
+from validation.helpers import erlang_c, mmc_scenario, ward_waits
 
 BEDS = 10
 LOS_DAYS = 1.0
@@ -46,123 +32,15 @@ REPLICATIONS = 20
 SEED = 1
 
 
-def erlang_c(c: int, offered: float) -> float:
-    """Probability that an arrival waits in M/M/c with offered load ``offered`` = λ/μ < c."""
-    top = offered**c / math.factorial(c) * c / (c - offered)
-    return top / (sum(offered**k / math.factorial(k) for k in range(c)) + top)
-
-
 def test_erlang_c_formula() -> None:
     assert erlang_c(1, 0.5) == pytest.approx(0.5)  # M/M/1: P(wait) = ρ
     assert erlang_c(2, 1.0) == pytest.approx(1 / 3)  # worked by hand: (1/2·2)/(1 + 1 + 1)
     assert erlang_c(10, 8.0) == pytest.approx(0.40918, abs=1e-5)  # published tables
 
 
-def per_band(value: object) -> dict[str, object]:
-    return {band: value for band in FRAILTY_BANDS}
-
-
-def mmc_scenario(beds: int = BEDS, los_days: float = LOS_DAYS, rho: float = RHO) -> Scenario:
-    """The baseline's data edited down to an M/M/c queue for one ward group."""
-    data = yaml.safe_load(scenario_to_yaml(baseline()))
-    zero = {"dist": "fixed", "value": 0}
-    arrivals_per_year = rho * beds / (los_days * 24) * 24 * 365.25
-    data["name"] = f"M/M/{beds}"
-    data["run"].update(horizon_days=HORIZON_DAYS, warm_up_days=WARM_UP_DAYS)
-    data["population"]["places"] = [
-        {
-            "name": "Town",
-            "segments": [
-                {
-                    "age_band": "18-64",
-                    "frailty": "fit",
-                    "people": 1000,
-                    "ambulance_per_person_year": 0.0,
-                    "walk_in_per_person_year": arrivals_per_year / 1000,
-                    "gp_referral_per_person_year": 0.0,
-                }
-            ],
-        }
-    ]
-    data["demand_profile"] = FLAT_PROFILE
-    data["ucr"]["teams"] = 0
-    data["ed"].update(
-        cubicles=1_000_000,
-        clinicians_by_hour=[1_000_000] * 24,
-        handover_minutes=zero,
-        max_handover_minutes=None,
-        corridor_boarding_after_hours=None,
-        triage_minutes=zero,
-        assessment_minutes=zero,
-        treatment_hours=zero,
-        disposition=per_band({d: float(d == "ward") for d in DISPOSITIONS}),
-        front_door_frailty=None,
-    )
-    data["sdec"].update(chairs=0, gp_direct_share=0.0)
-    data["amu"].update(beds=0, escalation={"beds": 0})
-    data["afu"].update(beds=0, escalation={"beds": 0})
-    data["wards"] = {
-        "erlang": {
-            "beds": beds,
-            "los_days": per_band({"dist": "exponential", "mean": los_days}),
-            "death_probability": per_band(0.0),
-            "turnaround_hours": 0.0,
-            "escalation": {"beds": 0},
-        }
-    }
-    data["ward_routing"] = per_band({"erlang": 1.0})
-    data["discharge"] = {
-        "pathway": per_band({"P0": 1.0}),
-        "window_start_hour": 0,
-        "window_end_hour": 24,
-        "weekend_discharge_factor": 1.0,
-        "p0_delay_hours": zero,
-    }
-    vw = data["community"]["virtual_ward"]
-    vw.update(step_down_share=per_band(0.0), admission_share=0.0)
-    data["community"]["readmission"]["probability"] = {}
-    return scenario_from_dict(data, "M/M/c special case")
-
-
-def ward_waits(log: EventLog, last_arrival: float) -> tuple[np.ndarray, float, float]:
-    """Waits for a bed (QUEUE -> START at the ward) of arrivals in [warm-up, last_arrival], and the
-    time-weighted mean number in beds and waiting over [warm-up, end].
-
-    A patient still waiting at the end (rare: ``last_arrival`` is well before it) counts with the
-    wait so far.
-    """
-    ward = log.places.index("ward:erlang")
-    queued: dict[int, float] = {}
-    waits = []
-    bed_t, bed_d, queue_t, queue_d = [], [], [], []
-    for t, pid, kind, place in log.events:
-        if place != ward:
-            continue
-        if kind == QUEUE:
-            queued[pid] = t
-            queue_t.append(t)
-            queue_d.append(1.0)
-        elif kind == START:
-            q = queued.pop(pid)
-            if log.warm_up_hours <= q <= last_arrival:
-                waits.append(t - q)
-            queue_t.append(t)
-            queue_d.append(-1.0)
-            bed_t.append(t)
-            bed_d.append(1.0)
-        elif kind == END:
-            bed_t.append(t)
-            bed_d.append(-1.0)
-    waits += [log.end_hours - q for q in queued.values() if log.warm_up_hours <= q <= last_arrival]
-    a, b = log.warm_up_hours, log.end_hours
-    in_beds = time_average(np.array(bed_t), np.array(bed_d), a, b)
-    waiting = time_average(np.array(queue_t), np.array(queue_d), a, b)
-    return np.array(waits), in_beds, waiting
-
-
 @pytest.fixture(scope="module")
 def replications() -> tuple[Scenario, list[EventLog]]:
-    s = mmc_scenario()
+    s = mmc_scenario(BEDS, RHO, LOS_DAYS, horizon_days=HORIZON_DAYS, warm_up_days=WARM_UP_DAYS)
     return s, [simulate(s, r, seed=SEED) for r in range(REPLICATIONS)]
 
 

@@ -1,0 +1,1 @@
+"""Queueing-theory validation: the real model, configured into special cases with known answers."""
