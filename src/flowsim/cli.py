@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
@@ -152,59 +159,102 @@ def _positive(value: float | None) -> float | None:
     return value
 
 
+Days = Annotated[
+    float | None,
+    typer.Option(
+        help="Simulated days measured, after warm-up. [default: the scenario's run.horizon_days]",
+        callback=_positive,
+        show_default=False,
+    ),
+]
+WarmUp = Annotated[
+    float | None,
+    typer.Option(
+        "--warm-up",
+        min=0,
+        help="Days simulated first and left out of the results. [default: the scenario's "
+        "run.warm_up_days]",
+        show_default=False,
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(min=0, help="Run seed. [default: the scenario's run.seed]", show_default=False),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Processes running replications side by side; the results do not depend on it. "
+        "[default: one per replication, at most one per CPU]",
+        show_default=False,
+    ),
+]
+
+
+def out_option(default: str) -> Any:
+    return typer.Option(
+        metavar="DIR",
+        help=f"Folder for the results (created if need be). [default: {default}]",
+        show_default=False,
+    )
+
+
+def make_out(out: Path) -> Path:
+    """Create the results folder before simulating, so a bad path fails at once."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        stderr.print(Text(f"cannot write results to {out}: {error.strerror}", style="red"))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return out
+
+
+def progress_bar() -> Progress:
+    """The progress bar of long commands, on stderr so tables on stdout stay clean."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=False,
+    )
+
+
 @app.command()
 def run(
     file: Annotated[Path, _argument("SCENARIO", "Scenario file to run.")],
-    days: Annotated[
-        float | None,
-        typer.Option(
-            help="Simulated days measured, after warm-up. [default: the scenario's "
-            "run.horizon_days]",
-            callback=_positive,
-            show_default=False,
-        ),
-    ] = None,
-    warm_up: Annotated[
-        float | None,
-        typer.Option(
-            "--warm-up",
-            min=0,
-            help="Days simulated first and left out of the results. [default: the scenario's "
-            "run.warm_up_days]",
-            show_default=False,
-        ),
-    ] = None,
+    days: Days = None,
+    warm_up: WarmUp = None,
     replications: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            min=1,
-            help="Independent runs. [default: the scenario's run.replications]",
+            metavar="N|auto",
+            help="Independent runs, or 'auto': as many as it takes for the 95% CI of each "
+            "headline result to be within --precision of its mean. [default: the scenario's "
+            "run.replications]",
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int | None,
+    precision: Annotated[
+        float,
         typer.Option(
-            min=0, help="Run seed. [default: the scenario's run.seed]", show_default=False
+            min=0.001,
+            max=0.5,
+            help="With --replications auto: the CI half-width wanted, as a share of the mean.",
         ),
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Processes running replications side by side; the results do not depend on "
-            "it. [default: one per replication, at most one per CPU]",
-            show_default=False,
-        ),
-    ] = None,
+    ] = 0.05,
+    max_replications: Annotated[
+        int, typer.Option(min=3, help="With --replications auto: stop here regardless.")
+    ] = 50,
+    seed: Seed = None,
+    workers: Workers = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            metavar="DIR",
-            help="Folder for the results (created if need be). [default: results/ and the "
-            "scenario file's name, e.g. results/afu_expansion]",
-            show_default=False,
-        ),
+        out_option("results/ and the scenario file's name, e.g. results/afu_expansion"),
     ] = None,
 ) -> None:
     """Run a scenario: replications, a table of headline results, and files in DIR.
@@ -213,6 +263,8 @@ def run(
     interval), events.parquet and patients.parquet (the event log and patients of every
     replication), scenario.yaml (the scenario as run) and report.html (a one-page report).
     """
+    from flowsim.analysis import PRIMARY_KPIS
+    from flowsim.analysis.replications import ReplicationsAlgorithm
     from flowsim.experiment import default_workers, iter_replications
     from flowsim.report import RunResults
 
@@ -220,50 +272,61 @@ def run(
     r = scenario.run
     days = r.horizon_days if days is None else days
     warm_up = r.warm_up_days if warm_up is None else warm_up
-    replications = r.replications if replications is None else replications
+    auto = _replications(replications) is None
+    wanted = r.replications if replications is None else _replications(replications)
+    planned = max_replications if auto else wanted
+    assert planned is not None
     seed = r.seed if seed is None else seed
-    workers = default_workers(replications) if workers is None else min(workers, replications)
-    out = Path("results") / _folder_name(Path(file).stem) if out is None else out
-    try:
-        out.mkdir(parents=True, exist_ok=True)  # before the simulation, not after
-    except OSError as error:
-        stderr.print(Text(f"cannot write results to {out}: {error.strerror}", style="red"))
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    workers = default_workers(planned) if workers is None else min(workers, planned)
+    out = make_out(Path("results") / _folder_name(Path(file).stem) if out is None else out)
 
+    how_many = (
+        f"replications until the 95% CIs are within ±{precision:.0%} (at most {planned})"
+        if auto
+        else f"{planned} replication(s)"
+    )
     stdout.print(
         Text.assemble(
             "Running ",
             (scenario.name, "bold"),
-            f": {replications} replication(s) of {days:g} days after {warm_up:g} days' "
-            f"warm-up, seed {seed}, {workers} worker process(es).",
+            f": {how_many} of {days:g} days after {warm_up:g} days' warm-up, seed {seed}, "
+            f"{workers} worker process(es).",
         )
     )
     started = time.perf_counter()
     results = RunResults()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("replications", total=replications)
-        for log in iter_replications(
-            scenario,
-            replications,
-            seed=seed,
-            horizon_days=days,
-            warm_up_days=warm_up,
-            workers=workers,
-            on_done=lambda _: progress.advance(task),
-        ):
-            results.add(log)
-            del log
+    algorithm = ReplicationsAlgorithm(
+        list(PRIMARY_KPIS), precision, max_replications=max(planned, 3)
+    )
+    with progress_bar() as progress:
+        task = progress.add_task("replications", total=planned)
+        while results.replications < planned:
+            batch = planned - results.replications
+            if auto:
+                batch = min(batch, max(algorithm.still_needed(), workers))
+            for log in iter_replications(
+                scenario,
+                batch,
+                seed=seed,
+                horizon_days=days,
+                warm_up_days=warm_up,
+                workers=min(workers, batch),
+                first_replication=results.replications,
+                on_done=lambda _: progress.advance(task),
+            ):
+                results.add(log)
+                del log
+                algorithm.add(results.latest_kpis)
+            if auto and algorithm.done:
+                break
+        progress.update(task, total=results.replications)
+    replications_run = results.replications
+    if auto:
+        _report_auto(algorithm, precision)
     meta = {
         "scenario_file": str(file),
         "seed": seed,
-        "replications": replications,
+        "replications": replications_run,
         "horizon_days": days,
         "warm_up_days": warm_up,
         "start_date": r.start_date.isoformat(),
@@ -275,10 +338,50 @@ def run(
         summary = results.summary
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
         paths = results.write(out, scenario, meta)
-    stdout.print(_summary_table(summary, scenario.name, replications))
+    stdout.print(_summary_table(summary, scenario.name, replications_run))
     stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
     for path in paths.values():
         stdout.print(Text(f"  {path}"))
+
+
+def _replications(value: str | None) -> int | None:
+    """``--replications``: a whole number of at least 1, or None for ``auto``."""
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise typer.BadParameter(
+            f"must be a whole number of at least 1, or 'auto'; got {value!r}",
+            param_hint="'--replications'",
+        )
+    return n
+
+
+def _report_auto(algorithm: Any, precision: float) -> None:
+    from flowsim.report import kpi_label
+
+    widths = algorithm.half_widths()
+    if algorithm.met:
+        stdout.print(
+            Text(
+                f"Precision ±{precision:.0%} reached at {algorithm.solution} replications and "
+                f"held for {algorithm.n - algorithm.solution} more (Hoad, Robinson & Davies "
+                f"2010); results use all {algorithm.n}."
+            )
+        )
+        return
+    loose = [f"{kpi_label(k)} (±{w:.1%})" for k, w in widths.items() if not w <= precision]
+    stderr.print(
+        Text(
+            f"Stopped at the cap of {algorithm.n} replications before every CI was within "
+            f"±{precision:.0%}: {'; '.join(loose)}. Run longer (--days), raise "
+            "--max-replications, or accept a looser --precision.",
+            style="yellow",
+        )
+    )
 
 
 def _folder_name(name: str) -> str:
@@ -326,3 +429,7 @@ def _cell(value: Any) -> Text:
 def main() -> None:
     """Entry point of the ``flowsim`` console script."""
     app()
+
+
+import flowsim.cli_batch  # noqa: E402,F401  (registers batch and results)
+from flowsim import cli_compare  # noqa: E402,F401  (registers compare and warmup)

@@ -1,38 +1,107 @@
-"""Replications of one scenario, run one after another or in worker processes.
+"""Replications of one scenario, run in this process, in worker processes or on Dask.
 
 Each replication is `flowsim.model.build.simulate` with its own replication number, so the logs
-are the same whatever the number of workers: the model is deterministic for (scenario,
-replication, seed). Workers are started with the ``spawn`` method, whatever the platform default
-(safe with threads in the parent, such as a progress bar, and the same on Linux, macOS and
-Windows). The scenario travels to them as plain data (``model_dump``) and is validated again
-there: pydantic's parametrised generic models, such as ``ByFrailty[...]``, do not pickle.
+are the same whatever runs them: the model is deterministic for (scenario, replication, seed).
+The scenario travels to workers as plain data (``model_dump``) and is validated again there:
+pydantic's parametrised generic models, such as ``ByFrailty[...]``, do not pickle. A ``reduce``
+function, applied in the worker, turns each log into something compact (KPIs, say) before it
+travels back: a simulated year of the baseline is several hundred MB as an `EventLog`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_context
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, overload
 
+from flowsim.experiment.executors import Executor, ProcessExecutor, default_workers
 from flowsim.model.build import simulate
 from flowsim.model.record import EventLog
 from flowsim.scenario import scenario_from_dict
 from flowsim.scenario.schema import Scenario
 
-__all__ = ["default_workers", "iter_replications", "run_replications"]
+__all__ = [
+    "ReplicationTask",
+    "default_workers",
+    "iter_replications",
+    "run_replication",
+    "run_replications",
+]
+
+T = TypeVar("T")
 
 
-def default_workers(replications: int) -> int:
-    """One worker per replication, at most one per CPU this process may use."""
-    try:
-        cpus = len(os.sched_getaffinity(0))  # respects a container's or taskset's CPU set
-    except AttributeError:  # macOS, Windows
-        cpus = os.cpu_count() or 1
-    return max(1, min(replications, cpus))
+@dataclass(frozen=True)
+class ReplicationTask:
+    """One replication, as plain data a worker anywhere can run.
+
+    ``scenario`` is ``Scenario.model_dump(mode="json", by_alias=True)``; ``None`` settings
+    mean the scenario's own ``run`` settings.
+    """
+
+    scenario: dict[str, Any]
+    replication: int
+    seed: int | None = None
+    horizon_days: float | None = None
+    warm_up_days: float | None = None
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        replication: int,
+        *,
+        seed: int | None = None,
+        horizon_days: float | None = None,
+        warm_up_days: float | None = None,
+    ) -> ReplicationTask:
+        data = scenario.model_dump(mode="json", by_alias=True)
+        return cls(data, replication, seed, horizon_days, warm_up_days)
 
 
+def run_replication(task: ReplicationTask, reduce: Callable[[EventLog], Any] | None = None) -> Any:
+    """Simulate ``task`` and return its log, or ``reduce(log)`` (top level, so workers can run
+    it; ``reduce`` must be a top-level function or a `functools.partial` of one)."""
+    name = task.scenario.get("name")
+    scenario = scenario_from_dict(task.scenario, source=f"scenario {name!r}")
+    log = simulate(
+        scenario,
+        task.replication,
+        seed=task.seed,
+        horizon_days=task.horizon_days,
+        warm_up_days=task.warm_up_days,
+    )
+    return log if reduce is None else reduce(log)
+
+
+@overload
+def run_replications(
+    scenario: Scenario,
+    replications: int,
+    *,
+    seed: int | None = ...,
+    horizon_days: float | None = ...,
+    warm_up_days: float | None = ...,
+    workers: int | None = ...,
+    first_replication: int = ...,
+    on_done: Callable[[int], None] | None = ...,
+    executor: Executor | None = ...,
+    reduce: None = ...,
+) -> list[EventLog]: ...
+@overload
+def run_replications(
+    scenario: Scenario,
+    replications: int,
+    *,
+    seed: int | None = ...,
+    horizon_days: float | None = ...,
+    warm_up_days: float | None = ...,
+    workers: int | None = ...,
+    first_replication: int = ...,
+    on_done: Callable[[int], None] | None = ...,
+    executor: Executor | None = ...,
+    reduce: Callable[[EventLog], T],
+) -> list[T]: ...
 def run_replications(
     scenario: Scenario,
     replications: int,
@@ -41,14 +110,20 @@ def run_replications(
     horizon_days: float | None = None,
     warm_up_days: float | None = None,
     workers: int | None = 1,
+    first_replication: int = 0,
     on_done: Callable[[int], None] | None = None,
-) -> list[EventLog]:
-    """Run replications ``0 .. replications-1`` and return their logs in replication order.
+    executor: Executor | None = None,
+    reduce: Callable[[EventLog], Any] | None = None,
+) -> list[Any]:
+    """Run ``replications`` replications, numbered from ``first_replication`` (so more can be
+    added to a finished run), and return their logs in replication order.
 
     ``seed``, ``horizon_days`` and ``warm_up_days`` default to the scenario's ``run`` settings.
-    ``workers`` > 1 runs replications in that many processes; ``None`` means
-    `default_workers`. ``on_done(i)`` is called in this process as replication ``i`` finishes
-    (in completion order), e.g. to advance a progress bar.
+    ``workers`` > 1 runs replications in that many local processes; ``None`` means
+    `default_workers`. ``executor`` runs them there instead (it is left open, for reuse).
+    ``reduce(log)``, applied where each replication runs, is returned instead of the log.
+    ``on_done(i)`` is called in this process as replication ``i`` finishes (in completion
+    order), e.g. to advance a progress bar.
     """
     return list(
         iter_replications(
@@ -58,11 +133,42 @@ def run_replications(
             horizon_days=horizon_days,
             warm_up_days=warm_up_days,
             workers=workers,
+            first_replication=first_replication,
             on_done=on_done,
+            executor=executor,
+            reduce=reduce,
         )
     )
 
 
+@overload
+def iter_replications(
+    scenario: Scenario,
+    replications: int,
+    *,
+    seed: int | None = ...,
+    horizon_days: float | None = ...,
+    warm_up_days: float | None = ...,
+    workers: int | None = ...,
+    first_replication: int = ...,
+    on_done: Callable[[int], None] | None = ...,
+    executor: Executor | None = ...,
+    reduce: None = ...,
+) -> Iterator[EventLog]: ...
+@overload
+def iter_replications(
+    scenario: Scenario,
+    replications: int,
+    *,
+    seed: int | None = ...,
+    horizon_days: float | None = ...,
+    warm_up_days: float | None = ...,
+    workers: int | None = ...,
+    first_replication: int = ...,
+    on_done: Callable[[int], None] | None = ...,
+    executor: Executor | None = ...,
+    reduce: Callable[[EventLog], T],
+) -> Iterator[T]: ...
 def iter_replications(
     scenario: Scenario,
     replications: int,
@@ -71,81 +177,59 @@ def iter_replications(
     horizon_days: float | None = None,
     warm_up_days: float | None = None,
     workers: int | None = 1,
+    first_replication: int = 0,
     on_done: Callable[[int], None] | None = None,
-) -> Iterator[EventLog]:
-    """`run_replications`, yielding each log in replication order as soon as it is available.
+    executor: Executor | None = None,
+    reduce: Callable[[EventLog], Any] | None = None,
+) -> Iterator[Any]:
+    """`run_replications`, yielding each result in replication order as soon as it is available.
 
     A caller that reduces each log (KPIs, tables) and drops it holds at most the logs finished
-    out of order, not all of them: a simulated year of the baseline is several hundred MB.
+    out of order, not all of them.
     """
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
-    workers = default_workers(replications) if workers is None else workers
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    args = (scenario, seed, horizon_days, warm_up_days)
-    if workers == 1 or replications == 1:
-        for i in range(replications):
-            log = _simulate(i, *args)
-            if on_done is not None:
-                on_done(i)
-            yield log
-            del log  # not held while the next replication runs
-        return
-    yield from _in_processes(replications, min(workers, replications), args, on_done)
-
-
-def _in_processes(
-    replications: int,
-    workers: int,
-    args: tuple[Scenario, int | None, float | None, float | None],
-    on_done: Callable[[int], None] | None,
-) -> Iterator[EventLog]:
-    scenario, *rest = args
-    data = scenario.model_dump(mode="json", by_alias=True)
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    try:
-        replication_of = {
-            executor.submit(_simulate_data, i, data, *rest): i for i in range(replications)
-        }
-        finished: dict[int, EventLog] = {}  # done, waiting for an earlier replication
-        pending: set[Future[EventLog]] = set(replication_of)
-        next_up = 0
-        while next_up < replications:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for i, future in sorted((replication_of.pop(f), f) for f in done):
-                finished[i] = future.result()  # a replication's error is raised here, at once
+    if first_replication < 0:
+        raise ValueError(f"first_replication must be 0 or more, got {first_replication}")
+    numbers = range(first_replication, first_replication + replications)
+    settings = {"seed": seed, "horizon_days": horizon_days, "warm_up_days": warm_up_days}
+    if executor is None:
+        workers = default_workers(replications) if workers is None else workers
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if workers == 1 or replications == 1:
+            for i in numbers:  # no copy of the scenario, nor a second validation
+                log = simulate(scenario, i, **settings)
+                result = log if reduce is None else reduce(log)
+                del log  # not held while the next replication runs
                 if on_done is not None:
                     on_done(i)
-            del done, future  # hold each log in one place only, so it is freed once yielded
-            while next_up in finished:
-                yield finished.pop(next_up)
-                next_up += 1
-    finally:
-        # On an error (or a caller that stops early) drop the replications not yet started.
-        executor.shutdown(wait=True, cancel_futures=True)
+                yield result
+                del result
+            return
+        with ProcessExecutor(min(workers, replications)) as processes:
+            yield from _in_order(processes, scenario, numbers, settings, on_done, reduce)
+        return
+    yield from _in_order(executor, scenario, numbers, settings, on_done, reduce)
 
 
-def _simulate(
-    replication: int,
+def _in_order(
+    executor: Executor,
     scenario: Scenario,
-    seed: int | None,
-    horizon_days: float | None,
-    warm_up_days: float | None,
-) -> EventLog:
-    """One replication (top level, so worker processes can import it)."""
-    return simulate(
-        scenario, replication, seed=seed, horizon_days=horizon_days, warm_up_days=warm_up_days
-    )
-
-
-def _simulate_data(
-    replication: int,
-    data: dict[str, Any],
-    seed: int | None,
-    horizon_days: float | None,
-    warm_up_days: float | None,
-) -> EventLog:
-    """`_simulate` for a scenario given as the data of `Scenario.model_dump` (in a worker)."""
-    scenario = scenario_from_dict(data, source=f"scenario {data.get('name')!r}")
-    return _simulate(replication, scenario, seed, horizon_days, warm_up_days)
+    numbers: range,
+    settings: dict[str, Any],
+    on_done: Callable[[int], None] | None,
+    reduce: Callable[[EventLog], Any] | None,
+) -> Iterator[Any]:
+    first = ReplicationTask.of(scenario, numbers[0], **settings)
+    calls = [(replace(first, replication=r), reduce) for r in numbers]
+    finished: dict[int, Any] = {}  # done, waiting for an earlier replication
+    next_up = 0
+    for i, result in executor.map_unordered(run_replication, calls):
+        finished[i] = result
+        del result  # hold each result in one place only, so it is freed once yielded
+        if on_done is not None:
+            on_done(numbers[i])
+        while next_up in finished:
+            yield finished.pop(next_up)
+            next_up += 1

@@ -20,14 +20,18 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from flowsim.report.labels import kpi_label
+
 __all__ = [
     "UNIT_GROUPS",
     "ed_time_figure",
     "figure_png",
+    "forest_figure",
     "group_occupancy",
     "handover_figure",
     "occupancy_figure",
     "occupancy_units",
+    "warmup_figure",
 ]
 
 UNIT_GROUPS: dict[str, tuple[str, str]] = {
@@ -40,7 +44,7 @@ what a place is called)."""
 
 WIDTH_INCHES = 10.0
 DPI = 110
-_BLUE, _GREY, _RED, _ORANGE = "#1f5fa8", "#555555", "#b3261e", "#c66a00"
+_BLUE, _GREY, _RED, _ORANGE, _GREEN = "#1f5fa8", "#555555", "#b3261e", "#c66a00", "#1e7b34"
 _STYLE: dict[str, Any] = {
     "font.size": 13,
     "axes.titlesize": 15,
@@ -304,3 +308,88 @@ def _no_data(ax: Axes) -> None:
         va="center",
         color=_GREY,
     )
+
+
+# ---------------------------------------------------------------- comparison and warm-up
+
+
+def forest_figure(comparison: pd.DataFrame, title: str | None = None) -> Figure:
+    """Each scenario's change from the baseline per KPI, as % of the baseline mean with the
+    paired 95% interval: green where better, red where worse, grey where no clear difference.
+
+    ``comparison`` is `flowsim.analysis.compare.paired_comparison` output (any subset of KPIs).
+    Percentages put KPIs of different units on one axis; the table carries the absolute values.
+    """
+    df = comparison.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = 100.0 / df["baseline_mean"].abs().to_numpy()
+    df["low"], df["high"] = df["ci_low"] * scale, df["ci_high"] * scale
+    kpis = list(dict.fromkeys(df["kpi"]))
+    scenarios = list(dict.fromkeys(df["scenario"]))
+    step = 0.7 / max(1, len(scenarios))
+    markers = "osD^v<>p*h"
+    colours = {"better": _GREEN, "worse": _RED}
+    with _style():
+        fig, (ax,) = _figure(1.2 + 0.55 * len(kpis) * max(1, len(scenarios)) ** 0.5)
+        ax.set_title(title or "Change from baseline, % (paired 95% CI)")
+        ax.axvline(0.0, color=_GREY, linewidth=1.5)
+        for j, name in enumerate(scenarios):
+            rows = df[df["scenario"] == name].set_index("kpi")
+            for i, kpi in enumerate(kpis):
+                if kpi not in rows.index:
+                    continue
+                row = rows.loc[kpi]
+                y = i + (j - (len(scenarios) - 1) / 2) * step
+                pct = row["pct_change"]
+                if not np.isfinite(pct):
+                    continue
+                colour = colours.get(str(row["assessment"]), _GREY)
+                if np.isfinite(row["low"]) and np.isfinite(row["high"]):
+                    ax.plot([row["low"], row["high"]], [y, y], color=colour, linewidth=2.5)
+                ax.plot(
+                    pct,
+                    y,
+                    marker=markers[j % len(markers)],
+                    color=colour,
+                    markersize=8,
+                    linestyle="none",
+                    label=name if i == 0 else None,
+                )
+        ax.set_yticks(range(len(kpis)), [kpi_label(k) for k in kpis])
+        ax.set_ylim(len(kpis) - 0.5, -0.5)
+        ax.set_xlabel("% change from baseline mean")
+        ax.grid(axis="y", alpha=0.0)
+        if len(scenarios) > 1:
+            ax.legend(loc="lower right")
+    return fig
+
+
+def warmup_figure(series: pd.DataFrame, truncation: pd.DataFrame, warm_up_days: float) -> Figure:
+    """Occupancy from an empty start, one panel per unit: each replication faint, their mean
+    bold, MSER-5's truncation point per unit and the recommended warm-up as vertical lines.
+
+    ``series``: ``replication, unit, day, occupied``; ``truncation``: ``unit, truncation_days``.
+    """
+    units = list(dict.fromkeys(series["unit"].astype(str)))
+    cut = dict(zip(truncation["unit"], truncation["truncation_days"], strict=True))
+    with _style():
+        fig, axes = _figure(2.3 * max(1, len(units)) + 0.8, rows=max(1, len(units)))
+        fig.suptitle(f"Warm-up: occupancy from an empty start (recommended: {warm_up_days:g} days)")
+        for ax, unit in zip(axes, units, strict=False):
+            rows = series[series["unit"].astype(str) == unit]
+            for _, rep in rows.groupby("replication"):
+                ax.plot(rep["day"], rep["occupied"], color=_BLUE, alpha=0.2, linewidth=0.8)
+            mean = rows.groupby("day")["occupied"].mean()
+            ax.plot(mean.index, mean.to_numpy(), color=_BLUE, linewidth=2.2)
+            if unit in cut:
+                ax.axvline(cut[unit], color=_ORANGE, linestyle=":", linewidth=1.8)
+            ax.axvline(warm_up_days, color=_RED, linestyle="--", linewidth=2)
+            ax.set_title(_warmup_title(unit), fontsize=13)
+            ax.set_ylabel("occupied")
+        axes[-1].set_xlabel("day of run")
+    return fig
+
+
+def _warmup_title(unit: str) -> str:
+    names = {"general_acute": "G&A beds (AMU, AFU, wards)", "ed_cubicle": "ED cubicles"}
+    return names.get(unit, unit.replace("_", " ").upper() if len(unit) <= 3 else unit)

@@ -138,6 +138,12 @@ class RunResults:
         return len(self._kpis)
 
     @property
+    def latest_kpis(self) -> dict[str, float]:
+        """KPI -> value of the replication added last (for stopping rules)."""
+        last = self._kpis[-1]
+        return dict(zip(last["kpi"], last["value"], strict=True))
+
+    @property
     def kpis(self) -> pd.DataFrame:
         """``kpi, unit, replication, value``, one row per KPI and replication."""
         return (

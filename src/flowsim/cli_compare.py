@@ -1,0 +1,262 @@
+"""``flowsim compare`` and ``flowsim warmup``: commands registered on `flowsim.cli.app`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from flowsim import __version__
+from flowsim.cli import (
+    Days,
+    Seed,
+    WarmUp,
+    Workers,
+    _argument,
+    _folder_name,
+    app,
+    make_out,
+    out_option,
+    progress_bar,
+    stderr,
+    stdout,
+)
+from flowsim.scenario import load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_STYLE = {"better": "green", "worse": "red"}
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, _argument("BASE", "The baseline scenario file.")],
+    alternatives: Annotated[
+        list[Path], _argument("ALT...", "One or more scenario files to compare with BASE.")
+    ],
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            help="Replications of each scenario (paired: replication r of every scenario shares "
+            "its random numbers). [default: BASE's run.replications]",
+            show_default=False,
+        ),
+    ] = None,
+    days: Days = None,
+    warm_up: WarmUp = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    all_kpis: Annotated[
+        bool, typer.Option("--all", help="Show every KPI in the table, not only the headline ones.")
+    ] = False,
+    out: Annotated[
+        Path | None, out_option("results/compare_ and the file names, e.g. results/compare_afu")
+    ] = None,
+) -> None:
+    """Compare scenarios with BASE on common random numbers: paired differences with 95% CIs.
+
+    Every scenario runs with BASE's seed, horizon and warm-up (unless given here), so replication
+    r of each meets the same patients with the same needs wherever the pathway is unchanged, and
+    the difference is measured replication by replication. DIR gets compare.csv (every KPI: the
+    means, the difference, its CI, % change and a verdict), kpis.csv (every KPI of every
+    replication) and forest.png (headline changes with their CIs).
+    """
+    from flowsim.analysis import PRIMARY_KPIS
+    from flowsim.analysis.compare import paired_comparison
+    from flowsim.api import run_kpis, scenario_labels
+    from flowsim.experiment import default_workers
+    from flowsim.report.figures import figure_png, forest_figure
+
+    files = [baseline, *alternatives]
+    scenarios = [load_scenario(f) for f in files]
+    labels = scenario_labels(scenarios, files)
+    named = [s.model_copy(update={"name": n}) for s, n in zip(scenarios, labels, strict=True)]
+    base = scenarios[0].run
+    n = base.replications if replications is None else replications
+    if n < 2:
+        raise typer.BadParameter(
+            f"{baseline} sets run.replications to {n}; a comparison needs at least 2 "
+            "(use --replications)",
+            param_hint="'--replications'",
+        )
+    days = base.horizon_days if days is None else days
+    warm_up = base.warm_up_days if warm_up is None else warm_up
+    seed = base.seed if seed is None else seed
+    workers = default_workers(n) if workers is None else min(workers, n)
+    default_out = "compare_" + "_".join(_folder_name(f.stem) for f in alternatives)
+    out = make_out(Path("results") / default_out if out is None else out)
+    for f, s in zip(files[1:], scenarios[1:], strict=True):
+        r = s.run
+        if (r.seed, r.horizon_days, r.warm_up_days) != (
+            base.seed,
+            base.horizon_days,
+            base.warm_up_days,
+        ):
+            stderr.print(
+                Text(
+                    f"note: {f} sets its own run seed/horizon/warm-up; the comparison uses "
+                    f"BASE's (seed {seed}, {days:g} days after {warm_up:g}) for every scenario.",
+                    style="yellow",
+                )
+            )
+    stdout.print(
+        Text.assemble(
+            "Comparing ",
+            *[(label, "bold") if i == 0 else f", {label}" for i, label in enumerate(labels)],
+            f": {n} paired replication(s) each of {days:g} days after {warm_up:g} days' "
+            f"warm-up, seed {seed}, {workers} worker process(es).",
+        )
+    )
+    started = time.perf_counter()
+    with progress_bar() as progress:
+        task = progress.add_task("replications", total=n * len(named))
+        kpis = run_kpis(
+            named,
+            n,
+            seed=seed,
+            horizon_days=days,
+            warm_up_days=warm_up,
+            workers=workers,
+            progress=lambda *_: progress.advance(task),
+        )
+    table = paired_comparison(kpis, labels[0])
+    table.to_csv(out / "compare.csv", index=False)
+    kpis.to_csv(out / "kpis.csv", index=False)
+    headline = table[table["kpi"].isin(PRIMARY_KPIS)]
+    title = f"Change from {labels[0]}: % of its mean, paired 95% CI"
+    (out / "forest.png").write_bytes(figure_png(forest_figure(headline, title)))
+    (out / "run.txt").write_text(
+        f"flowsim {__version__} compare, {dt.datetime.now():%Y-%m-%d %H:%M}\n"
+        f"base: {baseline}\nalternatives: {' '.join(map(str, alternatives))}\n"
+        f"seed {seed}, replications {n}, horizon {days:g} days, warm-up {warm_up:g} days\n",
+        encoding="utf-8",
+    )
+    shown = table if all_kpis else headline
+    for name in labels[1:]:
+        stdout.print(_comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
+    stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
+    for f in ("compare.csv", "kpis.csv", "forest.png", "run.txt"):
+        stdout.print(Text(f"  {out / f}"))
+
+
+def _comparison_table(rows: pd.DataFrame, base: str, name: str, n: int) -> Table:
+    from flowsim.report import format_ci, format_value, kpi_label
+
+    table = Table(title=Text(f"{name} against {base}: mean of {n} paired replications"))
+    table.add_column("measure")
+    table.add_column(base, justify="right")
+    table.add_column(name, justify="right")
+    table.add_column("difference (95% CI)", justify="right")
+    table.add_column("change", justify="right")
+    table.add_column("verdict")
+    for row in rows.itertuples(index=False):
+        unit, diff = str(row.unit), float(row.difference)
+        sign = "+" if diff > 0 else ""
+        low, high = float(row.ci_low), float(row.ci_high)
+        like = max(abs(low), abs(high), abs(diff)) if math.isfinite(low + high) else diff
+        ci = format_ci(low, high, unit, like=like)
+        pct = f"{row.pct_change:+.1f}%" if math.isfinite(row.pct_change) else "–"
+        verdict = f"{row.verdict}, {row.assessment}" if row.assessment else row.verdict
+        table.add_row(
+            kpi_label(str(row.kpi)),
+            f"{format_value(float(row.baseline_mean), unit)} {_short(unit)}",
+            f"{format_value(float(row.scenario_mean), unit)} {_short(unit)}",
+            f"{sign}{format_value(diff, unit, like)} ({ci})",
+            pct,
+            Text(verdict, style=_STYLE.get(str(row.assessment), "")),
+        )
+    table.caption = (
+        "Verdict: the paired 95% CI of the difference excludes 0 (else 'no clear difference')."
+    )
+    return table
+
+
+def _short(unit: str) -> str:
+    return {"minutes": "min", "hours": "h", "days": "d", "per day": "/day"}.get(unit, unit)
+
+
+@app.command()
+def warmup(
+    file: Annotated[Path, _argument("SCENARIO", "Scenario file.")],
+    replications: Annotated[int, typer.Option(min=1, help="Replications to average over.")] = 5,
+    days: Annotated[
+        float | None,
+        typer.Option(
+            min=20,
+            help="Days to simulate from empty. [default: the scenario's warm-up plus horizon, "
+            "at least 365]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    out: Annotated[
+        Path | None, out_option("results/warmup_ and the file name, e.g. results/warmup_baseline")
+    ] = None,
+) -> None:
+    """Recommend a warm-up: run from empty and find where the key occupancies settle (MSER-5).
+
+    Plots the daily occupancy of ED cubicles, G&A beds and the community services across
+    replications with MSER-5's truncation point (White, Cobb & Spratt 2000) for each, and
+    recommends the longest, rounded up to a whole week. DIR gets warmup.png and warmup.csv.
+    """
+    from flowsim.api import warmup as find_warmup
+    from flowsim.experiment import default_workers
+    from flowsim.report.figures import figure_png, warmup_figure
+
+    scenario = load_scenario(file)
+    workers = default_workers(replications) if workers is None else workers
+    out = make_out(Path("results") / f"warmup_{_folder_name(file.stem)}" if out is None else out)
+    started = time.perf_counter()
+    with progress_bar() as progress:
+        task = progress.add_task("replications", total=replications)
+        found = find_warmup(
+            scenario,
+            replications=replications,
+            days=days,
+            seed=seed,
+            workers=workers,
+            progress=lambda *_: progress.advance(task),
+        )
+    found.series.to_csv(out / "warmup.csv", index=False)
+    fig = warmup_figure(found.series, found.truncation, found.days)
+    (out / "warmup.png").write_bytes(figure_png(fig))
+
+    table = Table(title=Text(f"{scenario.name}: where each occupancy settles (MSER-5)"))
+    table.add_column("unit")
+    table.add_column("settled after", justify="right")
+    table.add_column("mean occupied after that", justify="right")
+    for row in found.truncation.itertuples(index=False):
+        table.add_row(str(row.unit), f"{row.truncation_days:g} days", f"{row.settled_mean:.1f}")
+    stdout.print(table)
+    current = scenario.run.warm_up_days
+    advice = (
+        "enough"
+        if current >= found.days
+        else f"too short: set run.warm_up_days to at least {found.days:g}"
+    )
+    stdout.print(
+        Text.assemble(
+            "Recommended warm-up: ",
+            (f"{found.days:g} days", "bold"),
+            f" ({replications} replications of {found.horizon_days:g} days from empty). "
+            f"The scenario's run.warm_up_days is {current:g}: {advice}.",
+        )
+    )
+    if found.days > found.horizon_days / 4:
+        stderr.print(
+            Text(
+                "note: the recommendation is over a quarter of the run; run longer (--days) to "
+                "confirm the series have settled.",
+                style="yellow",
+            )
+        )
+    stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s)"))
