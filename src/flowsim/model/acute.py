@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model.movement import Held, leave, move_to
 from flowsim.model.system import Patient, System
 
@@ -40,20 +38,20 @@ def afu_can_take(sys: System, p: Patient) -> bool:
     return not (cfg.divert_to_amu_when_full and afu.free == 0)
 
 
-def sdec_visit(sys: System, p: Patient, holding: Held) -> Generator[simpy.Event, object, Held]:
+def sdec_visit(sys: System, p: Patient, holding: Held) -> Generator[object, None, Held]:
     """A same-day stay in a chair. Returns the chair still held if the patient needs admitting."""
     sdec = sys.units.sdec
-    chair = yield from move_to(sys, p, sdec, holding)
-    yield sys.env.timeout(p.fate.sdec_hours)
+    yield from move_to(sys, p, sdec, holding)
+    yield p.fate.sdec_hours
     if p.fate.sdec_admit_u < sys.scenario.sdec.admit_share.get(p.frailty):
-        return sdec, chair
-    leave(sys, p, (sdec, chair))
+        return sdec
+    leave(sys, p, sdec)
     return None
 
 
 def assessment_unit_stay(
     sys: System, p: Patient, unit_name: str, holding: Held
-) -> Generator[simpy.Event, object, Held]:
+) -> Generator[object, None, Held]:
     """AMU or AFU. Returns the bed still held if a ward is needed, None if they went home."""
     if unit_name == "afu":
         unit, cfg, stay_hours, home_u = (
@@ -69,9 +67,9 @@ def assessment_unit_stay(
             p.fate.amu_hours,
             p.fate.amu_home_u,
         )
-    bed = yield from move_to(sys, p, unit, holding)
-    yield sys.env.timeout(stay_hours)
+    yield from move_to(sys, p, unit, holding)
+    yield stay_hours
     if home_u < cfg.discharge_share.get(p.frailty):
-        leave(sys, p, (unit, bed))
+        leave(sys, p, unit)
         return None
-    return unit, bed
+    return unit

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import gc
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import simpy
 
 import flowsim
 from flowsim.errors import ModelError
@@ -15,7 +16,7 @@ from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
 from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
 from flowsim.model.patient import journey
 from flowsim.model.record import EventLog
-from flowsim.model.resources import Unit
+from flowsim.model.resources import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.system import Patient, System
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
 
@@ -46,21 +47,25 @@ def simulate(
     arrivals = _scheduled_arrivals(sys, seed, replication)
     sys.next_id = len(arrivals)
 
-    def re_present(p: Patient, route: str) -> None:
+    def re_present(p: Patient, route: str, at_once: bool = False) -> None:
         fate = _readmission_fate(sys, seed, replication, p.frailty, route)
         new = Patient(sys.next_id, p.place, p.age_band, p.frailty, route, fate, p.id)
         sys.next_id += 1
         sys.register(new, fate.cfs, fate.acuity)
-        env.process(journey(sys, new))
+        if at_once:
+            start(env, journey(sys, new))
+        else:  # as SimPy starts a process: an urgent event at this instant
+            call_later(env, 0.0, [lambda _event: start(env, journey(sys, new))], URGENT)
 
     sys.re_present = re_present  # type: ignore[method-assign]
-    env.process(_door(sys, arrivals))
+    _open_door(sys, arrivals)
     if len(set(scenario.ed.clinicians_by_hour)) > 1:
-        env.process(ed.clinician_rota(sys))
+        ed.clinician_rota(sys)
     for unit, escalation in _escalating_units(sys):
-        env.process(_escalation(sys, unit, escalation))
+        _escalation(sys, unit, escalation)
 
-    env.run(until=end_hours)
+    with _no_cyclic_gc():
+        env.run(until=end_hours)
     sys.log.meta.update(
         scenario=scenario.name,
         seed=seed,
@@ -72,6 +77,25 @@ def simulate(
         flowsim_version=flowsim.__version__,
     )
     return sys.log
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cycle collector while the model runs.
+
+    The run makes millions of short-lived container objects (scheduler entries, events) and
+    no garbage cycles (a patient's process holds no reference back to itself once its journey
+    ends), so reference counting frees everything and the collector would only spend time
+    looking (about a tenth of the run). It is switched back on, if it was on, however the run
+    ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check_runnable(s: Scenario) -> None:
@@ -125,20 +149,49 @@ class Arrivals:
         return len(self.times)
 
 
-def _door(sys: System, arrivals: Arrivals) -> Generator[simpy.Event, object, None]:
-    """Let each patient in at their arrival time; patient ids follow arrival order."""
+def _open_door(sys: System, arrivals: Arrivals) -> None:
+    """Let each patient in at their arrival time; patient ids follow arrival order.
+
+    A callback where a door process would wake, scheduled with the same delays in the same
+    order. A patient arriving alone starts their journey at once (SimPy would start it with the
+    next event); patients arriving at one instant start in turn from urgent events, as SimPy's.
+    """
     env, streams, tables = sys.env, arrivals.streams, arrivals.tables
+    times = arrivals.times.tolist()
+    stream_of = arrivals.stream.tolist()
+    index_in_stream = arrivals.index.tolist()
+    n = len(times)
     bands = FRAILTY_BANDS
-    for pid, (t, k, i) in enumerate(
-        zip(arrivals.times.tolist(), arrivals.stream.tolist(), arrivals.index.tolist(), strict=True)
-    ):
-        if t > env.now:
-            yield env.timeout(t - env.now)
+    register = sys.register
+    following = 0
+    callbacks: list = []
+
+    def patient(pid: int) -> Generator[object, None, None]:
+        k = stream_of[pid]
         st = streams[k]
-        fate = tables[k].fate(i)
+        fate = tables[k].fate(index_in_stream[pid])
         p = Patient(pid, st.place_index, st.age_band, bands[st.frailty], st.route, fate)
-        sys.register(p, fate.cfs, fate.acuity)
-        env.process(journey(sys, p))
+        register(p, fate.cfs, fate.acuity)
+        return journey(sys, p)
+
+    def let_in(_event: object) -> None:
+        nonlocal following
+        now = env._now
+        first = following
+        while following < n and not times[following] > now:
+            following += 1
+        if following < n:
+            call_later(env, times[following] - now, callbacks)
+        if following - first == 1:
+            start(env, patient(first))
+            return
+        for pid in range(first, following):
+            journey_ = patient(pid)
+            call_later(env, 0.0, [lambda _event, j=journey_: start(env, j)], URGENT)
+
+    callbacks.append(let_in)
+    if n:  # the door opens at time 0, as a process would start: urgently
+        call_later(env, times[0], callbacks, NORMAL if times[0] > 0 else URGENT)
 
 
 def _readmission_fate(sys: System, seed: int, replication: int, frailty: str, route: str) -> Fate:
@@ -164,30 +217,64 @@ def _readmission_fate(sys: System, seed: int, replication: int, frailty: str, ro
 def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:
     s, u = sys.scenario, sys.units
     pairs = [(u.amu, s.amu.escalation), (u.afu, s.afu.escalation)]
+    reachable = _routed_wards(s, sys.ward_names)
     pairs += [
-        (unit, s.wards[name].escalation) for unit, name in zip(u.wards, sys.ward_names, strict=True)
+        (unit, s.wards[name].escalation)
+        for unit, name in zip(u.wards, sys.ward_names, strict=True)
+        if name in reachable or _opens_when_empty(s.wards[name].escalation, unit.base_capacity)
     ]
     return [(unit, esc) for unit, esc in pairs if esc.beds > 0 and unit.base_capacity > 0]
 
 
-def _escalation(sys: System, unit: Unit, esc: Escalation) -> Generator[simpy.Event, object, None]:
-    """Open escalation beds after the unit has been under pressure for a while; close when calm."""
+def _routed_wards(s: Scenario, ward_names: list[str]) -> set[str]:
+    """Wards some admission can be routed to (as `fate.draw_fate_table` draws the ward).
+
+    The others stay empty all run, so their escalation check, which needs a full ward, would
+    never do anything: it is not scheduled at all.
+    """
+    reachable = set()
+    for band in FRAILTY_BANDS:
+        routing = s.ward_routing.get(band)
+        weights = [routing.get(w, 0.0) for w in ward_names]
+        if sum(weights) <= 0:
+            reachable.add(ward_names[0])
+        reachable.update(w for w, share in zip(ward_names, weights, strict=True) if share > 0)
+    return reachable
+
+
+def _opens_when_empty(esc: Escalation, base: int) -> bool:
+    return esc.open_above_occupancy * base <= 0 and esc.open_when_waiting <= 0
+
+
+def _escalation(sys: System, unit: Unit, esc: Escalation) -> None:
+    """Open escalation beds after the unit has been under pressure for a while; close when calm.
+
+    Checked on the hour by a callback (where an hourly timeout would end), not a process.
+    """
+    env = sys.env
     base = unit.base_capacity
+    full = esc.open_above_occupancy * base
+    calm = esc.close_below_occupancy * base
+    queue_to_open = esc.open_when_waiting
     hours_over = 0.0
     is_open = False
-    while True:
-        yield sys.env.timeout(1.0)
-        occupied = len(unit.users)
-        waiting = len(unit.put_queue)
+    callbacks: list = []
+
+    def check(_event: object) -> None:
+        nonlocal hours_over, is_open
+        occupied = unit.in_use
+        waiting = len(unit.queue)
         if not is_open:
-            pressed = (
-                occupied >= esc.open_above_occupancy * base and waiting >= esc.open_when_waiting
-            )
+            pressed = occupied >= full and waiting >= queue_to_open
             hours_over = hours_over + 1.0 if pressed else 0.0
             if hours_over >= esc.open_after_hours:
                 unit.set_capacity(base + esc.beds)
                 is_open = True
-        elif waiting == 0 and occupied < esc.close_below_occupancy * base:
+        elif waiting == 0 and occupied < calm:
             unit.set_capacity(base)
             is_open = False
             hours_over = 0.0
+        call_later(env, 1.0, callbacks)
+
+    callbacks.append(check)
+    call_later(env, 1.0, callbacks)

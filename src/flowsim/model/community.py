@@ -9,20 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model.movement import Held, leave, move_to
+from flowsim.model.resources import call_later
 from flowsim.model.system import DEPART, Patient, System
 
 
-def virtual_ward_stay(
-    sys: System, p: Patient, holding: Held
-) -> Generator[simpy.Event, object, None]:
+def virtual_ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
     """Hospital at home. A share are admitted after all: they come back through ED."""
     vw = sys.units.virtual_ward
-    place = yield from move_to(sys, p, vw, holding)
-    yield sys.env.timeout(p.fate.virtual_ward_days * 24.0)
-    leave(sys, p, (vw, place))
+    yield from move_to(sys, p, vw, holding)
+    yield p.fate.virtual_ward_days * 24.0
+    leave(sys, p, vw)
     sys.record(p.id, DEPART, sys.code["virtual_ward_home"])
     if p.fate.virtual_ward_admit_u < sys.scenario.community.virtual_ward.admission_share:
         sys.re_present(p, route="ambulance")
@@ -30,9 +27,8 @@ def virtual_ward_stay(
 
 def maybe_readmit(sys: System, p: Patient, after: str) -> None:
     """Schedule a return within the readmission window, by pathway and frailty band."""
-    cfg = sys.scenario.community.readmission
-    by_band = cfg.probability.get(after)
-    if by_band is None or p.fate.readmit_u >= by_band.get(p.frailty):
+    probability = sys.readmission_probability.get((after, p.frailty))
+    if probability is None or p.fate.readmit_u >= probability:
         return
-    delay_hours = p.fate.readmit_delay_u * cfg.within_days * 24.0
-    sys.env.timeout(delay_hours).callbacks.append(lambda _event: sys.re_present(p, p.route))
+    delay_hours = p.fate.readmit_delay_u * sys.scenario.community.readmission.within_days * 24.0
+    call_later(sys.env, delay_hours, [lambda _event: sys.re_present(p, p.route, at_once=True)])

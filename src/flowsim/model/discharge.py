@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model import community
 from flowsim.model.calendar import next_time_in_window
 from flowsim.model.movement import Held, leave
@@ -20,38 +18,42 @@ from flowsim.model.system import DEPART, QUEUE, RESERVE, START, Patient, System
 from flowsim.scenario.schema import PATHWAYS
 
 
-def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[simpy.Event, object, None]:
-    env, f = sys.env, p.fate
+def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
+    f = p.fate
     pathway = PATHWAYS[f.pathway]
     if pathway == "P0":
         if f.p0_delay_hours > 0:
-            yield env.timeout(f.p0_delay_hours)
-        yield from _wait_for_window(sys, p)
+            yield f.p0_delay_hours
+        wait_hours = _hours_to_window(sys, p)
+        if wait_hours > 0:
+            yield wait_hours
         leave(sys, p, holding)
         sys.record(p.id, DEPART, sys.code["P0"])
         community.maybe_readmit(sys, p, "P0")
         return
 
     if f.referral_days > 0:
-        yield env.timeout(f.referral_days * 24.0)
+        yield f.referral_days * 24.0
     service = getattr(sys.units, pathway.lower())
     sys.record(p.id, QUEUE, service.code)
-    sys_place = service.request()
-    yield sys_place
+    reserved = service.request()
+    if reserved is not None:
+        yield reserved
     sys.record(p.id, RESERVE, service.code)
-    yield from _wait_for_window(sys, p)
+    wait_hours = _hours_to_window(sys, p)
+    if wait_hours > 0:
+        yield wait_hours
     sys.record(p.id, START, service.code)
     leave(sys, p, holding)
     community.maybe_readmit(sys, p, pathway)
-    yield env.timeout(f.community_days * 24.0)
-    leave(sys, p, (service, sys_place))
+    yield f.community_days * 24.0
+    leave(sys, p, service)
     sys.record(p.id, DEPART, sys.code[pathway])
 
 
-def _wait_for_window(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
-    wait_hours = discharge_time(sys, sys.env.now, p.fate.weekend_u) - sys.env.now
-    if wait_hours > 0:
-        yield sys.env.timeout(wait_hours)
+def _hours_to_window(sys: System, p: Patient) -> float:
+    now = sys.env.now
+    return discharge_time(sys, now, p.fate.weekend_u) - now
 
 
 def discharge_time(sys: System, t: float, weekend_u: float) -> float:

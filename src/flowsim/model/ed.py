@@ -9,42 +9,43 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model.movement import Held
+from flowsim.model.resources import call_later
 from flowsim.model.system import END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
 
 ADMITTING = frozenset({"amu", "afu", "ward"})
 
 
-def arrive(sys: System, p: Patient) -> Generator[simpy.Event, object, Held]:
+def arrive(sys: System, p: Patient) -> Generator[object, None, Held]:
     """From the ambulance or the waiting room into a cubicle."""
-    env, f, cubicles = sys.env, p.fate, sys.units.cubicles
-    sys.record(p.id, QUEUE, cubicles.code)
+    f, cubicles, record = p.fate, sys.units.cubicles, sys.record
+    record(p.id, QUEUE, cubicles.code)
     if p.route != "ambulance":
         if f.triage_minutes > 0:
-            yield env.timeout(f.triage_minutes / 60.0)
-        cubicle = cubicles.request(priority=cubicle_priority(p))
-        yield cubicle
-        sys.record(p.id, START, cubicles.code)
-        return cubicles, cubicle
-
-    cubicle = cubicles.request(priority=cubicle_priority(p))
-    max_wait = sys.scenario.ed.max_handover_minutes
-    if max_wait is not None and not cubicle.triggered:
-        yield cubicle | env.timeout(max_wait / 60.0)
-        if not cubicle.triggered:
-            sys.record(p.id, HANDOVER, sys.code["corridor"])
+            yield f.triage_minutes / 60.0
+        cubicle = cubicles.request(cubicle_priority(p))
+        if cubicle is not None:
             yield cubicle
-            sys.record(p.id, START, cubicles.code)
-            return cubicles, cubicle
-    yield cubicle
-    sys.record(p.id, START, cubicles.code)
+        record(p.id, START, cubicles.code)
+        return cubicles
+
+    cubicle = cubicles.request(cubicle_priority(p))
+    if cubicle is not None:
+        max_wait = sys.scenario.ed.max_handover_minutes
+        if max_wait is not None and not cubicle.triggered:
+            yield cubicle | sys.env.timeout(max_wait / 60.0)
+            if not cubicle.triggered:
+                record(p.id, HANDOVER, sys.code["corridor"])
+                yield cubicle
+                record(p.id, START, cubicles.code)
+                return cubicles
+        yield cubicle
+    record(p.id, START, cubicles.code)
     if f.handover_minutes > 0:
-        yield env.timeout(f.handover_minutes / 60.0)
-    sys.record(p.id, HANDOVER, cubicles.code)
-    return cubicles, cubicle
+        yield f.handover_minutes / 60.0
+    record(p.id, HANDOVER, cubicles.code)
+    return cubicles
 
 
 def cubicle_priority(p: Patient) -> int:
@@ -56,37 +57,46 @@ def cubicle_priority(p: Patient) -> int:
     return 0 if p.fate.acuity <= 2 else 1
 
 
-def assess(sys: System, p: Patient) -> Generator[simpy.Event, object, str]:
+def assess(sys: System, p: Patient) -> Generator[object, None, str]:
     """Clinician assessment, then tests and treatment; returns where the patient should go."""
-    env, f, clinicians = sys.env, p.fate, sys.units.clinicians
-    sys.record(p.id, QUEUE, clinicians.code)
-    clinician = clinicians.request(priority=f.acuity)
-    yield clinician
-    sys.record(p.id, START, clinicians.code)
+    f, clinicians, record = p.fate, sys.units.clinicians, sys.record
+    record(p.id, QUEUE, clinicians.code)
+    clinician = clinicians.request(f.acuity)
+    if clinician is not None:
+        yield clinician
+    record(p.id, START, clinicians.code)
     if f.assessment_minutes > 0:
-        yield env.timeout(f.assessment_minutes / 60.0)
-    clinicians.release(clinician)
-    sys.record(p.id, END, clinicians.code)
-    yield env.timeout(f.treatment_hours)
+        yield f.assessment_minutes / 60.0
+    clinicians.release()
+    record(p.id, END, clinicians.code)
+    yield f.treatment_hours
     return DISPOSITIONS[f.disposition]
 
 
-def front_door_frailty(
-    sys: System, p: Patient, destination: str
-) -> Generator[simpy.Event, object, str]:
+def frailty_assessed(sys: System, p: Patient, destination: str) -> bool:
+    """Whether `front_door_frailty` would see this patient (so the journey can skip it)."""
+    cfg = sys.scenario.ed.front_door_frailty
+    return (
+        cfg is not None
+        and destination in ADMITTING
+        and p.frailty in cfg.eligible_frailty
+        and sys.units.frailty_team.base_capacity > 0
+    )
+
+
+def front_door_frailty(sys: System, p: Patient, destination: str) -> Generator[object, None, str]:
     """Comprehensive geriatric assessment in ED may turn an admission into going home."""
     cfg = sys.scenario.ed.front_door_frailty
-    if cfg is None or destination not in ADMITTING or p.frailty not in cfg.eligible_frailty:
+    if cfg is None or not frailty_assessed(sys, p, destination):
         return destination
     team = sys.units.frailty_team
-    if team.base_capacity == 0:
-        return destination
     sys.record(p.id, QUEUE, team.code)
-    assessor = team.request(priority=p.fate.acuity)
-    yield assessor
+    assessor = team.request(p.fate.acuity)
+    if assessor is not None:
+        yield assessor
     sys.record(p.id, START, team.code)
-    yield sys.env.timeout(p.fate.frailty_assessment_hours)
-    team.release(assessor)
+    yield p.fate.frailty_assessment_hours
+    team.release()
     sys.record(p.id, END, team.code)
     return "home" if p.fate.frailty_avoid_u < cfg.admission_avoided_share else destination
 
@@ -107,10 +117,19 @@ def wants_ucr_follow_up(sys: System, p: Patient) -> bool:
     return cfg is not None and p.fate.frailty_ucr_u < cfg.home_with_ucr_share
 
 
-def clinician_rota(sys: System) -> Generator[simpy.Event, object, None]:
-    """Change the number of clinicians on duty on the hour."""
+def clinician_rota(sys: System) -> None:
+    """Change the number of clinicians on duty on the hour.
+
+    An hourly callback where a SimPy timeout would end, not a process: same instants, same order.
+    """
     rota = sys.scenario.ed.clinicians_by_hour
-    clinicians = sys.units.clinicians
-    while True:
-        clinicians.set_capacity(rota[int(sys.env.now % 24)])
-        yield sys.env.timeout(1.0)
+    clinicians, env = sys.units.clinicians, sys.env
+    clinicians.set_capacity(rota[int(env.now % 24)])
+    callbacks: list = []
+
+    def on_the_hour(_event: object) -> None:
+        clinicians.set_capacity(rota[int(env.now % 24)])
+        call_later(env, 1.0, callbacks)
+
+    callbacks.append(on_the_hour)
+    call_later(env, 1.0, callbacks)

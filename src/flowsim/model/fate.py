@@ -68,20 +68,35 @@ assert Fate._fields[: len(_INT_FIELDS)] == _INT_FIELDS
 class FateTable:
     """The fates of one arrival stream as two numpy arrays; a `Fate` is built only when needed.
 
-    A year of patients as Python tuples would hold ~1 KB each from the start of the run.
+    A year of patients as Python tuples would hold ~1 KB each from the start of the run, so
+    they are made a block at a time (patients of a stream arrive in order).
     """
 
-    __slots__ = ("floats", "ints")
+    __slots__ = ("_block", "_block_start", "floats", "ints")
+
+    BLOCK = 64
 
     def __init__(self, ints: np.ndarray, floats: np.ndarray) -> None:
         self.ints = ints
         self.floats = floats
+        self._block: list[Fate] = []
+        self._block_start = 0
 
     def __len__(self) -> int:
         return len(self.ints)
 
     def fate(self, i: int) -> Fate:
-        return Fate._make(self.ints[i].tolist() + self.floats[i].tolist())
+        j = i - self._block_start
+        if 0 <= j < len(self._block):
+            return self._block[j]
+        end = i + self.BLOCK
+        make = Fate._make
+        self._block = [
+            make(a + b)
+            for a, b in zip(self.ints[i:end].tolist(), self.floats[i:end].tolist(), strict=True)
+        ]
+        self._block_start = i
+        return self._block[0]
 
 
 def draw_fates(

@@ -12,53 +12,51 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model.resources import Unit
 from flowsim.model.system import END, QUEUE, START, Patient, System
 
-Held = tuple[Unit, simpy.resources.resource.Request] | None
+Held = Unit | None
+"""The unit whose place a patient holds (units count places; they need no ticket)."""
 
 
-def move_to(
-    sys: System, p: Patient, unit: Unit, holding: Held
-) -> Generator[simpy.Event, object, simpy.resources.resource.Request]:
+def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[object, None, Unit]:
     """Wait for a place in ``unit`` while keeping ``holding``; then give ``holding`` up."""
-    sys.record(p.id, QUEUE, unit.code)
+    record = sys.record
+    record(p.id, QUEUE, unit.code)
     place = unit.request()
-    boarding = holding is not None and holding[0] is sys.units.cubicles and not place.triggered
-    if boarding:
-        sys.boarding += 1
-        corridor_after = sys.scenario.ed.corridor_boarding_after_hours
-        if corridor_after is not None:
-            yield place | sys.env.timeout(corridor_after)
-            if not place.triggered:
-                holding = yield from _board_in_corridor(sys, p, holding)
-    yield place
-    if boarding:
-        sys.boarding -= 1
-    sys.record(p.id, START, unit.code)
+    if place is not None:
+        boarding = holding is sys.units.cubicles and not place.triggered
+        if boarding:
+            sys.boarding += 1
+            corridor_after = sys.scenario.ed.corridor_boarding_after_hours
+            if corridor_after is not None:
+                yield place | sys.env.timeout(corridor_after)
+                if not place.triggered:
+                    holding = yield from _board_in_corridor(sys, p, holding)
+        yield place
+        if boarding:
+            sys.boarding -= 1
+    record(p.id, START, unit.code)
     if holding is not None:
-        leave(sys, p, holding)
-    return place
+        holding.leave()
+        record(p.id, END, holding.code)
+    return unit
 
 
-def _board_in_corridor(
-    sys: System, p: Patient, cubicle: Held
-) -> Generator[simpy.Event, object, Held]:
+def _board_in_corridor(sys: System, p: Patient, cubicle: Unit) -> Generator[object, None, Unit]:
     """Free the cubicle for the next patient; the boarder waits on in a corridor space."""
     corridor = sys.units.corridor
     sys.record(p.id, QUEUE, corridor.code)
     space = corridor.request()
-    yield space
+    if space is not None:
+        yield space
     sys.record(p.id, START, corridor.code)
     leave(sys, p, cubicle)
-    return corridor, space
+    return corridor
 
 
 def leave(sys: System, p: Patient, holding: Held) -> None:
     if holding is None:
         return
-    unit, place = holding
-    unit.leave(place)
-    sys.record(p.id, END, unit.code)
+    holding.leave()
+    sys.record(p.id, END, holding.code)

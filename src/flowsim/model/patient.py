@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model import acute, community, ed, ucr, wards
 from flowsim.model.movement import Held, leave
 from flowsim.model.system import ARRIVE, DEPART, Patient, System
 
 
-def journey(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
+def journey(sys: System, p: Patient) -> Generator[object, None, None]:
     sys.record(p.id, ARRIVE, sys.code[p.route])
 
     if p.route == "ambulance" and ucr.can_respond(sys, p):
@@ -29,7 +27,9 @@ def journey(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
 
     cubicle = yield from ed.arrive(sys, p)
     decided = yield from ed.assess(sys, p)
-    destination = yield from ed.front_door_frailty(sys, p, decided)
+    destination = decided
+    if ed.frailty_assessed(sys, p, decided):
+        destination = yield from ed.front_door_frailty(sys, p, decided)
     if ed.crowding_turns_home(sys, p, destination):
         destination = "home"
 

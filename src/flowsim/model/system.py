@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import simpy
-
+from flowsim.errors import ModelError
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import Fate
-from flowsim.model.record import OUTCOMES, ROUTES, EventLog, Kind
-from flowsim.model.resources import PriorityUnit, Unit
+from flowsim.model.record import KIND_SHIFT, OUTCOMES, ROUTES, EventLog, Kind
+from flowsim.model.resources import Environment, PriorityUnit, Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
 ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
 
+
+_FRAILTY_INDEX = {band: i for i, band in enumerate(FRAILTY_BANDS)}
+_ROUTE_INDEX = {route: i for i, route in enumerate(ROUTES)}
 
 CORRIDOR_SPACES = 1_000_000
 """Corridors are not a capacity anyone plans; they hold whoever has nowhere else to be."""
@@ -65,7 +67,7 @@ class System:
     def __init__(self, scenario: Scenario, warm_up_hours: float, end_hours: float) -> None:
         s = scenario
         self.scenario = s
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.end_hours = end_hours
         self.calendar = Calendar(s.run.start_date, int(end_hours // 24) + 1)
         self.ward_names = sorted(s.wards)
@@ -84,6 +86,8 @@ class System:
             "virtual_ward",
         ]
         places = [*ROUTES, "corridor", *unit_names, *OUTCOMES]
+        if len(places) > 1 << KIND_SHIFT:
+            raise ModelError(f"{len(self.ward_names)} ward groups: too many places to record")
         self.log = EventLog(
             places=places,
             population_places=[p.name for p in s.population.places],
@@ -92,11 +96,16 @@ class System:
             capacities={},
         )
         self.code = {name: i for i, name in enumerate(places)}
-        events = self.log.events
         env = self.env
+        add_time = self.log.events.times.append
+        add_patient = self.log.events.patients.append
+        add_code = self.log.events.codes.append
 
         def record(pid: int, kind: int, place: int) -> None:
-            events.append((env.now, pid, kind, place))
+            """Append an event now, as `record.Events.append` does."""
+            add_time(env._now)
+            add_patient(pid)
+            add_code(kind << KIND_SHIFT | place)
 
         self.record = record
         capacity_log = self.log.capacity
@@ -134,9 +143,20 @@ class System:
         """Admitted patients in ED (cubicle or corridor) waiting for a bed now."""
         self.readmission_fates: dict[tuple[str, str], list[Fate]] = {}
         self.readmission_batches: dict[tuple[str, str], int] = {}
+        readmission = s.community.readmission.probability
+        self.readmission_probability = {
+            (after, band): by_band.get(band)
+            for after, by_band in readmission.items()
+            for band in FRAILTY_BANDS
+        }
+        """Chance of a return within the window, by (what the patient left after, frailty)."""
 
-    def re_present(self, p: Patient, route: str) -> None:
-        """Bring a patient back as a new arrival (readmission); wired up by `build.simulate`."""
+    def re_present(self, p: Patient, route: str, at_once: bool = False) -> None:
+        """Bring a patient back as a new arrival (readmission); wired up by `build.simulate`.
+
+        ``at_once``: start the journey now, for a caller with nothing else to do at this instant
+        (a callback of its own); otherwise it starts from an urgent event, as a SimPy process.
+        """
         raise NotImplementedError
 
     def register(self, p: Patient, cfs: int, acuity: int) -> None:
@@ -145,10 +165,10 @@ class System:
                 p.id,
                 p.place,
                 p.age_band,
-                FRAILTY_BANDS.index(p.frailty),
+                _FRAILTY_INDEX[p.frailty],
                 cfs,
                 acuity,
-                ROUTES.index(p.route),
+                _ROUTE_INDEX[p.route],
                 p.readmission_of,
             )
         )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-import simpy
-
 from flowsim.model import community
 from flowsim.model.system import DEPART, END, QUEUE, START, Patient, System
 
@@ -24,15 +22,16 @@ def can_respond(sys: System, p: Patient) -> bool:
     )
 
 
-def respond(sys: System, p: Patient) -> Generator[simpy.Event, object, bool]:
+def respond(sys: System, p: Patient) -> Generator[object, None, bool]:
     """See the patient at home. True if they stay at home (perhaps on the virtual ward)."""
     cfg, f, team = sys.scenario.ucr, p.fate, sys.units.ucr
     sys.record(p.id, QUEUE, team.code)
     visit = team.request()
-    yield visit
+    if visit is not None:
+        yield visit
     sys.record(p.id, START, team.code)
-    yield sys.env.timeout(f.ucr_hours)
-    team.release(visit)
+    yield f.ucr_hours
+    team.release()
     sys.record(p.id, END, team.code)
     if f.ucr_home_u >= cfg.kept_at_home_share:
         return False
@@ -43,15 +42,16 @@ def respond(sys: System, p: Patient) -> Generator[simpy.Event, object, bool]:
     return True
 
 
-def follow_up(sys: System, p: Patient) -> Generator[simpy.Event, object, None]:
+def follow_up(sys: System, p: Patient) -> Generator[object, None, None]:
     """UCR visit after front-door frailty assessment sends someone home; skipped if no team free."""
     team = sys.units.ucr
     if team.free == 0:
         return
     sys.record(p.id, QUEUE, team.code)
     visit = team.request()
-    yield visit
+    if visit is not None:
+        yield visit
     sys.record(p.id, START, team.code)
-    yield sys.env.timeout(p.fate.ucr_hours)
-    team.release(visit)
+    yield p.fate.ucr_hours
+    team.release()
     sys.record(p.id, END, team.code)
