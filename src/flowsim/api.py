@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from flowsim.analysis import PRIMARY_KPIS, compute_kpis
+from flowsim.analysis.bottlenecks import Bottlenecks
 from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.replications import ReplicationsAlgorithm
 from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up, warmup_series
@@ -27,11 +28,14 @@ from flowsim.scenario import Scenario, load_scenario
 
 __all__ = [
     "AutoReplications",
+    "ValueOfOneMore",
     "Warmup",
     "auto_replications",
+    "bottlenecks",
     "compare",
     "run_kpis",
     "scenario_labels",
+    "value_of_one_more",
     "warmup",
 ]
 
@@ -261,3 +265,221 @@ def auto_replications(
     kept = pd.concat(frames, ignore_index=True)
     kept = kept[kept["replication"] < algorithm.n].reset_index(drop=True)
     return AutoReplications(kept, algorithm, history)
+
+
+# ---------------------------------------------------------------- bottlenecks
+
+
+VALUE_KPIS: tuple[str, ...] = (
+    "waiting_hours",
+    "delayed_patients_mean",
+    "ambulance_hours_lost",
+    "ed_time_mean",
+)
+"""What `value_of_one_more` measures by default: patient-hours of waiting for capacity per day
+(from the bottleneck analysis), delayed bed-days per day, ambulance hours lost per day and the
+mean time in ED."""
+
+
+def bottleneck_kpis(log: EventLog) -> pd.DataFrame:
+    """`replication_kpis` plus ``waiting_hours`` (patient-hours per day waiting for capacity),
+    computed where the replication runs so only a small table travels back."""
+    from flowsim.analysis.bottlenecks import waiting_hours
+
+    extra = pd.DataFrame(
+        [("waiting_hours", "hours per day", waiting_hours(log))], columns=["kpi", "unit", "value"]
+    )
+    table = pd.concat([compute_kpis(log), extra], ignore_index=True)
+    return table.assign(replication=int(log.meta["replication"]))
+
+
+def bottlenecks(
+    scenario: ScenarioLike,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+    warm_up_days: float | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Bottlenecks:
+    """`flowsim.analysis.bottlenecks.find_bottlenecks` over replications of a scenario: each
+    log is reduced to small tables where it runs, so memory holds one log at a time."""
+    from flowsim.analysis.bottlenecks import bottleneck_tables, combine_bottlenecks
+
+    s = _scenario(scenario)
+    parts = []
+    for tables in iter_replications(
+        s,
+        s.run.replications if replications is None else replications,
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        workers=workers,
+        reduce=bottleneck_tables,
+    ):
+        parts.append(tables)
+        if progress is not None:
+            progress(s.name, len(parts) - 1)
+    return combine_bottlenecks(parts)
+
+
+@dataclass
+class ValueOfOneMore:
+    """What `value_of_one_more` found: the ranked table (`flowsim.analysis.bottlenecks.
+    value_table`), the paired comparison behind it and every replication's KPIs."""
+
+    table: pd.DataFrame
+    comparison: pd.DataFrame
+    kpis: pd.DataFrame
+
+
+def value_of_one_more(
+    scenario: ScenarioLike,
+    *,
+    step: float = 0.05,
+    kpis: Sequence[str] = VALUE_KPIS,
+    rank_by: str | None = None,
+    capacities: Sequence[str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+    warm_up_days: float | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ValueOfOneMore:
+    """+k units at each capacity in turn (k = ``step`` of it, at least 1), on common random
+    numbers with the scenario, and the paired change in ``kpis`` per added unit, ranked by
+    ``rank_by`` (default the first of ``kpis``; the most reduced first).
+
+    Every variant runs the scenario's seed and replications (or those given), so replication r
+    of each meets the same patients and the differences are paired. ``capacities`` limits the
+    variants to those resources (names as in the resources table: ``ed_cubicle``, ``p1``...).
+    """
+    from flowsim.analysis.bottlenecks import capacity_steps, step_scenarios, value_table
+
+    base = _scenario(scenario)
+    n = base.run.replications if replications is None else replications
+    if n < 2:
+        raise ValueError(
+            f"the value of one more unit needs at least 2 replications for a confidence "
+            f"interval, got {n}"
+        )
+    rank_by = kpis[0] if rank_by is None else rank_by
+    steps = capacity_steps(base, step, only=capacities)
+    variants = step_scenarios(base, steps)
+    labels = [base.name, *(v.name for v in variants)]
+    if len(set(labels)) != len(labels):
+        base = base.model_copy(update={"name": f"{base.name} (as it is)"})
+        labels[0] = base.name
+    seed = base.run.seed if seed is None else seed
+    horizon_days = base.run.horizon_days if horizon_days is None else horizon_days
+    warm_up_days = base.run.warm_up_days if warm_up_days is None else warm_up_days
+    frames = []
+    for s in (base, *variants):
+        for table in iter_replications(
+            s,
+            n,
+            seed=seed,
+            horizon_days=horizon_days,
+            warm_up_days=warm_up_days,
+            workers=workers,
+            reduce=bottleneck_kpis,
+        ):
+            frames.append(table.assign(scenario=s.name))
+            if progress is not None:
+                progress(s.name, int(table["replication"].iloc[0]))
+    all_kpis = pd.concat(frames, ignore_index=True)
+    chosen = all_kpis[all_kpis["kpi"].isin(list(kpis))]
+    missing = sorted(set(kpis) - set(chosen["kpi"]))
+    if missing:
+        raise ValueError(f"unknown KPI(s) {missing}: see flowsim.analysis.kpis for the names")
+    comparison = paired_comparison(chosen, base.name)
+    return ValueOfOneMore(value_table(comparison, steps, rank_by), comparison, all_kpis)
+
+
+# ---------------------------------------------------------------- sensitivity
+
+
+SENSITIVITY_KPIS: tuple[str, ...] = (
+    "ed_within_4h",
+    "handover_mean",
+    "admissions",
+    "los_mean",
+    "occupancy_mean_general_acute",
+    "delayed_share_of_ward_beds",
+)
+"""What `sensitivity` measures by default: headline KPIs of both work streams."""
+
+
+@dataclass
+class Sensitivity:
+    """What `sensitivity` found: the ranked table (`flowsim.analysis.sensitivity.
+    sensitivity_table`), the variants' design and every replication's KPIs."""
+
+    table: pd.DataFrame
+    design: pd.DataFrame
+    kpis: pd.DataFrame
+
+
+def sensitivity(
+    scenario: ScenarioLike,
+    *,
+    params: Sequence[str] | None = None,
+    kpis: Sequence[str] = SENSITIVITY_KPIS,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+    warm_up_days: float | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Sensitivity:
+    """One-at-a-time sensitivity over weak-evidence inputs, on common random numbers.
+
+    Each of ``params`` (dotted keys of `flowsim.scenario.weak_evidence.WEAK_EVIDENCE`; default
+    all of them) is set to its low and then its high value, one at a time; the scenario and
+    every variant run in one `run_kpis` call, so replication r of each meets the same patients
+    and each effect is a paired difference with a 95% CI. Why: a learning set should know which
+    estimates its result depends on before quoting it.
+    """
+    from flowsim.analysis.sensitivity import sensitivity_table
+    from flowsim.scenario.weak_evidence import sensitivity_variants
+
+    base = _scenario(scenario)
+    n = base.run.replications if replications is None else replications
+    if n < 2:
+        raise ValueError(
+            f"sensitivity needs at least 2 replications for a confidence interval, got {n}"
+        )
+    variants = sensitivity_variants(base, params)
+    names = [v.scenario.name for v in variants]
+    if base.name in names:
+        base = base.model_copy(update={"name": f"{base.name} (as it is)"})
+    design = pd.DataFrame(
+        [
+            (
+                v.scenario.name,
+                v.parameter.key,
+                v.parameter.source,
+                v.parameter.note,
+                v.side,
+                v.scenario.name.split(" = ", 1)[-1],
+            )
+            for v in variants
+        ],
+        columns=["scenario", "parameter", "source", "note", "side", "value"],
+    )
+    table = run_kpis(
+        [base, *(v.scenario for v in variants)],
+        n,
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        workers=workers,
+        progress=progress,
+    )
+    ranked = sensitivity_table(table, design, base.name, list(kpis))
+    return Sensitivity(ranked, design, table)
+
+
+__all__ += ["SENSITIVITY_KPIS", "Sensitivity", "sensitivity"]

@@ -337,7 +337,7 @@ def run(
     with stderr.status("writing results"):
         summary = results.summary
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
-        paths = results.write(out, scenario, meta)
+        paths = results.write(out, scenario, meta, scenario_file=file)
     stdout.print(_summary_table(summary, scenario.name, replications_run))
     stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
     for path in paths.values():
@@ -432,4 +432,7 @@ def main() -> None:
 
 
 import flowsim.cli_batch  # noqa: E402,F401  (registers batch and results)
+import flowsim.cli_bottlenecks as _cli_bottlenecks  # noqa: E402,F401  (registers its command)
+import flowsim.cli_export as _cli_export  # noqa: E402,F401  (registers export-log)
+import flowsim.cli_scenarios as _cli_scenarios  # noqa: E402,F401  (registers schema, library, sensitivity)
 from flowsim import cli_compare  # noqa: E402,F401  (registers compare and warmup)

@@ -260,3 +260,70 @@ def warmup(
             )
         )
     stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s)"))
+
+
+@app.command()
+def snapshot(
+    file: Annotated[Path, _argument("SCENARIO", "Scenario file to run and take the census of.")],
+    day: Annotated[
+        float, typer.Option(min=1, help="Day of the run (from empty) to take the census on.")
+    ] = 120,
+    seed: Seed = None,
+    replication: Annotated[int, typer.Option(min=0, help="Which replication to run.")] = 0,
+    warm_up: Annotated[
+        float,
+        typer.Option("--warm-up", min=0, help="Warm-up days the new scenario file sets."),
+    ] = 14,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Scenario file to write. [default: SCENARIO's name with _warm.yaml]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write a scenario that starts warm: SCENARIO with the occupancy of its AMU, AFU, wards and
+    community services on DAY of a run from empty (a simulated census).
+
+    The new file extends SCENARIO and adds a warm_start section (patients per unit and how long
+    each had been there), so runs of it need only a short warm-up instead of months.
+    """
+    import yaml
+
+    from flowsim.analysis.warmup import snapshot as take_snapshot
+    from flowsim.model.build import simulate
+
+    scenario = load_scenario(file)
+    out = file.with_name(f"{file.stem}_warm.yaml") if out is None else out
+    with stderr.status(f"running {scenario.name} for {day:g} days"):
+        log = simulate(scenario, replication, seed=seed, horizon_days=day, warm_up_days=0.0)
+    census = take_snapshot(log)
+    try:
+        extends = Path(file).resolve().relative_to(out.resolve().parent)
+    except ValueError:
+        extends = Path(file).resolve()
+    body = {
+        "extends": str(extends),
+        "name": f"{scenario.name} (warm start)",
+        "run": {"warm_up_days": warm_up},
+        "warm_start": census.warm_start,
+    }
+    header = (
+        f"# {scenario.name}, starting from its state on day {day:g} of a run from empty "
+        f"(seed {log.meta['seed']}, replication {replication}), written by 'flowsim snapshot'.\n"
+        "# elapsed_days: how long each patient had been in the unit at that moment.\n"
+    )
+    out.write_text(
+        header + yaml.safe_dump(body, sort_keys=False, width=100, default_flow_style=None),
+        encoding="utf-8",
+    )
+    table = Table(title=Text(f"Census on day {day:g}"))
+    table.add_column("unit")
+    table.add_column("patients", justify="right")
+    for unit, n in census.occupied.items():
+        table.add_row(unit, str(n))
+    stdout.print(table)
+    for note in census.notes:
+        stderr.print(Text(f"note: {note}", style="yellow"))
+    stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))

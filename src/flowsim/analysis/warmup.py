@@ -13,14 +13,17 @@ of them has settled.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.kpis import GENERAL_ACUTE, occupancy_series
 from flowsim.model.record import EventLog
 
-__all__ = ["WARMUP_UNITS", "mser", "recommend_warm_up", "warmup_series"]
+__all__ = ["WARMUP_UNITS", "Snapshot", "mser", "recommend_warm_up", "snapshot", "warmup_series"]
 
 WARMUP_UNITS: tuple[str, ...] = (
     "ed_cubicle",
@@ -91,3 +94,60 @@ def recommend_warm_up(series: pd.DataFrame, batch: int = 5) -> tuple[float, pd.D
     table = pd.DataFrame(rows, columns=["unit", "truncation_days", "settled_mean"])
     longest = float(table["truncation_days"].max()) if len(table) else 0.0
     return float(np.ceil(longest / 7.0) * 7.0), table
+
+
+SNAPSHOT_UNITS = ("amu", "afu", "ward:", "p1", "p2", "p3", "virtual_ward")
+"""Units a warm start can fill (``ward:`` for every ward group); ED empties within hours."""
+
+
+@dataclass
+class Snapshot:
+    """Who is where at one moment of a run, as a scenario's ``warm_start`` section."""
+
+    at_hours: float
+    warm_start: dict[str, Any]
+    occupied: dict[str, int]
+    """Unit name as in the log -> patients in it (capped at base capacity, see `notes`)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def snapshot(log: EventLog, at_hours: float | None = None) -> Snapshot:
+    """The occupancy and elapsed stays of AMU, AFU, wards and community services at
+    ``at_hours`` (default: the end of the run), ready to warm-start another run.
+
+    A unit over its base capacity (escalation beds open) keeps the patients who came first,
+    since a warm start opens no escalation beds; each cap is listed in ``notes``.
+    """
+    t = log.end_hours if at_hours is None else float(at_hours)
+    if not 0.0 <= t <= log.end_hours:
+        raise ValueError(f"at_hours must be within the run, 0 to {log.end_hours:g}; got {t:g}")
+    stays = EventFrame(log).stays
+    inside = stays[(stays["start"] <= t) & ~(stays["end"] <= t)]
+    section: dict[str, Any] = {}
+    occupied: dict[str, int] = {}
+    notes = []
+    for unit, group in inside.groupby("unit", observed=True, sort=True):
+        unit = str(unit)
+        if not any(unit == u or (u.endswith(":") and unit.startswith(u)) for u in SNAPSHOT_UNITS):
+            continue
+        started = np.sort(group["start"].to_numpy())
+        cap = log.capacities.get(unit, len(started))
+        if len(started) > cap:
+            notes.append(
+                f"{unit}: {len(started)} in the unit at {t / 24:g} days, {cap} kept (base "
+                "capacity; escalation beds were open)"
+            )
+            started = started[:cap]
+        if not len(started):
+            continue
+        elapsed = np.round((t - started) / 24.0, 4)
+        entry = {
+            "occupied": len(started),
+            "elapsed_days": {"dist": "empirical", "values": elapsed.tolist()},
+        }
+        occupied[unit] = len(started)
+        if unit.startswith("ward:"):
+            section.setdefault("wards", {})[unit[5:]] = entry
+        else:
+            section[unit] = entry
+    return Snapshot(t, section, occupied, notes)

@@ -11,7 +11,7 @@ import numpy as np
 
 import flowsim
 from flowsim.errors import ModelError
-from flowsim.model import ed
+from flowsim.model import ed, warm_start
 from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
 from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
 from flowsim.model.patient import journey
@@ -46,6 +46,7 @@ def simulate(
 
     arrivals = _scheduled_arrivals(sys, seed, replication)
     sys.next_id = len(arrivals)
+    warm_start.place_patients(sys, seed, replication)
 
     def re_present(p: Patient, route: str, at_once: bool = False) -> None:
         fate = _readmission_fate(sys, seed, replication, p.frailty, route)

@@ -146,7 +146,7 @@ class Process:
                         env.current = (at, NORMAL, next(self._eid), None)
                         step = send(None)
                         continue
-                    self.callbacks = [self.resume]  # (a list kept on self would be a cycle)
+                    self.callbacks = _RESUME  # the scheduler calls Process.resume(self)
                     heappush(queue, (at, NORMAL, next(self._eid), self))
                     return
                 callbacks = step.callbacks
@@ -157,6 +157,11 @@ class Process:
                 return
         except StopIteration:
             return
+
+
+_RESUME = [Process.resume]
+"""Callbacks of a process waiting out a delay: the scheduler passes the process itself as the
+event, so one shared list serves them all (and no process refers back to itself)."""
 
 
 def start(env: Environment, generator: Generator[Any, None, Any]) -> None:

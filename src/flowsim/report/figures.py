@@ -8,7 +8,8 @@ drawn as labelled lines. Nothing here changes matplotlib's global state.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,15 +21,21 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from flowsim.analysis.figure_data import FLOW_STAGES, HOUR_WEEKDAY_MEASURES, unit_label
 from flowsim.report.labels import kpi_label
+from flowsim.scenario.schema import FRAILTY_BANDS
 
 __all__ = [
     "UNIT_GROUPS",
+    "blocking_chain_figure",
     "ed_time_figure",
     "figure_png",
+    "flow_figure",
     "forest_figure",
     "group_occupancy",
     "handover_figure",
+    "hour_weekday_figure",
+    "los_figure",
     "occupancy_figure",
     "occupancy_units",
     "warmup_figure",
@@ -393,3 +400,472 @@ def warmup_figure(series: pd.DataFrame, truncation: pd.DataFrame, warm_up_days: 
 def _warmup_title(unit: str) -> str:
     names = {"general_acute": "G&A beds (AMU, AFU, wards)", "ed_cubicle": "ED cubicles"}
     return names.get(unit, unit.replace("_", " ").upper() if len(unit) <= 3 else unit)
+
+
+# ---------------------------------------------------------------- when the ED is under pressure
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def hour_weekday_figure(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Patients in ED, patients boarding and ambulance handover delay by weekday and hour of day,
+    one heatmap each: the weekly rhythm a room can plan staffing and flow huddles around.
+
+    ``table`` is `flowsim.analysis.figure_data.hour_weekday_table` output, for one or more
+    replications (concatenated): each cell shows its pooled total over its pooled count; cells
+    with nothing measured are grey.
+    """
+    measures = [m for m in HOUR_WEEKDAY_MEASURES if m in set(table["measure"])] or list(
+        HOUR_WEEKDAY_MEASURES
+    )
+    cmaps = {"ed_occupancy": "Blues", "boarding": "Oranges", "handover_delay": "Reds"}
+    with _style():
+        fig = Figure(figsize=(WIDTH_INCHES, 2.9 * len(measures) + 0.9), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(measures), 1, squeeze=False)[:, 0]
+        fig.suptitle(title or "When the ED is under pressure: mean by weekday and hour of day")
+        for ax, measure in zip(axes, measures, strict=True):
+            what, unit = HOUR_WEEKDAY_MEASURES[measure]
+            ax.set_title(f"{what} ({unit})", fontsize=14)
+            ax.grid(False)
+            rows = table[table["measure"] == measure]
+            cells = rows.groupby(["weekday", "hour"])[["total", "count"]].sum()
+            grid = np.full((7, 24), np.nan)
+            if len(cells):
+                idx = cells.index.to_frame(index=False).to_numpy(dtype=np.int64)
+                count = cells["count"].to_numpy(dtype=np.float64)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    value = np.where(count > 0, cells["total"].to_numpy() / count, np.nan)
+                grid[idx[:, 0], idx[:, 1]] = value
+            cmap = mpl.colormaps[cmaps.get(measure, "Blues")].with_extremes(bad="#dddddd")
+            finite = grid[np.isfinite(grid)]
+            top = float(finite.max()) if len(finite) and finite.max() > 0 else 1.0
+            image = ax.imshow(
+                np.ma.masked_invalid(grid),
+                aspect="auto",
+                cmap=cmap,
+                vmin=0.0,
+                vmax=top,
+                interpolation="nearest",
+            )
+            ax.set_yticks(range(7), _WEEKDAYS)
+            ax.set_xticks(range(0, 24, 3), [f"{h:02d}:00" for h in range(0, 24, 3)])
+            ax.tick_params(length=0)
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
+            bar = fig.colorbar(image, ax=ax, pad=0.01, fraction=0.05)
+            bar.set_label(unit)
+            if not len(finite):
+                _no_data(ax)
+        axes[-1].set_xlabel("hour of day (clock time the hour starts)")
+    return fig
+
+
+# ---------------------------------------------------------------- length of stay by frailty
+
+_SCENARIO_COLOURS = (_BLUE, _ORANGE, _GREEN, _RED, "#6a3d9a", _GREY)
+
+
+def los_figure(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Length of hospital stay by frailty band, one panel per band, each scenario overlaid with
+    its median: frailty drives length of stay, and a change for frail patients shows here first.
+
+    ``table`` is `flowsim.analysis.figure_data.los_table` output (``frailty, los_days``) with an
+    optional ``scenario`` column (one scenario without it); the first scenario is filled, the
+    others drawn as outlines. Stays beyond the axis are counted in the legend.
+    """
+    df = table if "scenario" in table else table.assign(scenario="")
+    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    bands = [str(b) for b in FRAILTY_BANDS]
+    values = df["los_days"].to_numpy(dtype=np.float64)
+    values = values[np.isfinite(values)]
+    p95 = float(np.quantile(values, 0.95)) if len(values) else 0.0
+    top = next((t for t in (7.0, 14.0, 28.0, 56.0) if p95 <= t), 84.0)
+    width = top / 28.0
+    edges = np.linspace(0.0, top, 29)
+    with _style():
+        fig, axes = _figure(2.6 * len(bands) + 1.0, rows=len(bands))
+        fig.suptitle(title or "Length of hospital stay by frailty band (days)")
+        for ax, band in zip(axes, bands, strict=True):
+            ax.set_title(_BAND_NAMES.get(band, band), fontsize=14)
+            ax.set_ylabel(f"% of stays\nper {_days(width)} bar")
+            shown = False
+            for j, name in enumerate(scenarios):
+                rows = df[
+                    (df["scenario"].astype(str) == name) & (df["frailty"].astype(str) == band)
+                ]
+                los = rows["los_days"].to_numpy(dtype=np.float64)
+                los = los[np.isfinite(los)]
+                if not len(los):
+                    continue
+                shown = True
+                colour = _SCENARIO_COLOURS[j % len(_SCENARIO_COLOURS)]
+                share = np.full(len(los), 100.0 / len(los))
+                inside = los <= top
+                median = float(np.median(los))
+                beyond = 100.0 * float(np.mean(~inside))
+                label = f"{name + ': ' if name else ''}median {median:.1f} d, n = {len(los):,}"
+                if beyond > 0:
+                    label += f", over {top:g} d: {_share(beyond)}"
+                ax.hist(
+                    los[inside],
+                    bins=edges,
+                    weights=share[inside],
+                    histtype="stepfilled" if j == 0 else "step",
+                    color=colour,
+                    alpha=0.45 if j == 0 else 1.0,
+                    linewidth=0 if j == 0 else 2.2,
+                    label=label,
+                )
+                ax.axvline(median, color=colour, linestyle="--", linewidth=2)
+            ax.set_xlim(0, top)
+            if shown:
+                ax.legend(loc="upper right")
+            else:
+                _no_data(ax)
+        axes[-1].set_xlabel("days from admission (AMU, AFU or ward) to leaving hospital")
+    return fig
+
+
+_BAND_NAMES = {
+    "fit": "Fit (CFS 1-4)",
+    "frail": "Frail (CFS 5-6)",
+    "severe": "Severely frail (CFS 7-9)",
+}
+
+
+def _days(width: float) -> str:
+    hours = width * 24.0
+    return f"{width:g}-day" if width >= 1 else f"{hours:g}-hour"
+
+
+# ---------------------------------------------------------------- flow through the pathway
+
+_NODE_ORDER = (
+    "ambulance",
+    "walk-in",
+    "GP referral",
+    "UCR at home",
+    "ED",
+    "SDEC",
+    "not admitted",
+    "virtual ward",
+    "AMU",
+    "AFU",
+    "ward",
+    "home",
+    "P0 (home, no new support)",
+    "P1 (home with support)",
+    "P2 (rehabilitation bed)",
+    "P3 (care home)",
+    "virtual ward, then home",
+    "died",
+    "still in care at the end",
+)
+_NODE_COLOURS = {
+    "ambulance": _RED,
+    "walk-in": _BLUE,
+    "GP referral": _GREEN,
+    "UCR at home": _GREEN,
+    "ED": _BLUE,
+    "SDEC": "#6a3d9a",
+    "not admitted": _GREEN,
+    "virtual ward": "#6a3d9a",
+    "AMU": _ORANGE,
+    "AFU": "#8c510a",
+    "ward": _RED,
+    "home": _GREEN,
+    "died": "#222222",
+    "still in care at the end": "#999999",
+}
+
+
+def flow_figure(
+    links: pd.DataFrame, unit: str = "patients a day", title: str | None = None
+) -> Figure:
+    """Patient volumes through the pathway, left to right: arrival route, first service,
+    admission and how patients left, each band as wide as the patients taking that path.
+
+    ``links`` is `flowsim.analysis.figure_data.flow_links` output (``source_stage, source,
+    target_stage, target, patients``); ``unit`` says what ``patients`` counts (e.g. patients a
+    day, after dividing by days and replications).
+    """
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as MplPath
+
+    stages = [s for s, _ in FLOW_STAGES]
+    headings = dict(FLOW_STAGES)
+    df = links[links["patients"] > 0]
+    value: dict[tuple[str, str], float] = {}
+    for stage, node_col in (("source_stage", "source"), ("target_stage", "target")):
+        sums = df.groupby([stage, node_col], sort=False)["patients"].sum()
+        for (s, n), v in sums.items():
+            value[(str(s), str(n))] = max(value.get((str(s), str(n)), 0.0), float(v))
+    order = {name: i for i, name in enumerate(_NODE_ORDER)}
+    columns = {
+        s: sorted(
+            (n for (st, n) in value if st == s),
+            key=lambda n: (order.get(n, len(order)), -value[(s, n)]),
+        )
+        for s in stages
+    }
+    total = max((sum(value[(s, n)] for n in columns[s]) for s in stages), default=0.0)
+    crowded = max((len(c) for c in columns.values()), default=1)
+    gap = 0.035
+    scale = (1.0 - gap * max(crowded - 1, 0)) / total if total > 0 else 0.0
+    node_w = 0.05
+    xs = {s: float(i) for i, s in enumerate(stages)}
+    top: dict[tuple[str, str], float] = {}
+    for s in stages:
+        y = 1.0
+        for n in columns[s]:
+            top[(s, n)] = y
+            y -= value[(s, n)] * scale + gap
+
+    def colour(node: str) -> str:
+        if node in _NODE_COLOURS:
+            return _NODE_COLOURS[node]
+        return _ORANGE if node.startswith("P") else _BLUE
+
+    with _style():
+        fig, (ax,) = _figure(7.8)
+        ax.set_title(title or f"Where patients go: {unit} along each path")
+        ax.set_axis_off()
+        if total <= 0:
+            _no_data(ax)
+            return fig
+        out_used = dict.fromkeys(top, 0.0)
+        in_used = dict.fromkeys(top, 0.0)
+        ranked = df.assign(
+            _src=[order.get(str(n), len(order)) for n in df["source"]],
+            _tgt=[order.get(str(n), len(order)) for n in df["target"]],
+        ).sort_values(["source_stage", "_src", "_tgt"], kind="stable")
+        for row in ranked.itertuples(index=False):
+            a, b = (
+                (str(row.source_stage), str(row.source)),
+                (str(row.target_stage), str(row.target)),
+            )
+            h = float(row.patients) * scale
+            y0 = top[a] - out_used[a]
+            y1 = top[b] - in_used[b]
+            out_used[a] += h
+            in_used[b] += h
+            x0, x1 = xs[a[0]] + node_w, xs[b[0]]
+            mid = (x0 + x1) / 2.0
+            verts = [
+                (x0, y0),
+                (mid, y0),
+                (mid, y1),
+                (x1, y1),
+                (x1, y1 - h),
+                (mid, y1 - h),
+                (mid, y0 - h),
+                (x0, y0 - h),
+                (x0, y0),
+            ]
+            codes = [MplPath.MOVETO] + [MplPath.CURVE4] * 3 + [MplPath.LINETO]
+            codes += [MplPath.CURVE4] * 3 + [MplPath.CLOSEPOLY]
+            ax.add_patch(
+                PathPatch(MplPath(verts, codes), facecolor=colour(a[1]), alpha=0.3, linewidth=0)
+            )
+        for (s, n), y in top.items():
+            h = value[(s, n)] * scale
+            ax.add_patch(Rectangle((xs[s], y - h), node_w, h, color=colour(n), linewidth=0))
+            ax.text(
+                xs[s] + node_w + 0.03,
+                y - h / 2.0,
+                f"{n}  {_volume(value[(s, n)])}",
+                ha="left",
+                va="center",
+                fontsize=12,
+                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.0},
+            )
+        for s in stages:
+            ax.text(xs[s], 1.04, headings[s], ha="left", va="bottom", fontsize=14, weight="bold")
+        ax.set_xlim(-0.02, len(stages) - 1 + 0.95)
+        ax.set_ylim(min(top[(s, n)] - value[(s, n)] * scale for (s, n) in top) - 0.02, 1.1)
+    return fig
+
+
+def _volume(v: float) -> str:
+    return f"{v:,.0f}" if v >= 10 else f"{v:.1f}" if v >= 0.1 else f"{v:.2f}"
+
+
+# ---------------------------------------------------------------- the blocking chain
+
+
+def blocking_chain_figure(chain: list[str], hours: Mapping[str, float] | None = None) -> Figure:
+    """The blocking chain as boxes and arrows, left to right from the primary constraint
+    (highlighted) to where the queue shows, so the room sees that the cure is far from the
+    symptom.
+
+    ``chain`` names units as the analysis does (``["p1", "ward:care_of_elderly", "amu",
+    "ed_cubicle", "handover"]``); ``hours`` gives the patient-hours a day spent waiting at each
+    link, shown under its box when given.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    n = len(chain)
+    width = max(WIDTH_INCHES, 2.3 * n)
+    with _style():
+        fig = Figure(figsize=(width, 4.2), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.set_title("How waiting travels upstream: the blocking chain")
+        ax.set_xlim(0, max(n, 1))
+        ax.set_ylim(0, 1)
+        if not n:
+            _no_data(ax)
+            return fig
+        box_w, box_h, y0 = 0.78, 0.42, 0.36
+        for i, unit in enumerate(chain):
+            first = i == 0
+            left = i + (1 - box_w) / 2
+            ax.add_patch(
+                FancyBboxPatch(
+                    (left, y0),
+                    box_w,
+                    box_h,
+                    boxstyle="round,pad=0.0,rounding_size=0.06",
+                    facecolor="#fbe3e1" if first else "#e8eef7",
+                    edgecolor=_RED if first else _BLUE,
+                    linewidth=3.0 if first else 1.5,
+                )
+            )
+            ax.text(
+                i + 0.5,
+                y0 + box_h / 2,
+                textwrap.fill(_chain_label(unit, first), 13),
+                ha="center",
+                va="center",
+                fontsize=13,
+                weight="bold" if first else "normal",
+            )
+            if first:
+                ax.text(
+                    i + 0.5,
+                    y0 + box_h + 0.04,
+                    "primary constraint",
+                    ha="center",
+                    va="bottom",
+                    color=_RED,
+                    fontsize=12,
+                    weight="bold",
+                )
+            if hours is not None and unit in hours and np.isfinite(hours[unit]):
+                ax.text(
+                    i + 0.5,
+                    y0 - 0.05,
+                    f"{_volume(float(hours[unit]))}\npatient-hours\nwaiting a day",
+                    ha="center",
+                    va="top",
+                    fontsize=12,
+                    color=_GREY,
+                )
+            if i + 1 < n:
+                ax.add_patch(
+                    FancyArrowPatch(
+                        (left + box_w + 0.01, y0 + box_h / 2),
+                        (i + 1 + (1 - box_w) / 2 - 0.01, y0 + box_h / 2),
+                        arrowstyle="-|>",
+                        mutation_scale=22,
+                        linewidth=2.2,
+                        color=_GREY,
+                    )
+                )
+        fig.text(
+            0.01,
+            0.01,
+            "Read left to right: a shortage in each box keeps patients waiting in the next one.",
+            fontsize=11,
+            color=_GREY,
+        )
+    return fig
+
+
+def _chain_label(unit: str, first: bool) -> str:
+    if unit == "ed_cubicle" and not first:
+        return "ED boarding"
+    return unit_label(unit)
+
+
+# ---------------------------------------------------------------- sensitivity
+
+
+def tornado_figure(table: pd.DataFrame, title: str | None = None, top: int = 12) -> Figure:
+    """One-at-a-time sensitivity as a tornado: per KPI, each input's effect at its low (blue)
+    and high (orange) value, with the paired 95% CI, the input with the largest swing on top.
+
+    ``table`` is `flowsim.analysis.sensitivity.sensitivity_table` output (one panel per KPI in
+    it); ``top`` keeps the inputs with the largest swings in each panel. Effects are in the
+    KPI's own unit, so each panel has its own axis; the value tried is written at the bar's end.
+    """
+    kpis = list(dict.fromkeys(table["kpi"]))
+    colours = {"low": _BLUE, "high": _ORANGE}
+    with _style():
+        ranked = [table[(table["kpi"] == k) & (table["rank"] <= top)] for k in kpis]
+        sizes = [max(1, rows["parameter"].nunique()) for rows in ranked]
+        fig = Figure(figsize=(WIDTH_INCHES, 1.0 + sum(0.42 * s + 0.9 for s in sizes)))
+        fig.set_layout_engine("constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(
+            max(1, len(kpis)), 1, squeeze=False, gridspec_kw={"height_ratios": sizes or [1]}
+        )[:, 0]
+        if title:
+            fig.suptitle(title)
+        for ax, kpi, rows in zip(axes, kpis, ranked, strict=False):
+            params = list(dict.fromkeys(rows.sort_values("rank")["parameter"]))
+            unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+            ax.axvline(0.0, color=_GREY, linewidth=1.5)
+            for i, param in enumerate(params):
+                for row in rows[rows["parameter"] == param].itertuples(index=False):
+                    offset = -0.18 if row.side == "low" else 0.18
+                    diff = float(row.difference)
+                    if not np.isfinite(diff):
+                        continue
+                    colour = colours.get(str(row.side), _GREY)
+                    ax.barh(i + offset, diff, height=0.34, color=colour, alpha=0.85)
+                    low, high = float(row.ci_low), float(row.ci_high)
+                    if np.isfinite(low) and np.isfinite(high):
+                        ax.plot([low, high], [i + offset] * 2, color="black", linewidth=1.2)
+                    end = diff
+                    if np.isfinite(low) and np.isfinite(high):
+                        end = high if diff >= 0 else low
+                    ax.annotate(
+                        str(row.value),
+                        (end, i + offset),
+                        xytext=(4 if diff >= 0 else -4, 0),
+                        textcoords="offset points",
+                        ha="left" if diff >= 0 else "right",
+                        va="center",
+                        fontsize=9,
+                        color=_GREY,
+                    )
+            ax.set_yticks(range(len(params)), [_wrap_key(p) for p in params])
+            ax.set_ylim(len(params) - 0.5, -0.5)
+            ax.set_title(f"{kpi_label(kpi)}: change ({unit})", fontsize=13)
+            ax.grid(axis="y", alpha=0.0)
+            ax.margins(x=0.25)
+            if not params:
+                _no_data(ax)
+        from matplotlib.patches import Patch
+
+        handles = [
+            Patch(color=colours["low"], label="low value"),
+            Patch(color=colours["high"], label="high value"),
+        ]
+        axes[0].legend(handles=handles, loc="lower right")
+        axes[-1].set_xlabel("change from the scenario as it is (paired 95% CI)")
+    return fig
+
+
+def _wrap_key(key: str) -> str:
+    """A dotted key on at most two lines, split at a dot."""
+    if len(key) <= 32 or "." not in key:
+        return key
+    head, _, tail = key.rpartition(".")
+    return f"{head}.\n{tail}" if len(head) <= 40 else "\n".join(textwrap.wrap(key, 32))
+
+
+__all__ += ["tornado_figure"]

@@ -17,17 +17,23 @@ from matplotlib.figure import Figure
 from pandas.api.types import union_categoricals
 
 from flowsim.analysis import EventFrame, compute_kpis, occupancy_series, summarise
+from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables, combine_bottlenecks
+from flowsim.analysis.figure_data import flow_links, hour_weekday_table, los_table, patient_paths
 from flowsim.model.record import OUTCOMES, EventLog
 from flowsim.report.figures import (
     UNIT_GROUPS,
     ed_time_figure,
+    flow_figure,
     handover_figure,
+    hour_weekday_figure,
+    los_figure,
     occupancy_figure,
     occupancy_units,
 )
 from flowsim.report.html import render_run_report
-from flowsim.scenario import scenario_to_yaml
+from flowsim.scenario import diff_scenarios, load_scenario, scenario_to_yaml
 from flowsim.scenario.schema import Scenario
+from flowsim.scenario.sources import extends_chain, parameter_sources
 
 __all__ = ["OUTPUT_FILES", "RunResults", "event_table", "patient_table"]
 
@@ -40,6 +46,9 @@ OUTPUT_FILES = (
     "report.html",
 )
 """The files `RunResults.write` writes, in the order it writes them."""
+
+
+_NOT_CHANGES = {"name", "description"}
 
 
 def _frame(log: EventLog | EventFrame) -> EventFrame:
@@ -115,6 +124,11 @@ class RunResults:
         self._occupancy: list[pd.DataFrame] = []
         self._ed_hours: list[np.ndarray] = []
         self._handover_minutes: list[np.ndarray] = []
+        self._hour_weekday: list[pd.DataFrame] = []
+        self._los: list[pd.DataFrame] = []
+        self._paths: list[pd.DataFrame] = []
+        self._measured_days = 0.0
+        self._bottlenecks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
 
     def add(self, log: EventLog) -> None:
         """Keep the KPIs, tables and figure data of one replication's log."""
@@ -132,10 +146,20 @@ class RunResults:
         self._ed_hours.append(v["time_in_ed"].to_numpy())
         wait = v.loc[v["ambulance"], "handover_wait"].dropna().to_numpy()
         self._handover_minutes.append(wait * 60.0)
+        self._hour_weekday.append(hour_weekday_table(ef).assign(replication=r))
+        self._los.append(los_table(ef))
+        self._paths.append(patient_paths(ef))
+        self._measured_days += (ef.end - ef.warm_up) / 24.0
+        self._bottlenecks.append(bottleneck_tables(ef))
 
     @property
     def replications(self) -> int:
         return len(self._kpis)
+
+    @property
+    def bottlenecks(self) -> Bottlenecks | None:
+        """`flowsim.analysis.bottlenecks.Bottlenecks` over the replications so far."""
+        return combine_bottlenecks(self._bottlenecks) if self._bottlenecks else None
 
     @property
     def latest_kpis(self) -> dict[str, float]:
@@ -184,12 +208,33 @@ class RunResults:
                     else np.zeros(0)
                 )
             ),
+            "ED occupancy, boarding and handover delay by weekday and hour of day "
+            f"({pooled}).": hour_weekday_figure(
+                pd.concat(self._hour_weekday, ignore_index=True)
+                if self._hour_weekday
+                else pd.DataFrame()
+            ),
+            f"Length of hospital stay by frailty band, spells begun and ended in the measured "
+            f"period ({pooled}).": los_figure(
+                pd.concat(self._los, ignore_index=True) if self._los else pd.DataFrame()
+            ),
+            "Where patients go: patients a day along each path, mean over replications.": (
+                flow_figure(flow_links(self._paths, per=max(self._measured_days, 1e-9)))
+            ),
         }
 
-    def write(self, out: Path, scenario: Scenario, meta: Mapping[str, Any]) -> dict[str, Path]:
+    def write(
+        self,
+        out: Path,
+        scenario: Scenario,
+        meta: Mapping[str, Any],
+        scenario_file: Path | None = None,
+    ) -> dict[str, Path]:
         """Write `OUTPUT_FILES` into ``out`` (created if need be); returns name -> path.
 
-        ``meta`` describes the run for the report (see `render_run_report`).
+        ``meta`` describes the run for the report (see `render_run_report`); with
+        ``scenario_file`` the report also says what the scenario changes from the file it
+        extends and lists the evidence its comments cite.
         """
         out.mkdir(parents=True, exist_ok=True)
         paths = {name: out / name for name in OUTPUT_FILES}
@@ -204,6 +249,25 @@ class RunResults:
             "filled in.\n" + scenario_to_yaml(scenario),
             encoding="utf-8",
         )
-        html = render_run_report(scenario, summary, self.figures(), meta)
+        changes, sources, base_name = [], None, None
+        if scenario_file is not None:
+            chain = extends_chain(scenario_file)
+            if len(chain) > 1:
+                base = load_scenario(chain[1])
+                base_name = chain[1].name
+                changes = [
+                    row for row in diff_scenarios(base, scenario) if row[0] not in _NOT_CHANGES
+                ]
+            sources = parameter_sources(scenario_file)
+        html = render_run_report(
+            scenario,
+            summary,
+            self.figures(),
+            meta,
+            bottlenecks=self.bottlenecks,
+            changes=changes,
+            base_name=base_name,
+            sources=sources,
+        )
         paths["report.html"].write_text(html, encoding="utf-8")
         return paths

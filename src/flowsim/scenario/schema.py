@@ -437,6 +437,47 @@ class Community(Frozen):
     readmission: Readmission
 
 
+class WarmStartUnit(Frozen):
+    """Patients already in one unit at time 0."""
+
+    occupied: NonNegativeInt = Field(description="Patients in the unit at the start of the run.")
+    elapsed_days: Distribution | None = Field(
+        None,
+        description="Time each has already spent in the unit, in days (e.g. from a census or "
+        "`flowsim.analysis.snapshot`). Default: the steady-state age of a stay (length-biased), "
+        "drawn from the unit's own length of stay.",
+    )
+
+
+class WarmStart(Frozen):
+    """Start a run from a realistic state instead of empty, so it needs only a short warm-up.
+
+    Each patient placed here begins in the unit at time 0 with the rest of their stay to go
+    (their stay drawn as for any patient, given the time already spent), then follows the
+    pathway as usual. They are recorded as arriving at time 0, so keep a warm-up of a week or
+    two: their stays began before the run and would otherwise bias length of stay low.
+    """
+
+    amu: WarmStartUnit | None = None
+    afu: WarmStartUnit | None = None
+    wards: dict[str, WarmStartUnit] = Field(
+        default_factory=dict, description="By ward group name, as in `wards`."
+    )
+    p1: WarmStartUnit | None = None
+    p2: WarmStartUnit | None = None
+    p3: WarmStartUnit | None = None
+    virtual_ward: WarmStartUnit | None = None
+
+    def units(self) -> dict[str, WarmStartUnit]:
+        """Unit name as in the event log (``ward:<name>`` for wards) -> its warm start, for
+        every unit with someone in it."""
+        out = {n: u for n in ("amu", "afu") if (u := getattr(self, n)) and u.occupied > 0}
+        out.update({f"ward:{n}": u for n, u in self.wards.items() if u.occupied > 0})
+        community = ("p1", "p2", "p3", "virtual_ward")
+        out.update({n: u for n in community if (u := getattr(self, n)) and u.occupied > 0})
+        return out
+
+
 class Scenario(Frozen):
     """A whole system: demand, services, discharge and community capacity."""
 
@@ -456,6 +497,40 @@ class Scenario(Frozen):
     )
     discharge: Discharge
     community: Community
+    warm_start: WarmStart | None = None
+
+    @model_validator(mode="after")
+    def _warm_start_fits(self) -> Scenario:
+        ws = self.warm_start
+        if ws is None:
+            return self
+        unknown = set(ws.wards) - set(self.wards)
+        if unknown:
+            raise ValueError(
+                f"warm_start.wards: no ward group called {sorted(unknown)}; "
+                f"wards are {', '.join(self.wards)}"
+            )
+        c = self.community
+        limits = {
+            "amu": ("amu.beds", self.amu.beds),
+            "afu": ("afu.beds", self.afu.beds),
+            "p1": ("community.p1.capacity", c.p1.capacity),
+            "p2": ("community.p2.capacity", c.p2.capacity),
+            "p3": ("community.p3.capacity", c.p3.capacity),
+            "virtual_ward": ("community.virtual_ward.capacity", c.virtual_ward.capacity),
+        }
+        for name, ward in self.wards.items():
+            limits[f"ward:{name}"] = (f"wards.{name}.beds", ward.beds)
+        for unit, start in ws.units().items():
+            key, limit = limits[unit]
+            if start.occupied > limit:
+                where = f"wards.{unit[5:]}" if unit.startswith("ward:") else unit
+                raise ValueError(
+                    f"warm_start.{where}.occupied is {start.occupied}, more than the {limit} "
+                    f"places of {key} (escalation beds open only under pressure during the "
+                    "run); lower it or add places"
+                )
+        return self
 
     @model_validator(mode="after")
     def _routing_names_wards(self) -> Scenario:

@@ -1,0 +1,659 @@
+"""Where is the bottleneck? Resource use, wait attribution and the blocking chain, from event logs.
+
+The systems-thinking point this module puts numbers on: the constraint is often far from where
+the queue shows. Ambulances wait outside ED because ED cubicles hold patients waiting for AMU
+beds, whose patients wait for ward beds, whose patients wait for a home-care package.
+
+Everything is computed from `EventLog` s alone (one or several replications, averaged), over the
+measured period ``[warm_up, end]``, per day.
+
+**Waiting** (every patient-hour of it, each split by where the patient was):
+
+==========================  ===================================================================
+cause                       interval
+==========================  ===================================================================
+a unit (``ed_cubicle``,     ``QUEUE`` at the unit until ``START`` there (or until the patient
+``ed_clinician``, ``amu``,  moves on or departs without it; still waiting at the end: censored
+``ward:x``, ``corridor``…)  at the end). For walk-ins the ``ed_cubicle`` wait includes triage,
+                            which the log does not separate.
+``p1``, ``p2``, ``p3``      ``QUEUE`` until ``RESERVE``: the wait for community capacity
+``discharge_referral``      ``OPTIMISED`` until ``QUEUE`` at p1/p2/p3: assessment and referral
+                            (a delay still open at the end with no referral yet counts here)
+``discharge_window``        ``RESERVE`` until ``START`` at p1/p2/p3, and ``OPTIMISED`` until
+                            ``END`` of the ward for P0: waiting for the daily discharge window
+==========================  ===================================================================
+
+``location`` is the physical place the patient held while waiting (``ed_cubicle``,
+``corridor``, ``sdec``, ``amu``, ``afu``, ``ward:x``…), else ``ambulance`` (an ambulance patient
+not yet handed over), ``corridor`` (handed over to a corridor, still waiting for a cubicle) or
+``waiting_room`` (walk-ins and GP referrals). Clinicians and the frailty team are services given
+in the cubicle, never a location. The delays add up: referral + community capacity + window is
+the whole ``OPTIMISED`` .. ``END`` delay, so attribution sums to the log's total waiting.
+
+**Resources** (every unit with a capacity): time-weighted capacity in force, occupied places,
+utilisation (place-hours held / place-hours in force), queue (patient-hours waiting for the unit
+per hour; for p1-p3 only until the place is reserved), % of time at full capacity (held >= in
+force; beds being cleaned after a patient are not held, so this understates it for AMU, AFU and
+wards) and **blocked time**: patient-hours per day holding the unit while waiting for another
+unit's capacity (the next place, a clinician, a community place). Waiting for the discharge
+referral or window is a process, not another unit's capacity: it is reported separately as
+``delayed_hours_per_day`` and is not blocked time, so a system with room everywhere has none.
+
+**The blocking chain** (`blocking_chain`). Waiting is traced to what causes it by passing it
+downstream through blocked places. A unit's *load* is the patient-hours per day spent waiting
+for it, plus the load passed to it from upstream. A unit keeps the share of its load that its
+own capacity explains and passes on the share ``B / (B + Q)``, where ``B`` is the mean number
+of its places held by patients waiting for something else and ``Q`` the mean number waiting for
+it (see `_passed_share`): a few blocked places next to a long queue leave the queue to the
+unit's own capacity; many next to a short queue mean freeing them would absorb it. What is
+passed on is split among what those patients wait for (other units, the discharge referral or
+window) in proportion to their hours. Units are
+visited in pathway order (ED, SDEC, AMU, AFU, wards, community), so loads flow from the front
+door to the discharge end. The **primary constraint** is the cause that keeps the most load:
+waiting stops propagating there. The discharge referral and window are waits by design rather
+than queues for capacity, so their own hours are not load; they gain load only through the
+beds their patients block. The chain is then read back from the primary towards the front
+door, each link being the location that passed the most load to the previous link (ED
+corridor boarders count as ED cubicle, and from ED the front door is the ambulance handover
+whenever any ambulance waited), while its patients wait at least `CHAIN_MIN_SHARE` of the
+hours waited for the primary constraint (the front door joins whenever anyone waited there).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowsim.analysis.eventframe import (
+    EventFrame,
+    _last_before,
+    _next_after,
+    _run_ends,
+    unit_order,
+)
+from flowsim.model.record import EventLog, Kind
+from flowsim.scenario import Scenario, apply_changes
+
+__all__ = [
+    "CHAIN_MIN_SHARE",
+    "DAYS_PER_MONTH",
+    "DISCHARGE_REFERRAL",
+    "DISCHARGE_WINDOW",
+    "Bottlenecks",
+    "CapacityStep",
+    "blocking_chain",
+    "bottleneck_tables",
+    "capacity_steps",
+    "combine_bottlenecks",
+    "find_bottlenecks",
+    "resource_table",
+    "step_scenarios",
+    "value_table",
+    "wait_attribution",
+    "waiting_hours",
+]
+
+DISCHARGE_REFERRAL = "discharge_referral"
+DISCHARGE_WINDOW = "discharge_window"
+PROCESS_CAUSES = (DISCHARGE_REFERRAL, DISCHARGE_WINDOW)
+"""Waits for a process (assessment, the daily window), not for another unit's capacity."""
+FRONT_DOOR = ("ambulance", "waiting_room")
+WAITING_ROOM = "waiting_room"
+SERVICES = ("ed_clinician", "frailty_team", "ucr")
+"""Units that serve a patient where they are: never a location."""
+CHAIN_MIN_SHARE = 0.01
+"""A link joins the chain while its patients wait at least this share of the hours waited for
+the primary constraint (and at least 0.01 patient-hours a day)."""
+
+_Q, _S, _E = int(Kind.QUEUE), int(Kind.START), int(Kind.END)
+_ARRIVE, _HANDOVER, _OPT, _DEPART, _RESERVE = (
+    int(Kind.ARRIVE),
+    int(Kind.HANDOVER),
+    int(Kind.OPTIMISED),
+    int(Kind.DEPART),
+    int(Kind.RESERVE),
+)
+_CAPACITY_COMMUNITY = ("p1", "p2", "p3")
+
+
+@dataclass
+class Bottlenecks:
+    """What `find_bottlenecks` found, averaged over replications (all per day).
+
+    ``resources``: one row per unit with a capacity (see the module docstring);
+    ``attribution``: ``cause, location, patient_hours_per_day``;
+    ``chain``: from the primary constraint to the front door, e.g.
+    ``["p1", "ward:care_of_elderly", "amu", "ed_cubicle", "ambulance"]``;
+    ``primary``: the primary constraint (``chain[0]``);
+    ``chain_hours``: patient-hours per day at each link: for the primary, all waiting for it;
+    for every other link, the hours its patients spend waiting for the link before it.
+    """
+
+    resources: pd.DataFrame
+    attribution: pd.DataFrame
+    chain: list[str]
+    primary: str
+    chain_hours: dict[str, float]
+    loads: pd.DataFrame = field(default_factory=pd.DataFrame)
+    replications: int = 1
+
+    def chain_text(self) -> str:
+        """The chain as "A → B → C"."""
+        return " → ".join(self.chain)
+
+
+# ---------------------------------------------------------------- waits
+
+
+@dataclass
+class _Waits:
+    """Every wait of one log as row ranges in the frame's patient order."""
+
+    start: np.ndarray  # first row covered (the QUEUE/OPTIMISED/RESERVE row)
+    stop: np.ndarray  # first row no longer covered (exclusive); past the patient's last row
+    cause: np.ndarray  # index into names
+
+
+def _waits(ef: EventFrame, names: list[str]) -> _Waits:
+    """All waits (see the module table) as row ranges ``[start, stop)`` in patient order."""
+    pk, pu = ef.pk, ef.pu
+    n = len(pk)
+    ends = _run_ends(ef.pp) if n else np.zeros(0, np.int64)
+    code_name = np.array([*ef.places, ""], dtype=object)
+    community = np.isin(pu, [ef.code(u) for u in _CAPACITY_COMMUNITY if ef.code(u) >= 0])
+    corridor = ef.code("corridor")
+    moves_on = ((pk == _Q) & (pu != corridor)) | (pk == _DEPART)
+    nxt_move = _next_after(moves_on, ends)
+    after_last = ends + 1  # a wait still open at the end covers the patient's last row too
+
+    def finish(rows: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        return np.where(stop >= 0, stop, after_last[rows]).astype(np.int64)
+
+    starts, stops, causes = [], [], []
+    index = {name: i for i, name in enumerate(names)}
+
+    def add(rows: np.ndarray, stop: np.ndarray, cause: np.ndarray) -> None:
+        starts.append(rows.astype(np.int64))
+        stops.append(finish(rows, stop))
+        causes.append(cause.astype(np.int64))
+
+    # QUEUE at a unit: until its START, else until the patient moves on / departs.
+    q = np.flatnonzero((pk == _Q) & ~community)
+    start_of = ef._start_of_queue[q].astype(np.int64)
+    stop = np.where(start_of >= 0, start_of, nxt_move[q])
+    add(q, stop, np.array([index[str(code_name[c])] for c in pu[q]], dtype=np.int64))
+
+    # QUEUE at p1-p3: until RESERVE (capacity found), else START / moving on.
+    q = np.flatnonzero((pk == _Q) & community)
+    nxt_res = _next_after(pk == _RESERVE, ends)[q]
+    start_of = ef._start_of_queue[q].astype(np.int64)
+    stop = np.where(nxt_res >= 0, nxt_res, np.where(start_of >= 0, start_of, nxt_move[q]))
+    add(q, stop, np.array([index[str(code_name[c])] for c in pu[q]], dtype=np.int64))
+
+    # RESERVE: the discharge window, until START at the community unit.
+    r = np.flatnonzero(pk == _RESERVE)
+    nxt_start = _next_after((pk == _S) & community, ends)[r]
+    add(r, nxt_start, np.full(len(r), index[DISCHARGE_WINDOW]))
+
+    # OPTIMISED: referral until QUEUE at p1-p3, or the window until END of the ward (P0).
+    o = np.flatnonzero(pk == _OPT)
+    nxt_q = _next_after(pk == _Q, ends)[o]
+    end_opt = ef._end_of_opt[o].astype(np.int64)
+    referral = (nxt_q >= 0) & ((end_opt < 0) | (nxt_q < end_opt))
+    p0 = ~referral & (end_opt >= 0)
+    stop = np.where(referral, nxt_q, np.where(p0, end_opt, -1))
+    cause = np.where(p0, index[DISCHARGE_WINDOW], index[DISCHARGE_REFERRAL])
+    add(o, stop, cause)
+    return _Waits(np.concatenate(starts), np.concatenate(stops), np.concatenate(causes))
+
+
+def _locations(ef: EventFrame) -> tuple[np.ndarray, list[str]]:
+    """Where each patient is after each row (patient order), as codes into the returned names."""
+    pk, pu = ef.pk, ef.pu
+    n = len(pk)
+    names = [*ef.places, WAITING_ROOM]
+    waiting_room = len(ef.places)
+    physical = ef._codes(lambda u: u not in SERVICES)
+    starts = ef._pstart
+    is_start = (pk == _S) & physical[pu]
+    last_s = _last_before(is_start, starts, inclusive=True).astype(np.int64)
+    end_row = np.where(last_s >= 0, ef._end_of_start[np.clip(last_s, 0, None)], -1).astype(np.int64)
+    rows = np.arange(n)
+    held = (last_s >= 0) & ((end_row < 0) | (end_row > rows))
+    last_arrive = _last_before(pk == _ARRIVE, starts, inclusive=True).astype(np.int64)
+    corridor = ef.code("corridor")
+    last_hc = _last_before((pk == _HANDOVER) & (pu == corridor), starts, inclusive=True)
+    route = np.where(last_arrive >= 0, pu[np.clip(last_arrive, 0, None)], -1)
+    ambulance = ef.code("ambulance")
+    front = np.where(
+        (last_hc >= 0) & (last_hc > last_arrive),
+        corridor,
+        np.where((route == ambulance) & (ambulance >= 0), ambulance, waiting_room),
+    )
+    loc = np.where(held, pu[np.clip(last_s, 0, None)], front)
+    return loc.astype(np.int64), names
+
+
+def _attribution_one(ef: EventFrame) -> pd.DataFrame:
+    """``cause, location, patient_hours_per_day`` of one log (rows with hours only)."""
+    causes = list(dict.fromkeys([*ef.units, *PROCESS_CAUSES]))
+    waits = _waits(ef, causes)
+    loc, loc_names = _locations(ef)
+    n = len(ef.pt)
+    if not n or not len(waits.start):
+        return pd.DataFrame({"cause": [], "location": [], "patient_hours_per_day": []}).astype(
+            {"patient_hours_per_day": float}
+        )
+    same_next = np.zeros(n, dtype=bool)
+    same_next[:-1] = ef.pp[1:] == ef.pp[:-1]
+    next_t = np.where(same_next, np.append(ef.pt[1:], ef.end), ef.end)
+    a, b = np.clip(ef.pt, ef.warm_up, ef.end), np.clip(next_t, ef.warm_up, ef.end)
+    seg = np.clip(b - a, 0.0, None)
+    rows = []
+    for c in np.unique(waits.cause):
+        sel = waits.cause == c
+        delta = np.bincount(waits.start[sel], minlength=n + 2)[: n + 1].astype(np.int64)
+        delta -= np.bincount(waits.stop[sel], minlength=n + 2)[: n + 1]
+        active = np.cumsum(delta)[:n]
+        hours = np.bincount(loc, weights=active * seg, minlength=len(loc_names))
+        for lc in np.flatnonzero(hours > 0):
+            rows.append((causes[c], loc_names[lc], float(hours[lc]) / ef.days))
+    return pd.DataFrame(rows, columns=["cause", "location", "patient_hours_per_day"])
+
+
+def _frames(logs: EventLog | EventFrame | Sequence[EventLog | EventFrame]) -> list[EventFrame]:
+    items = [logs] if isinstance(logs, EventLog | EventFrame) else list(logs)
+    if not items:
+        raise ValueError("no event logs: give at least one replication's EventLog")
+    frames = [x if isinstance(x, EventFrame) else EventFrame(x) for x in items]
+    for ef in frames:
+        if not ef.end > ef.warm_up:
+            raise ValueError(
+                f"nothing to measure: log.end_hours ({ef.end:g}) must be after "
+                f"log.warm_up_hours ({ef.warm_up:g})"
+            )
+    return frames
+
+
+def _order_key(names: Iterable[str]) -> dict[str, int]:
+    units = [n for n in names if n not in (*FRONT_DOOR, *PROCESS_CAUSES)]
+    ordered = [*FRONT_DOOR, *unit_order(units), *PROCESS_CAUSES]
+    return {name: i for i, name in enumerate(ordered)}
+
+
+def wait_attribution(
+    logs: EventLog | EventFrame | Sequence[EventLog | EventFrame],
+) -> pd.DataFrame:
+    """Every patient-hour of waiting by ``cause`` and ``location``, per day, averaged over the
+    replications: a tidy table ``cause, location, patient_hours_per_day`` in pathway order.
+
+    A cause or location missing from a replication counts as 0 there, so the mean is over all.
+    """
+    frames = _frames(logs)
+    parts = [_attribution_one(ef) for ef in frames]
+    return _average(parts, ["cause", "location"], len(frames))
+
+
+def _average(parts: list[pd.DataFrame], keys: list[str], n: int) -> pd.DataFrame:
+    table = pd.concat(parts, ignore_index=True)
+    value_cols = [c for c in table.columns if c not in keys]
+    out = table.groupby(keys, sort=False, observed=True)[value_cols].sum() / n
+    out = out.reset_index()
+    order = _order_key([*out[keys[0]], *(out[keys[1]] if len(keys) > 1 else [])])
+    sort_cols = [out[k].map(order).fillna(len(order)) for k in keys]
+    idx = np.lexsort([s.to_numpy() for s in reversed(sort_cols)])
+    return out.iloc[idx].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- resources
+
+
+def _full_share(occ: Any, cap: Any, a: float, b: float) -> float:
+    """Share of ``[a, b]`` with occupancy >= capacity in force (> 0)."""
+    grid = np.union1d(np.concatenate((occ.times, cap.times)), [a, b])
+    grid = grid[(grid >= a) & (grid <= b)]
+    left, width = grid[:-1], np.diff(grid)
+    c = cap.at(left)
+    full = (c > 0) & (occ.at(left) >= c)
+    return float(width[full].sum() / (b - a)) if b > a else math.nan
+
+
+def _resources_one(ef: EventFrame, attribution: pd.DataFrame) -> pd.DataFrame:
+    w, e, days = ef.warm_up, ef.end, ef.days
+    hours = e - w
+    att = attribution
+    units = [u for u in ef.units if u in ef.log.capacities]
+    rows = []
+    for unit in units:
+        cap = ef.capacity_steps(unit)
+        occ = ef.occupancy_steps(unit)
+        cap_area, occ_area = cap.area(w, e), occ.area(w, e)
+        if cap_area <= 0 and occ_area <= 0:
+            continue
+        waiting_for = att.loc[att["cause"] == unit, "patient_hours_per_day"].sum()
+        here = att[att["location"] == unit]
+        process = here["cause"].isin(PROCESS_CAUSES)
+        blocked = here.loc[~process & (here["cause"] != unit), "patient_hours_per_day"].sum()
+        delayed = here.loc[process, "patient_hours_per_day"].sum()
+        rows.append(
+            {
+                "resource": unit,
+                "capacity_mean": cap_area / hours,
+                "occupied_mean": occ_area / hours,
+                "utilisation_pct": 100.0 * occ_area / cap_area if cap_area > 0 else math.nan,
+                "queue_mean": waiting_for / 24.0,
+                "full_pct": 100.0 * _full_share(occ, cap, w, e),
+                "waiting_for_hours_per_day": waiting_for,
+                "blocked_hours_per_day": blocked,
+                "blocked_pct": 100.0 * blocked * days / occ_area if occ_area > 0 else math.nan,
+                "delayed_hours_per_day": delayed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def resource_table(
+    logs: EventLog | EventFrame | Sequence[EventLog | EventFrame],
+) -> pd.DataFrame:
+    """Per unit with a capacity, averaged over replications: ``capacity_mean``,
+    ``occupied_mean``, ``utilisation_pct``, ``queue_mean`` (patients), ``full_pct``,
+    ``waiting_for_hours_per_day``, ``blocked_hours_per_day``, ``blocked_pct`` (of the place-
+    hours held) and ``delayed_hours_per_day`` (held while waiting for the discharge process)."""
+    frames = _frames(logs)
+    return _resources(frames, [_attribution_one(ef) for ef in frames])
+
+
+def _resources(frames: list[EventFrame], attributions: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [_resources_one(ef, a) for ef, a in zip(frames, attributions, strict=True)]
+    return _mean_resources(parts)
+
+
+def _mean_resources(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    table = pd.concat(parts, ignore_index=True)
+    out = table.groupby("resource", sort=False).mean(numeric_only=True).reset_index()
+    order = _order_key(out["resource"])
+    return out.sort_values("resource", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- the chain
+
+
+def _chain_location(location: str, cause: str) -> str:
+    """Corridor boarders are ED patients; a corridor handover is still the ambulance queue."""
+    if location == "corridor":
+        return "ambulance" if cause == "ed_cubicle" else "ed_cubicle"
+    return location
+
+
+def _passed_share(blocked_hours: float, waiting_hours: float) -> float:
+    """Share of a unit's load passed on: ``B / (B + Q)``, where ``B`` is the mean number of its
+    places held by patients waiting for something else and ``Q`` the mean number of patients
+    waiting for it.
+
+    A few blocked places next to a long queue: the unit's own capacity explains its queue.
+    Many blocked places next to a short queue: freeing them would absorb it, so the queue
+    belongs to what the blocked patients wait for.
+    """
+    if blocked_hours <= 0:
+        return 0.0
+    return blocked_hours / (blocked_hours + max(waiting_hours, 0.0))
+
+
+def blocking_chain(
+    attribution: pd.DataFrame, resources: pd.DataFrame
+) -> tuple[list[str], dict[str, float], pd.DataFrame]:
+    """The chain from the primary constraint to the front door, the patient-hours per day at
+    each link, and the load table (``node, waiting_for, load, passed_on, kept``) behind it.
+
+    See the module docstring for the rule. Needs only the two tables, so it works on averages.
+    """
+    edges: dict[tuple[str, str], float] = {}
+    for cause, location, hours in attribution[
+        ["cause", "location", "patient_hours_per_day"]
+    ].itertuples(index=False):
+        key = (_chain_location(str(location), str(cause)), str(cause))
+        if key[0] == key[1] or hours <= 0:
+            continue
+        edges[key] = edges.get(key, 0.0) + float(hours)
+    nodes = [*{c for _, c in edges}, *{loc for loc, _ in edges}]
+    order = _order_key(nodes)
+    nodes = sorted(set(nodes) - set(FRONT_DOOR), key=lambda x: order.get(x, len(order)))
+    waiting_for = {x: sum(h for (_, c), h in edges.items() if c == x) for x in nodes}
+    # The discharge referral and window are waits by design, not queues for capacity: they
+    # gain load only through the beds they block.
+    load = {x: 0.0 if x in PROCESS_CAUSES else h for x, h in waiting_for.items()}
+    rows: list[tuple[str, float, float, float, float]] = []
+    flow: dict[tuple[str, str], float] = {}
+    for x in nodes:
+        out = {c: h for (loc, c), h in edges.items() if loc == x}
+        blocked = sum(out.values())
+        share = _passed_share(blocked, waiting_for[x])
+        passed = load[x] * share
+        for c, h in out.items():
+            flow[(x, c)] = passed * h / blocked
+            load[c] = load.get(c, 0.0) + flow[(x, c)]
+        rows.append((x, waiting_for[x], load[x], passed, load[x] - passed))
+    loads = pd.DataFrame(rows, columns=["node", "waiting_for", "load", "passed_on", "kept"])
+    if loads.empty or loads["kept"].max() <= 0:
+        return [], {}, loads
+    primary = str(loads.loc[loads["kept"].idxmax(), "node"])
+    chain, hours = [primary], {primary: waiting_for.get(primary, 0.0)}
+    floor = max(0.01, CHAIN_MIN_SHARE * hours[primary])
+    here = primary
+    while here not in FRONT_DOOR:
+        upstream = {loc: h for (loc, c), h in edges.items() if c == here and loc not in chain}
+        if here == "ed_cubicle" and upstream.get("ambulance", 0.0) > 0:
+            upstream = {"ambulance": upstream["ambulance"]}
+        if not upstream:
+            break
+        # The link that passed the most load here; hours break ties (the front door has none).
+        nxt = max(upstream, key=lambda k: (flow.get((k, here), 0.0), upstream[k]))
+        if upstream[nxt] < (0.01 if nxt in FRONT_DOOR else floor):
+            break
+        chain.append(nxt)
+        hours[nxt] = upstream[nxt]
+        here = nxt
+    return chain, hours, loads
+
+
+def find_bottlenecks(
+    logs: EventLog | EventFrame | Sequence[EventLog | EventFrame],
+) -> Bottlenecks:
+    """Resources, wait attribution, the blocking chain and the primary constraint, from the
+    event logs of one or several replications (averaged)."""
+    return combine_bottlenecks([bottleneck_tables(ef) for ef in _frames(logs)])
+
+
+def bottleneck_tables(log: EventLog | EventFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One replication's ``(attribution, resources)``: small tables a worker can send back
+    instead of its log; `combine_bottlenecks` averages them."""
+    ef = _frames(log)[0]
+    attribution = _attribution_one(ef)
+    return attribution, _resources_one(ef, attribution)
+
+
+def combine_bottlenecks(parts: Sequence[tuple[pd.DataFrame, pd.DataFrame]]) -> Bottlenecks:
+    """`Bottlenecks` from the `bottleneck_tables` of each replication (averaged)."""
+    if not parts:
+        raise ValueError("no replications to combine: give at least one")
+    attribution = _average([a for a, _ in parts], ["cause", "location"], len(parts))
+    resources = _mean_resources([r for _, r in parts])
+    chain, hours, loads = blocking_chain(attribution, resources)
+    return Bottlenecks(
+        resources=resources,
+        attribution=attribution,
+        chain=chain,
+        primary=chain[0] if chain else "",
+        chain_hours=hours,
+        loads=loads,
+        replications=len(parts),
+    )
+
+
+def waiting_hours(log: EventLog | EventFrame) -> float:
+    """Patient-hours per day waiting for capacity (every cause but the discharge process): the
+    quantity `value_table` ranks extra capacity by."""
+    att = _attribution_one(_frames(log)[0])
+    return float(att.loc[~att["cause"].isin(PROCESS_CAUSES), "patient_hours_per_day"].sum())
+
+
+# ---------------------------------------------------------------- value of one more unit
+
+
+@dataclass(frozen=True)
+class CapacityStep:
+    """One capacity to increase: ``name`` (as the resources table calls it), a label for
+    people, the current value, the step ``k`` and the scenario changes that add it."""
+
+    name: str
+    label: str
+    current: float
+    k: int
+    changes: Mapping[str, Any]
+
+
+def capacity_steps(
+    scenario: Scenario, step: float = 0.05, only: Iterable[str] | None = None
+) -> list[CapacityStep]:
+    """+k units at every capacity the scenario has (k = ``step`` of it, at least 1), each as
+    the scenario changes that add them. ``only`` keeps the named ones (resource names)."""
+    if not step > 0:
+        raise ValueError(f"step must be a positive share of each capacity (e.g. 0.05), got {step}")
+
+    def k_of(value: float) -> int:
+        return max(1, round(step * value))
+
+    s = scenario
+    out: list[CapacityStep] = []
+
+    def add(name: str, label: str, path: str, value: int) -> None:
+        if value > 0:
+            k = k_of(value)
+            out.append(CapacityStep(name, label, value, k, {path: value + k}))
+
+    add("ed_cubicle", "ED cubicle", "ed.cubicles", s.ed.cubicles)
+    rota = list(s.ed.clinicians_by_hour)
+    if max(rota, default=0) > 0:
+        k = k_of(float(np.mean(rota)))
+        out.append(
+            CapacityStep(
+                "ed_clinician",
+                "ED clinician (every hour)",
+                float(np.mean(rota)),
+                k,
+                {"ed.clinicians_by_hour": [c + k for c in rota]},
+            )
+        )
+    fdf = s.ed.front_door_frailty
+    if fdf is not None:
+        add("frailty_team", "frailty assessor", "ed.front_door_frailty.assessors", fdf.assessors)
+    add("sdec", "SDEC chair", "sdec.chairs", s.sdec.chairs)
+    add("amu", "AMU bed", "amu.beds", s.amu.beds)
+    add("afu", "AFU bed", "afu.beds", s.afu.beds)
+    for name, ward in s.wards.items():
+        add(f"ward:{name}", f"{name.replace('_', ' ')} bed", f"wards.{name}.beds", ward.beds)
+    add("p1", "P1 package", "community.p1.capacity", s.community.p1.capacity)
+    add("p2", "P2 bed", "community.p2.capacity", s.community.p2.capacity)
+    add("p3", "P3 placement", "community.p3.capacity", s.community.p3.capacity)
+    add(
+        "virtual_ward",
+        "virtual ward place",
+        "community.virtual_ward.capacity",
+        s.community.virtual_ward.capacity,
+    )
+    add("ucr", "UCR team", "ucr.teams", s.ucr.teams)
+    if only is not None:
+        wanted = list(only)
+        known = {c.name for c in out}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown capacity {unknown}: choose from {sorted(known)} "
+                "(a capacity of 0 in the scenario cannot be stepped)"
+            )
+        out = [c for c in out if c.name in wanted]
+    return out
+
+
+def step_scenarios(scenario: Scenario, steps: Sequence[CapacityStep]) -> list[Scenario]:
+    """The scenario with each step applied in turn, named ``+k <label>``."""
+    return [
+        apply_changes(scenario, dict(st.changes)).model_copy(update={"name": _variant(st)})
+        for st in steps
+    ]
+
+
+def _variant(st: CapacityStep) -> str:
+    return f"+{st.k} {st.label}"
+
+
+DAYS_PER_MONTH = 365.25 / 12
+_MONTHLY = {
+    "waiting_hours": "patient-hours of waiting",
+    "delayed_patients_mean": "delayed bed-days",
+    "ambulance_hours_lost": "ambulance hours",
+}
+"""KPIs that are amounts per day, said per month in the plain-language lines."""
+
+
+def value_table(
+    comparison: pd.DataFrame,
+    steps: Sequence[CapacityStep],
+    rank_by: str = "waiting_hours",
+) -> pd.DataFrame:
+    """The change in each KPI per added unit, one row per capacity, ranked by ``rank_by``
+    (the most reduced first), with a line in plain words.
+
+    ``comparison`` is `paired_comparison` of the step scenarios (named ``+k <label>``, see
+    `step_scenarios`) against the baseline. Columns: ``rank, resource, label, current, k``,
+    then per KPI ``<kpi>_per_unit``, ``<kpi>_ci_low``, ``<kpi>_ci_high`` (per unit), then
+    ``sentence``.
+    """
+    by_name = {_variant(st): st for st in steps}
+    kpis = list(dict.fromkeys(comparison["kpi"]))
+    if rank_by not in kpis:
+        raise ValueError(f"rank_by {rank_by!r} is not among the compared KPIs {kpis}")
+    rows = []
+    for name, group in comparison.groupby("scenario", sort=False):
+        st = by_name.get(str(name))
+        if st is None:
+            continue
+        row: dict[str, Any] = {
+            "resource": st.name,
+            "label": st.label,
+            "current": st.current,
+            "k": st.k,
+        }
+        for r in group.itertuples(index=False):
+            row[f"{r.kpi}_per_unit"] = float(r.difference) / st.k
+            row[f"{r.kpi}_ci_low"] = float(r.ci_low) / st.k
+            row[f"{r.kpi}_ci_high"] = float(r.ci_high) / st.k
+        row["sentence"] = _sentence(st, row, kpis)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out = out.sort_values(f"{rank_by}_per_unit", kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def _sentence(st: CapacityStep, row: Mapping[str, Any], kpis: Sequence[str]) -> str:
+    parts = []
+    for kpi in _MONTHLY:
+        if kpi not in kpis:
+            continue
+        v = -float(row.get(f"{kpi}_per_unit", math.nan)) * DAYS_PER_MONTH
+        if not math.isfinite(v):
+            continue
+        verb = "saves" if v >= 0 else "adds"
+        parts.append(f"{verb} {abs(v):,.0f} {_MONTHLY[kpi]}")
+    if not parts:
+        return f"One more {st.label}: no per-day measure chosen."
+    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"One more {st.label} {said} a month."

@@ -1,0 +1,177 @@
+"""Warm start: patients already in AMU, AFU, the wards and community services at time 0.
+
+A run from empty needs weeks before the wards fill and months before community caseloads do;
+a run that starts from a census needs only a week or two to settle. Each patient placed here is
+drawn like any other (who they are in proportion to the arrival streams that can reach the unit,
+their fate from a stream of their own) and begins in the unit with the rest of their stay to go:
+
+- with ``elapsed_days`` given (a census), the stay is drawn from the unit's distribution given
+  that it has lasted that long (rejection sampling); a ward patient whose elapsed time is beyond
+  every draw has finished treatment (medically optimised, waiting for their discharge pathway),
+  and anyone else that far in the tail is given the remaining time of a stay in progress;
+- without it, the remaining stay is that of a stay in progress in steady state: a stay drawn in
+  proportion to its length (the longer a stay, the likelier it is in progress at a given
+  moment), of which a uniform share remains.
+
+Their random numbers come from streams named ``warm_start/<unit>/...``, so a warm start leaves
+every other stream, and so common random numbers between scenarios, untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+
+from flowsim.model import community, wards
+from flowsim.model.arrivals import arrival_streams
+from flowsim.model.fate import draw_fate_table
+from flowsim.model.movement import leave
+from flowsim.model.patient import admit
+from flowsim.model.resources import URGENT, call_later, start
+from flowsim.model.system import ARRIVE, DEPART, QUEUE, START, Patient, System
+from flowsim.random import sample, stream
+from flowsim.scenario.distributions import _Dist as DistSpec
+from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, PATHWAYS, WarmStartUnit
+
+_CANDIDATES = 32
+"""Draws per patient for the length-biased and the conditional stays."""
+
+
+def place_patients(sys: System, seed: int, replication: int) -> None:
+    """Schedule every warm-start patient to take their place at time 0 (before any arrival)."""
+    ws = sys.scenario.warm_start
+    if ws is None:
+        return
+    for unit, spec in ws.units().items():
+        for generator in _patients(sys, seed, replication, unit, spec):
+            call_later(sys.env, 0.0, [lambda _e, g=generator: start(sys.env, g)], URGENT)
+
+
+def _patients(
+    sys: System, seed: int, replication: int, unit: str, spec: WarmStartUnit
+) -> list[Generator]:
+    s = sys.scenario
+    n = spec.occupied
+    streams = arrival_streams(s)
+    weights = np.array([st.rate_per_hour * _reaches(sys, unit, st) for st in streams])
+    if weights.sum() <= 0:
+        weights = np.array([st.rate_per_hour for st in streams])
+    who = stream(seed, replication, f"warm_start/{unit}/who").choice(
+        len(streams), size=n, p=weights / weights.sum()
+    )
+    out = []
+    for k in np.unique(who):
+        st, count = streams[k], int(np.sum(who == k))
+        band = FRAILTY_BANDS[st.frailty]
+        table = draw_fate_table(
+            s, seed, replication, f"warm_start/{unit}/{st.name}", band, st.route, count
+        )
+        stay_spec, per_day = _stay(sys, unit, band)
+        rng = stream(seed, replication, f"warm_start/{unit}/{st.name}/remaining")
+        elapsed = None
+        if spec.elapsed_days is not None:
+            elapsed = sample(spec.elapsed_days, rng, count) * per_day
+        remaining = remaining_stays(
+            stay_spec, rng, count, elapsed, done_when_beyond=unit.startswith("ward:")
+        )
+        if unit == "afu":
+            remaining = np.minimum(remaining, s.afu.max_stay_hours)
+        for i in range(count):
+            fate = table.fate(i)
+            p = Patient(sys.next_id, st.place_index, st.age_band, band, st.route, fate)
+            sys.next_id += 1
+            out.append(_journey(sys, p, unit, float(remaining[i])))
+    return out
+
+
+def remaining_stays(
+    spec: DistSpec,
+    rng: np.random.Generator,
+    n: int,
+    elapsed: np.ndarray | None,
+    *,
+    done_when_beyond: bool = False,
+) -> np.ndarray:
+    """What is left of ``n`` stays in progress (see the module docstring), in the spec's unit.
+
+    A stay that has already lasted longer than every draw is ``done_when_beyond`` (0 left: a
+    ward patient past any treatment time is waiting to leave) or else given the remaining time
+    of a stay in progress, as without a census (a long community package is still going on).
+    """
+    draws = sample(spec, rng, n * _CANDIDATES).reshape(n, _CANDIDATES)
+    rows = np.arange(n)
+    weights = np.cumsum(draws, axis=1)
+    u = rng.uniform(size=(n, 1)) * weights[:, -1:]
+    chosen = np.minimum((weights < u).sum(axis=1), _CANDIDATES - 1)
+    in_progress = rng.uniform(size=n) * draws[rows, chosen]
+    if elapsed is None:
+        return in_progress
+    longer = draws > elapsed[:, None]
+    left = draws[rows, longer.argmax(axis=1)] - elapsed
+    beyond = 0.0 if done_when_beyond else in_progress
+    return np.where(longer.any(axis=1), left, beyond)
+
+
+def _reaches(sys: System, unit: str, st: object) -> float:
+    """How much of a stream's arrivals could be in ``unit`` (0 if none)."""
+    s = sys.scenario
+    band = FRAILTY_BANDS[st.frailty]  # type: ignore[attr-defined]
+    if unit == "afu":
+        old_enough = st.age_band >= AGE_BANDS.index(s.afu.min_age_band)  # type: ignore[attr-defined]
+        return float(band in s.afu.eligible_frailty and old_enough)
+    if unit.startswith("ward:"):
+        return s.ward_routing.get(band).get(unit[5:], 0.0)
+    if unit in ("p1", "p2", "p3"):
+        return s.discharge.pathway.get(band).get(unit.upper(), 0.0)
+    return 1.0
+
+
+def _stay(sys: System, unit: str, band: str) -> tuple[DistSpec, float]:
+    """The unit's stay distribution and its units per day (hours for AMU/AFU, else days)."""
+    s = sys.scenario
+    if unit == "amu":
+        return s.amu.stay_hours, 24.0
+    if unit == "afu":
+        return s.afu.stay_hours, 24.0
+    if unit.startswith("ward:"):
+        return s.wards[unit[5:]].los_days.get(band), 1.0
+    if unit == "virtual_ward":
+        return s.community.virtual_ward.duration_days, 1.0
+    return getattr(s.community, unit).duration_days, 1.0
+
+
+def _journey(sys: System, p: Patient, unit: str, remaining: float) -> Generator:
+    """Register the patient and carry on from inside ``unit``, as `patient.journey` would."""
+    f = p.fate
+    if unit in ("amu", "afu"):
+        p.fate = f._replace(**{f"{unit}_hours": remaining})
+    elif unit.startswith("ward:"):
+        p.fate = f._replace(ward=sys.ward_names.index(unit[5:]), ward_los_days=remaining)
+    elif unit == "virtual_ward":
+        p.fate = f._replace(virtual_ward_days=remaining)
+    else:
+        p.fate = f._replace(pathway=PATHWAYS.index(unit.upper()))
+    sys.register(p, p.fate.cfs, p.fate.acuity)
+    return _from(sys, p, unit, remaining)
+
+
+def _from(sys: System, p: Patient, unit: str, remaining: float) -> Generator:
+    sys.record(p.id, ARRIVE, sys.code[p.route])
+    if unit in ("amu", "afu"):
+        yield from admit(sys, p, unit, holding=None)
+    elif unit.startswith("ward:"):
+        yield from wards.ward_stay(sys, p, holding=None)
+    elif unit == "virtual_ward":
+        yield from community.virtual_ward_stay(sys, p, holding=None)
+    else:
+        service = getattr(sys.units, unit)
+        sys.record(p.id, QUEUE, service.code)
+        place = service.request()
+        if place is not None:
+            yield place
+        sys.record(p.id, START, service.code)
+        if remaining > 0:
+            yield remaining * 24.0
+        leave(sys, p, service)
+        sys.record(p.id, DEPART, sys.code[unit.upper()])
