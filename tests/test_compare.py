@@ -226,6 +226,10 @@ def test_compare_command(tmp_path: Path) -> None:
     assert set(table["scenario"]) == {"bigger afu"}
     assert {"difference", "ci_low", "ci_high", "pct_change", "verdict"} <= set(table.columns)
     assert Image.open(out / "forest.png").size[0] > 500
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for section in ("headline", "how-to-read", "changes-bigger-afu", "bottlenecks", "figures"):
+        assert f'id="{section}"' in html, section
+    assert "afu.beds" in html and html.count("data:image/png;base64,") == 2
     kpis = pd.read_csv(out / "kpis.csv")
     assert sorted(kpis["replication"].unique()) == [0, 1, 2]
 

@@ -10,19 +10,29 @@ soon as it arrives, so memory holds one year-long log at a time, not all of them
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
-from flowsim.analysis import PRIMARY_KPIS, compute_kpis
-from flowsim.analysis.bottlenecks import Bottlenecks
+from flowsim.analysis import PRIMARY_KPIS, EventFrame, compute_kpis
+from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables
 from flowsim.analysis.compare import paired_comparison
+from flowsim.analysis.figure_data import los_table
 from flowsim.analysis.replications import ReplicationsAlgorithm
 from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up, warmup_series
-from flowsim.experiment import iter_replications
+from flowsim.experiment import (
+    ProcessExecutor,
+    ReplicationTask,
+    SerialExecutor,
+    default_workers,
+    iter_replications,
+    run_replication,
+)
 from flowsim.model.record import EventLog
 from flowsim.scenario import Scenario, load_scenario
 
@@ -40,6 +50,7 @@ __all__ = [
 ]
 
 ScenarioLike = Scenario | str | Path
+T = TypeVar("T")
 Progress = Callable[[str, int], None]
 """Called as ``progress(scenario label, replication)`` when a replication finishes."""
 
@@ -66,6 +77,49 @@ def replication_kpis(log: EventLog) -> pd.DataFrame:
     return compute_kpis(log).assign(replication=int(log.meta["replication"]))
 
 
+def comparison_tables(log: EventLog) -> dict[str, object]:
+    """What a comparison needs from one replication, computed where it runs: KPIs, lengths of
+    stay for the LOS figure and the bottleneck tables."""
+    ef = EventFrame(log)
+    return {
+        "kpis": compute_kpis(ef).assign(replication=int(log.meta["replication"])),
+        "los": los_table(ef),
+        "bottlenecks": bottleneck_tables(ef),
+    }
+
+
+def run_reduced(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    reduce: Callable[[EventLog], T],
+    *,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+    warm_up_days: float | None = None,
+    workers: int | None = None,
+    first_replication: int = 0,
+    on_done: Callable[[int, int], None] | None = None,
+) -> dict[tuple[int, int], T]:
+    """``reduce(log)`` of replications ``first_replication ..`` of every scenario, all in one
+    pool of workers (no second start-up per scenario: what a workshop waits for), keyed by
+    (scenario index, replication). ``on_done(scenario index, replication)`` as each finishes.
+    """
+    numbers = range(first_replication, first_replication + replications)
+    settings = {"seed": seed, "horizon_days": horizon_days, "warm_up_days": warm_up_days}
+    tasks = [(i, r) for i in range(len(scenarios)) for r in numbers]
+    data = [ReplicationTask.of(s, first_replication, **settings) for s in scenarios]
+    calls = [(dataclasses.replace(data[i], replication=r), reduce) for i, r in tasks]
+    workers = default_workers(len(tasks)) if workers is None else min(workers, len(tasks))
+    executor = ProcessExecutor(workers) if workers > 1 else SerialExecutor()
+    out: dict[tuple[int, int], T] = {}
+    with executor:
+        for k, result in executor.map_unordered(run_replication, calls):
+            out[tasks[k]] = result
+            if on_done is not None:
+                on_done(*tasks[k])
+    return out
+
+
 def run_kpis(
     scenarios: Sequence[ScenarioLike],
     replications: int,
@@ -89,26 +143,18 @@ def run_kpis(
         raise ValueError("no scenarios to run")
     labels = scenario_labels(loaded, list(scenarios))
     run = loaded[0].run
-    seed = run.seed if seed is None else seed
-    horizon_days = run.horizon_days if horizon_days is None else horizon_days
-    warm_up_days = run.warm_up_days if warm_up_days is None else warm_up_days
-    frames = []
-    for label, scenario in zip(labels, loaded, strict=True):
-        results = iter_replications(
-            scenario,
-            replications,
-            seed=seed,
-            horizon_days=horizon_days,
-            warm_up_days=warm_up_days,
-            workers=workers,
-            first_replication=first_replication,
-            reduce=replication_kpis,
-        )
-        for kpis in results:
-            r = int(kpis["replication"].iloc[0])
-            frames.append(kpis.assign(scenario=label))
-            if progress is not None:
-                progress(label, r)
+    results = run_reduced(
+        loaded,
+        replications,
+        replication_kpis,
+        seed=run.seed if seed is None else seed,
+        horizon_days=run.horizon_days if horizon_days is None else horizon_days,
+        warm_up_days=run.warm_up_days if warm_up_days is None else warm_up_days,
+        workers=workers,
+        first_replication=first_replication,
+        on_done=None if progress is None else (lambda i, r: progress(labels[i], r)),
+    )
+    frames = [results[key].assign(scenario=labels[key[0]]) for key in sorted(results)]
     out = pd.concat(frames, ignore_index=True)
     return out[["scenario", "replication", "kpi", "unit", "value"]]
 

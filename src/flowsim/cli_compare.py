@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _STYLE = {"better": "green", "worse": "red"}
+_NOT_CHANGES = {"name", "description"}
 
 
 @app.command()
@@ -69,11 +70,16 @@ def compare(
     means, the difference, its CI, % change and a verdict), kpis.csv (every KPI of every
     replication) and forest.png (headline changes with their CIs).
     """
+    import pandas as pd
+
     from flowsim.analysis import PRIMARY_KPIS
+    from flowsim.analysis.bottlenecks import combine_bottlenecks
     from flowsim.analysis.compare import paired_comparison
-    from flowsim.api import run_kpis, scenario_labels
+    from flowsim.api import comparison_tables, run_reduced, scenario_labels
     from flowsim.experiment import default_workers
-    from flowsim.report.figures import figure_png, forest_figure
+    from flowsim.report.figures import figure_png, forest_figure, los_figure
+    from flowsim.report.html import render_compare_report
+    from flowsim.scenario import diff_scenarios
 
     files = [baseline, *alternatives]
     scenarios = [load_scenario(f) for f in files]
@@ -118,21 +124,66 @@ def compare(
     started = time.perf_counter()
     with progress_bar() as progress:
         task = progress.add_task("replications", total=n * len(named))
-        kpis = run_kpis(
+        results = run_reduced(
             named,
             n,
+            comparison_tables,
             seed=seed,
             horizon_days=days,
             warm_up_days=warm_up,
             workers=workers,
-            progress=lambda *_: progress.advance(task),
+            on_done=lambda *_: progress.advance(task),
         )
+    keys = sorted(results)
+    kpis = pd.concat(
+        [results[k]["kpis"].assign(scenario=labels[k[0]]) for k in keys], ignore_index=True
+    )[["scenario", "replication", "kpi", "unit", "value"]]
+    los = pd.concat(
+        [results[k]["los"].assign(scenario=labels[k[0]]) for k in keys], ignore_index=True
+    )
+    chains = {
+        label: combine_bottlenecks([results[k]["bottlenecks"] for k in keys if k[0] == i])
+        for i, label in enumerate(labels)
+    }
     table = paired_comparison(kpis, labels[0])
     table.to_csv(out / "compare.csv", index=False)
     kpis.to_csv(out / "kpis.csv", index=False)
     headline = table[table["kpi"].isin(PRIMARY_KPIS)]
     title = f"Change from {labels[0]}: % of its mean, paired 95% CI"
-    (out / "forest.png").write_bytes(figure_png(forest_figure(headline, title)))
+    forest = forest_figure(headline, title)
+    (out / "forest.png").write_bytes(figure_png(forest))
+    meta = {
+        "scenario_file": " ".join(map(str, files)),
+        "seed": seed,
+        "replications": n,
+        "horizon_days": days,
+        "warm_up_days": warm_up,
+        "workers": workers,
+        "flowsim_version": __version__,
+        "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    figures = {
+        f"Change from {labels[0]} in the headline measures, as % of its mean, with the paired "
+        "95% confidence interval: green better, red worse, grey no clear difference.": forest,
+        "Length of hospital stay by frailty band, each scenario (all replications pooled).": (
+            los_figure(los)
+        ),
+    }
+    changes = {
+        label: [row for row in diff_scenarios(scenarios[0], s) if row[0] not in _NOT_CHANGES]
+        for label, s in zip(labels[1:], scenarios[1:], strict=True)
+    }
+    html = render_compare_report(
+        scenarios,
+        labels,
+        table,
+        figures,
+        meta,
+        changes=changes,
+        bottlenecks=chains,
+    )
+    (out / "report.html").write_text(html, encoding="utf-8")
     (out / "run.txt").write_text(
         f"flowsim {__version__} compare, {dt.datetime.now():%Y-%m-%d %H:%M}\n"
         f"base: {baseline}\nalternatives: {' '.join(map(str, alternatives))}\n"
@@ -142,8 +193,10 @@ def compare(
     shown = table if all_kpis else headline
     for name in labels[1:]:
         stdout.print(_comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
+    for label, b in chains.items():
+        stdout.print(Text(f"{label}: primary constraint {b.primary} ({b.chain_text()})"))
     stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
-    for f in ("compare.csv", "kpis.csv", "forest.png", "run.txt"):
+    for f in ("compare.csv", "kpis.csv", "forest.png", "report.html", "run.txt"):
         stdout.print(Text(f"  {out / f}"))
 
 
