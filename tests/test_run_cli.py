@@ -136,12 +136,13 @@ def test_scenario_yaml_reloads_to_the_scenario_run(folder: Path) -> None:
 def test_report_has_its_sections_and_images_that_decode(folder: Path) -> None:
     html = (folder / "report.html").read_text(encoding="utf-8")
 
-    for section in ("run", "headline", "how-to-read", "figures", "all-results"):
-        assert f'id="{section}"' in html
+    sections = ("run", "headline", "how-to-read", "bottlenecks", "figures", "all-results")
+    for section in (*sections, "sources", "stress-des"):
+        assert f'id="{section}"' in html, section
     assert "<h1>baseline</h1>" in html
     assert "20261128" in html  # the seed
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 6
+    assert len(images) == 7  # six figures and the blocking chain
     for data in images:
         with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
             image.load()
