@@ -267,3 +267,18 @@ def test_run_says_what_replications_must_be(tmp_path: Path) -> None:
     status, _, stderr = flowsim_cli("run", file, "--replications", "lots")
     said = " ".join(stderr.replace("│", " ").split())
     assert status == 2 and "or 'auto'" in said
+
+
+@pytest.mark.slow
+def test_run_with_value_of_one_more_adds_the_ranking_to_the_report(tmp_path: Path) -> None:
+    file = write(small_scenario(horizon_days=10, warm_up_days=10), tmp_path / "s.yaml")
+    out = tmp_path / "out"
+    status, stdout, stderr = flowsim_cli(
+        "run", file, "--replications", 2, "--workers", 2, "--value", "--out", out
+    )
+    assert status == 0, stderr
+    assert "One more" in stdout
+    table = pd.read_csv(out / "value_of_one_more.csv")
+    assert list(table["rank"]) == list(range(1, len(table) + 1)) and len(table) >= 8
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="value"' in html and "What one more unit would buy" in html

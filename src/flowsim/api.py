@@ -421,21 +421,20 @@ def value_of_one_more(
     seed = base.run.seed if seed is None else seed
     horizon_days = base.run.horizon_days if horizon_days is None else horizon_days
     warm_up_days = base.run.warm_up_days if warm_up_days is None else warm_up_days
-    frames = []
-    for s in (base, *variants):
-        for table in iter_replications(
-            s,
-            n,
-            seed=seed,
-            horizon_days=horizon_days,
-            warm_up_days=warm_up_days,
-            workers=workers,
-            reduce=bottleneck_kpis,
-        ):
-            frames.append(table.assign(scenario=s.name))
-            if progress is not None:
-                progress(s.name, int(table["replication"].iloc[0]))
-    all_kpis = pd.concat(frames, ignore_index=True)
+    everyone = [base, *variants]
+    results = run_reduced(
+        everyone,
+        n,
+        bottleneck_kpis,
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        workers=workers,
+        on_done=None if progress is None else (lambda i, r: progress(labels[i], r)),
+    )
+    all_kpis = pd.concat(
+        [results[k].assign(scenario=labels[k[0]]) for k in sorted(results)], ignore_index=True
+    )
     chosen = all_kpis[all_kpis["kpi"].isin(list(kpis))]
     missing = sorted(set(kpis) - set(chosen["kpi"]))
     if missing:

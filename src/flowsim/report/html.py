@@ -106,6 +106,7 @@ def render_run_report(
     meta: Mapping[str, Any],
     *,
     bottlenecks: Bottlenecks | None = None,
+    value: pd.DataFrame | None = None,
     changes: Sequence[tuple[str, Any, Any]] = (),
     base_name: str | None = None,
     sources: Sequence[ParameterSource] | None = None,
@@ -140,6 +141,7 @@ def render_run_report(
         "</section>",
         _changes_section(changes, base_name),
         _bottleneck_section(bottlenecks),
+        _value_section(value),
         '<section id="figures" class="figures">',
         "<h2>Figures</h2>",
         *(_figure(caption, fig) for caption, fig in items),
@@ -457,6 +459,25 @@ def _bottleneck_section(b: Bottlenecks | None) -> str:
         + "<h3>Where the waiting is</h3><table class='compact'><thead><tr><th>Waiting for</th>"
         "<th>While in</th><th class='num'>Patient-hours a day</th></tr></thead>"
         f"<tbody>{waits}</tbody></table></section>"
+    )
+
+
+def _value_section(value: pd.DataFrame | None) -> str:
+    if value is None or value.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td class='num'>{int(r['rank'])}</td><td>{escape(str(r['label']))}</td>"
+        f"<td class='num'>{escape(format_value(float(r['current'])))}</td>"
+        f"<td class='num'>+{int(r['k'])}</td><td>{escape(str(r['sentence']))}</td></tr>"
+        for _, r in value.iterrows()
+    )
+    return (
+        '<section id="value"><h2>What one more unit would buy</h2>'
+        "<p>Each capacity in turn raised by a few units on the same random numbers as this run; "
+        "the paired change per added unit, ranked by the waiting it saves.</p>"
+        "<table class='compact'><thead><tr><th class='num'>Rank</th><th>Capacity</th>"
+        "<th class='num'>Now</th><th class='num'>Added</th><th>Per added unit</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
     )
 
 

@@ -129,6 +129,8 @@ class RunResults:
         self._paths: list[pd.DataFrame] = []
         self._measured_days = 0.0
         self._bottlenecks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+        self.value_of_one_more: pd.DataFrame | None = None
+        """`flowsim.api.value_of_one_more` table, when asked for: shown in the report."""
 
     def add(self, log: EventLog) -> None:
         """Keep the KPIs, tables and figure data of one replication's log."""
@@ -259,12 +261,15 @@ class RunResults:
                     row for row in diff_scenarios(base, scenario) if row[0] not in _NOT_CHANGES
                 ]
             sources = parameter_sources(scenario_file)
+        if self.value_of_one_more is not None:
+            self.value_of_one_more.to_csv(out / "value_of_one_more.csv", index=False)
         html = render_run_report(
             scenario,
             summary,
             self.figures(),
             meta,
             bottlenecks=self.bottlenecks,
+            value=self.value_of_one_more,
             changes=changes,
             base_name=base_name,
             sources=sources,
