@@ -139,7 +139,7 @@ def test_diff_shows_the_differing_setting() -> None:
     row = next(line for line in out.splitlines() if "afu.beds" in line)
 
     assert status == 0
-    assert "1 setting(s) differ" in out
+    assert "3 setting(s) differ" in out  # name, description and afu.beds
     assert re.search(rf"afu\.beds\W+{load_scenario(BASELINE).afu.beds}\W+36\W", row)
 
 

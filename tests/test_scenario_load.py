@@ -160,7 +160,11 @@ def test_round_trip_with_other_parameterisations_and_sections(baseline: Scenario
 def test_diff_of_baseline_and_afu_expansion_is_exactly_afu_beds(baseline: Scenario) -> None:
     afu = load_scenario(SCENARIOS / "afu_expansion.yaml")
 
-    assert diff_scenarios(baseline, afu) == [("afu.beds", baseline.afu.beds, 36)]
+    assert diff_scenarios(baseline, afu) == [
+        ("name", baseline.name, afu.name),
+        ("description", baseline.description, afu.description),
+        ("afu.beds", baseline.afu.beds, 36),
+    ]
 
 
 def test_diff_of_equal_scenarios_is_empty(baseline: Scenario) -> None:
@@ -209,9 +213,9 @@ def test_apply_changes_gives_a_new_validated_scenario(baseline: Scenario) -> Non
     assert changed.wards["care_of_elderly"].beds == 400
     assert changed.population.places[0].segments[3].people == 1000
     assert baseline.afu.beds != 36  # the original is untouched
-    assert apply_changes(baseline, {"afu.beds": 36}) == load_scenario(
-        SCENARIOS / "afu_expansion.yaml"
-    )
+    afu = load_scenario(SCENARIOS / "afu_expansion.yaml")
+    named = {"name": afu.name, "description": afu.description}
+    assert apply_changes(baseline, {"afu.beds": 36, **named}) == afu
     assert apply_changes(baseline, {}) == baseline
 
 

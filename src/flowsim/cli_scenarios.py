@@ -95,7 +95,9 @@ def library(
     replications: Annotated[
         int, typer.Option(min=2, help="Paired replications of the baseline and each file.")
     ] = 5,
-    days: Days = 180.0,
+    days: Annotated[
+        float, typer.Option(min=1, help="Simulated days measured, after the baseline's warm-up.")
+    ] = 180.0,
     warm_up: WarmUp = None,
     seed: Seed = None,
     workers: Workers = None,
@@ -126,7 +128,6 @@ def library(
     names = {e.path.name: s.name for e, s in zip(entries, scenarios, strict=True)}
     warm_up = base.run.warm_up_days if warm_up is None else warm_up
     seed = base.run.seed if seed is None else seed
-    assert days is not None
     workers = default_workers(replications) if workers is None else workers
     stdout.print(
         Text(

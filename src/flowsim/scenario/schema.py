@@ -481,8 +481,14 @@ class WarmStart(Frozen):
 class Scenario(Frozen):
     """A whole system: demand, services, discharge and community capacity."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(
+        min_length=1,
+        description="Short name shown in tables and reports; a file that extends another "
+        "should give its own.",
+    )
+    description: str = Field(
+        "", description="What the scenario is and what it changes, in a sentence or two."
+    )
     run: Run = Run()
     population: Population
     demand_profile: DemandProfile
