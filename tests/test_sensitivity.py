@@ -117,3 +117,24 @@ def test_api_and_command_on_a_small_system(tmp_path: Path) -> None:
         assert (out / name).is_file()
     bad = CliRunner().invoke(app, ["sensitivity", str(path), "--params", "nope", "--out", str(out)])
     assert bad.exit_code == 2 and "weak-evidence list" in bad.output
+
+
+def test_run_adds_tornado_charts_to_the_report_when_asked(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flowsim.cli import app
+    from flowsim.scenario import scenario_to_yaml
+    from model_helpers import small_scenario
+
+    file = tmp_path / "s.yaml"
+    file.write_text(scenario_to_yaml(small_scenario(horizon_days=10, warm_up_days=10)))
+    out = tmp_path / "out"
+    args = ["run", str(file), "--replications", "2", "--workers", "2", "--out", str(out)]
+    result = CliRunner().invoke(
+        app, [*args, "--sensitivity", "sdec.chairs,discharge.weekend_discharge_factor"]
+    )
+    assert result.exit_code == 0, result.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "weak-evidence input" in html
+    assert html.count("data:image/png;base64,") > 7  # the run's figures and the tornadoes
+    assert (out / "sensitivity.csv").exists()

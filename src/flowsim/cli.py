@@ -260,6 +260,16 @@ def run(
             "numbers; about 14 times the work) and add the table to the report.",
         ),
     ] = False,
+    sensitivity: Annotated[
+        str | None,
+        typer.Option(
+            "--sensitivity",
+            metavar="KEYS|all",
+            help="Also vary weak-evidence inputs one at a time (comma-separated dotted keys, or "
+            "'all'; see 'flowsim sensitivity --list') and add tornado charts to the report.",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         out_option("results/ and the scenario file's name, e.g. results/afu_expansion"),
@@ -359,6 +369,25 @@ def run(
         results.value_of_one_more = found.table
         for sentence in found.table["sentence"].head(5):
             stdout.print(Text(f"  {sentence}"))
+    if sensitivity:
+        from flowsim.api import sensitivity as vary
+        from flowsim.report.sensitivity import sensitivity_figures
+
+        keys = None if sensitivity.strip().lower() == "all" else sensitivity.split(",")
+        with progress_bar() as progress:
+            task = progress.add_task("sensitivity", total=None)
+            varied = vary(
+                scenario,
+                params=None if keys is None else [k.strip() for k in keys if k.strip()],
+                replications=max(replications_run, 2),
+                seed=seed,
+                horizon_days=days,
+                warm_up_days=warm_up,
+                workers=workers,
+                progress=lambda *_: progress.advance(task),
+            )
+        results.extra_figures += sensitivity_figures(varied.table, max(replications_run, 2))
+        varied.table.to_csv(out / "sensitivity.csv", index=False)
     with stderr.status("writing results"):
         summary = results.summary
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)

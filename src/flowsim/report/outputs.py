@@ -129,6 +129,8 @@ class RunResults:
         self._paths: list[pd.DataFrame] = []
         self._measured_days = 0.0
         self._bottlenecks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+        self.extra_figures: list[tuple[str, Figure]] = []
+        """Caption and figure pairs added to the report after the run's own (sensitivity)."""
         self.value_of_one_more: pd.DataFrame | None = None
         """`flowsim.api.value_of_one_more` table, when asked for: shown in the report."""
 
@@ -266,7 +268,7 @@ class RunResults:
         html = render_run_report(
             scenario,
             summary,
-            self.figures(),
+            [*self.figures().items(), *self.extra_figures],
             meta,
             bottlenecks=self.bottlenecks,
             value=self.value_of_one_more,
