@@ -181,6 +181,15 @@ Seed = Annotated[
     int | None,
     typer.Option(min=0, help="Run seed. [default: the scenario's run.seed]", show_default=False),
 ]
+PairedReplications = Annotated[
+    int | None,
+    typer.Option(
+        min=2,
+        help="Replications of each scenario or variant, paired: replication r of every one "
+        "shares its random numbers. [default: the (first) scenario's run.replications]",
+        show_default=False,
+    ),
+]
 Workers = Annotated[
     int | None,
     typer.Option(

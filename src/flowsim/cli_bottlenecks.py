@@ -16,6 +16,7 @@ from rich.text import Text
 from flowsim import __version__
 from flowsim.cli import (
     Days,
+    PairedReplications,
     Seed,
     WarmUp,
     Workers,
@@ -38,15 +39,7 @@ if TYPE_CHECKING:
 @app.command()
 def bottlenecks(
     file: Annotated[Path, _argument("SCENARIO", "Scenario file.")],
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            min=2,
-            help="Replications (paired across the capacity variants). "
-            "[default: the scenario's run.replications]",
-            show_default=False,
-        ),
-    ] = None,
+    replications: PairedReplications = None,
     days: Days = None,
     warm_up: WarmUp = None,
     seed: Seed = None,

@@ -15,6 +15,7 @@ from rich.text import Text
 from flowsim import __version__
 from flowsim.cli import (
     Days,
+    PairedReplications,
     Seed,
     WarmUp,
     Workers,
@@ -42,15 +43,7 @@ def compare(
     alternatives: Annotated[
         list[Path], _argument("ALT...", "One or more scenario files to compare with BASE.")
     ],
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            min=2,
-            help="Replications of each scenario (paired: replication r of every scenario shares "
-            "its random numbers). [default: BASE's run.replications]",
-            show_default=False,
-        ),
-    ] = None,
+    replications: PairedReplications = None,
     days: Days = None,
     warm_up: WarmUp = None,
     seed: Seed = None,

@@ -15,6 +15,7 @@ from rich.text import Text
 from flowsim import __version__
 from flowsim.cli import (
     Days,
+    PairedReplications,
     Seed,
     WarmUp,
     Workers,
@@ -202,15 +203,7 @@ def sensitivity(
             show_default=False,
         ),
     ] = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            min=2,
-            help="Paired replications of the scenario and each variant. [default: the "
-            "scenario's run.replications]",
-            show_default=False,
-        ),
-    ] = None,
+    replications: PairedReplications = None,
     days: Days = None,
     warm_up: WarmUp = None,
     seed: Seed = None,
