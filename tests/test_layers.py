@@ -24,6 +24,7 @@ RANK = {
     "cli_batch": 8,
     "cli_bottlenecks": 8,
     "cli_export": 8,
+    "cli_fit": 8,
     "cli_scenarios": 8,
     "app": 8,
     "__init__": 9,  # the package re-exports the API lazily

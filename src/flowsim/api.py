@@ -528,3 +528,147 @@ def sensitivity(
 
 
 __all__ += ["SENSITIVITY_KPIS", "Sensitivity", "sensitivity"]
+
+
+# ---------------------------------------------------------------- calibration (issue 9)
+
+
+def synth_extract(
+    scenario: ScenarioLike,
+    *,
+    days: float | None = None,
+    replication: int = 0,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """A synthetic extract (docs/extract-format.md) of one run of ``scenario``: what a hospital
+    would hold for ``days`` after warm-up, so users can see the format and tests can round-trip."""
+    from flowsim.analysis.extract import extract_from_log
+    from flowsim.model.build import simulate
+
+    s = _scenario(scenario)
+    log = simulate(s, replication, seed=seed, horizon_days=days)
+    return extract_from_log(log)
+
+
+@dataclass
+class Calibration:
+    """What ``flowsim fit`` produces: the fit, the scenario text and the goodness-of-fit page."""
+
+    fit: object
+    yaml_text: str
+    html: str
+    census: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_scenario(
+    extract: str | Path,
+    base: str | Path,
+    out: str | Path,
+    *,
+    census_date: str | None = None,
+) -> Calibration:
+    """Fit a scenario extending ``base`` to ``extract``; the YAML text is for ``out`` (``extends``
+    is written relative to it). With ``census_date`` the scenario starts warm from the extract's
+    patients in hospital and community that day."""
+    import datetime as dt
+
+    from flowsim.analysis.extract import read_extract
+    from flowsim.analysis.fit import census, fit_extract, fit_yaml
+    from flowsim.report.calibration import fit_report_html
+
+    df = read_extract(extract)
+    base_scenario = load_scenario(base)
+    fitted = fit_extract(df, base_scenario, source=str(extract))
+    occupied: dict[str, int] = {}
+    notes: list[str] = list(fitted.warnings)
+    if census_date is not None:
+        at = pd.Timestamp(dt.date.fromisoformat(census_date))
+        section, occupied, census_notes = census(df, at, base_scenario)
+        fitted.body["warm_start"] = section
+        fitted.notes["warm_start"] = (
+            f"census of the extract on {census_date}: {sum(occupied.values())} patients; "
+            "elapsed_days = time each had been in the unit"
+        )
+        notes += census_notes
+    out_dir = Path(out).resolve().parent
+    try:
+        extends = str(Path(base).resolve().relative_to(out_dir))
+    except ValueError:
+        extends = str(Path(base).resolve())
+    header = (
+        f"Fitted to {Path(extract).name} by 'flowsim fit' ({fitted.attendances} attendances, "
+        f"{fitted.start:%Y-%m-%d} to {fitted.end:%Y-%m-%d}).\n"
+        "Each value's comment says how it was estimated and from how many records;\n"
+        f"everything else is {Path(base).name}'s. Goodness of fit: the HTML page beside this file."
+    )
+    text = fit_yaml(fitted, extends, f"{base_scenario.name} fitted to {Path(extract).stem}", header)
+    page = fit_report_html(fitted, str(extract), str(out))
+    return Calibration(fitted, text, page, occupied, notes)
+
+
+def check_fit(
+    scenario: ScenarioLike,
+    extract: str | Path,
+    replications: int | None = None,
+    *,
+    seed: int | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """The extract's observed KPIs beside the fitted scenario's, simulated over the extract's span
+    on common random numbers: ``kpi, label, unit, observed, sim_mean, ci_low, ci_high, pi_low,
+    pi_high, consistent``. An observed period is a single draw, so ``consistent`` asks whether it
+    lies in the 95% prediction interval for one period (mean +- t sd sqrt(1 + 1/n)); the CI is of
+    the simulated mean."""
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    from flowsim.analysis.extract import (
+        EXTRACT_KPIS,
+        extract_end,
+        extract_kpis,
+        log_extract_kpis,
+        read_extract,
+    )
+
+    s = _scenario(scenario)
+    df = read_extract(extract)
+    days = (extract_end(df) - df["arrival_time"].min()).total_seconds() / 86400.0
+    beds = sum(w.beds for w in s.wards.values())
+    observed = extract_kpis(df, beds)
+    n = s.run.replications if replications is None else replications
+    results = run_reduced(
+        [s],
+        n,
+        log_extract_kpis,
+        seed=s.run.seed if seed is None else seed,
+        horizon_days=days,
+        warm_up_days=s.run.warm_up_days,
+        workers=workers,
+    )
+    sims = pd.DataFrame([results[k] for k in sorted(results)])
+    rows = []
+    t = float(stats.t.ppf(0.975, n - 1)) if n > 1 else math.nan
+    for kpi, (unit, meaning) in EXTRACT_KPIS.items():
+        x = sims[kpi].to_numpy(dtype=float)
+        mean, sd = float(np.mean(x)), float(np.std(x, ddof=1)) if n > 1 else math.nan
+        ci = t * sd / math.sqrt(n)
+        pi = t * sd * math.sqrt(1 + 1 / n)
+        obs = float(observed[kpi])
+        rows.append(
+            {
+                "kpi": kpi,
+                "label": meaning,
+                "unit": unit,
+                "observed": obs,
+                "sim_mean": mean,
+                "ci_low": mean - ci,
+                "ci_high": mean + ci,
+                "pi_low": mean - pi,
+                "pi_high": mean + pi,
+                "consistent": bool(mean - pi <= obs <= mean + pi),
+            }
+        )
+    return pd.DataFrame(rows)

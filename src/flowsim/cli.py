@@ -497,5 +497,6 @@ def main() -> None:
 import flowsim.cli_batch  # noqa: E402,F401  (registers batch and results)
 import flowsim.cli_bottlenecks as _cli_bottlenecks  # noqa: E402,F401  (registers its command)
 import flowsim.cli_export as _cli_export  # noqa: E402,F401  (registers export-log)
+import flowsim.cli_fit as _cli_fit  # noqa: E402,F401  (registers synth, fit, check-fit)
 import flowsim.cli_scenarios as _cli_scenarios  # noqa: E402,F401  (registers schema, library, sensitivity)
 from flowsim import cli_compare  # noqa: E402,F401  (registers compare and warmup)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -869,3 +869,48 @@ def _wrap_key(key: str) -> str:
 
 
 __all__ += ["tornado_figure"]
+
+
+# ---------------------------------------------------------------- calibration
+
+
+def qq_figure(
+    observed: np.ndarray, quantile: Callable[[np.ndarray], np.ndarray], title: str, unit: str
+) -> Figure:
+    """Observed against fitted quantiles of completed stays: points on the diagonal mean the
+    fitted distribution has the right shape, including the long tail that drives bed use."""
+    fig, (ax,) = _figure(4.2)
+    x = np.sort(np.asarray(observed, dtype=float))
+    if not len(x):
+        _no_data(ax)
+        return fig
+    probs = (np.arange(1, len(x) + 1) - 0.5) / len(x)
+    fitted = quantile(probs)
+    ax.scatter(fitted, x, s=10, color=_BLUE, alpha=0.6)
+    top = float(np.nanmax([x.max(), np.nanmax(fitted)]))
+    ax.plot([0, top], [0, top], color=_GREY, linewidth=1)
+    ax.set_xlabel(f"fitted quantile ({unit})")
+    ax.set_ylabel(f"observed ({unit})")
+    ax.set_title(title)
+    return fig
+
+
+def check_fit_figure(table: pd.DataFrame) -> Figure:
+    """Each KPI: the observed value (red) against the simulated mean with its 95% prediction
+    interval for one period (blue bar), as a share of the observed value so KPIs share an axis."""
+    fig, (ax,) = _figure(0.7 * len(table) + 1.5)
+    y = np.arange(len(table))[::-1]
+    obs = table["observed"].to_numpy(dtype=float)
+    scale = np.where(np.abs(obs) > 0, np.abs(obs), 1.0)
+
+    def rel(col: str) -> np.ndarray:
+        return 100.0 * table[col].to_numpy(dtype=float) / scale
+
+    ax.hlines(y, rel("pi_low"), rel("pi_high"), color=_BLUE, linewidth=6, alpha=0.35)
+    ax.scatter(rel("sim_mean"), y, color=_BLUE, zorder=3, label="simulated mean (bar: 95% PI)")
+    ax.scatter(100.0 * obs / scale, y, color=_RED, marker="D", zorder=4, label="observed")
+    ax.set_yticks(y, [str(k) for k in table["label"]])
+    ax.set_xlabel("% of the observed value")
+    ax.set_title("Fitted scenario against the extract")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    return fig
