@@ -20,6 +20,7 @@ RANK = {
     "report": 6,
     "api": 7,
     "cli": 8,
+    "cli_app": 8,
     "cli_compare": 8,
     "cli_batch": 8,
     "cli_bottlenecks": 8,

@@ -494,6 +494,7 @@ def main() -> None:
     app()
 
 
+import flowsim.cli_app as _cli_app  # noqa: E402,F401  (registers app)
 import flowsim.cli_batch  # noqa: E402,F401  (registers batch and results)
 import flowsim.cli_bottlenecks as _cli_bottlenecks  # noqa: E402,F401  (registers its command)
 import flowsim.cli_export as _cli_export  # noqa: E402,F401  (registers export-log)

@@ -1,0 +1,562 @@
+"""What the workshop app computes, without Streamlit: run settings, levers, uploads, the warm
+start, the worker pool, the comparison and what is drawn from it.
+
+Kept apart from the page (`flowsim.app.main`) so it can be tested and reused from a notebook,
+and so worker processes import flowsim only, never Streamlit.
+
+Why a warm start: a comparison must answer in seconds in front of a room. A run from empty needs
+two months before the wards fill; a run that starts from a census of the baseline (`census`,
+taken once per baseline and cached) needs a week. Every scenario of a comparison starts from the
+same census (cut to its own number of places), so the replications stay paired.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flowsim.analysis import PRIMARY_KPIS, summarise
+from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
+from flowsim.analysis.compare import paired_comparison
+from flowsim.api import comparison_tables
+from flowsim.errors import ScenarioError
+from flowsim.experiment import (
+    Executor,
+    ProcessExecutor,
+    ReplicationTask,
+    SerialExecutor,
+    run_replication,
+)
+from flowsim.experiment.executors import usable_cpus
+from flowsim.model.record import EventLog
+from flowsim.scenario import Scenario, apply_changes, load_scenario
+from flowsim.scenario.library import read_entry
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "Comparison",
+    "Lever",
+    "ResultCache",
+    "RunSettings",
+    "WorkerPool",
+    "census",
+    "compare_scenarios",
+    "default_settings",
+    "lever_changes",
+    "lever_values",
+    "levers",
+    "library",
+    "load_upload",
+    "scenario_key",
+    "scenarios_folder",
+    "shared_pool",
+    "with_warm_start",
+]
+
+MAX_UPLOAD_BYTES = 256_000
+"""Largest scenario file the app accepts. The baseline, written out in full, is about 20 kB; a
+file ten times that size is not a scenario someone wrote by hand."""
+
+
+# ---------------------------------------------------------------- run settings
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How much simulation one comparison runs. The defaults answer in well under 10 s on a
+    2-core laptop; more replications or days narrow the intervals at the cost of waiting."""
+
+    replications: int = 4
+    horizon_days: float = 21.0
+    warm_up_days: float = 7.0
+    census_day: float = 120.0
+    """Day of a run from empty whose census starts every run warm."""
+    seed: int | None = None
+    """None: the baseline's ``run.seed``."""
+
+    def describe(self) -> str:
+        """What was run, in words for the screen."""
+        return (
+            f"{self.replications} paired replications of {self.horizon_days:g} days each, "
+            f"measured after a {self.warm_up_days:g}-day warm-up from a census of the baseline "
+            f"(its day {self.census_day:g} from empty)"
+        )
+
+    def key(self) -> str:
+        """Canonical text of the settings, for cache keys."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def default_settings() -> RunSettings:
+    """`RunSettings` with any of ``FLOWSIM_APP_REPLICATIONS``, ``FLOWSIM_APP_DAYS``,
+    ``FLOWSIM_APP_WARM_UP`` and ``FLOWSIM_APP_CENSUS_DAY`` from the environment, so tests and
+    slower machines can run less without changing the page."""
+    env = os.environ
+    base = RunSettings()
+    return RunSettings(
+        replications=int(env.get("FLOWSIM_APP_REPLICATIONS", base.replications)),
+        horizon_days=float(env.get("FLOWSIM_APP_DAYS", base.horizon_days)),
+        warm_up_days=float(env.get("FLOWSIM_APP_WARM_UP", base.warm_up_days)),
+        census_day=float(env.get("FLOWSIM_APP_CENSUS_DAY", base.census_day)),
+    )
+
+
+# ---------------------------------------------------------------- the scenario library
+
+
+def scenarios_folder() -> Path:
+    """Where the library is: ``FLOWSIM_SCENARIOS``, else ./scenarios, else the repository's."""
+    given = os.environ.get("FLOWSIM_SCENARIOS")
+    if given:
+        return Path(given)
+    here = Path.cwd() / "scenarios"
+    if (here / "baseline.yaml").is_file():
+        return here
+    return Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def library(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Scenario files of ``folder`` by file stem, baseline first: (path, one-line title)."""
+    out: dict[str, tuple[Path, str]] = {}
+    paths = sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
+    for path in paths:
+        if path.stem.endswith("_warm"):
+            continue
+        try:
+            title = read_entry(path).title
+        except (ScenarioError, OSError, ValueError):
+            title = ""
+        short = title.split(":")[0].strip().rstrip(".")  # the name before the details
+        out[path.stem] = (path, short or path.stem.replace("_", " "))
+    return out
+
+
+def load_upload(name: str, data: bytes, folder: Path) -> Scenario:
+    """An uploaded scenario file, read with the same safe, size-limited loader as the command
+    line. ``extends:`` names a file of the library (``extends: baseline.yaml``). Problems are
+    a `ScenarioError` naming the uploaded file, never a traceback.
+    """
+    shown = Path(name).name or "uploaded.yaml"
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(
+            shown,
+            "",
+            f"is {len(data) / 1000:.0f} kB; the app takes scenario files up to "
+            f"{MAX_UPLOAD_BYTES // 1000} kB. Upload a short file that extends baseline.yaml "
+            "with only the settings you change",
+        )
+    with tempfile.TemporaryDirectory(prefix="flowsim-upload-") as tmp:
+        here = Path(tmp)
+        for path in folder.glob("*.yaml"):
+            (here / path.name).symlink_to(path.resolve())
+        upload = here / "__upload__.yaml"
+        upload.write_bytes(data)
+        try:
+            return load_scenario(upload)
+        except ScenarioError as error:
+            problems = [
+                dataclasses.replace(p, file=p.file.replace(str(upload), shown).replace(tmp, "."))
+                for p in error.problems
+            ]
+            raise ScenarioError.from_problems(problems) from None
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """A short hash of the scenario's canonical JSON: equal settings, equal key."""
+    text = scenario.model_dump_json(by_alias=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- levers
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A setting the room can change with a slider or a toggle.
+
+    ``key`` is the dotted scenario path, except ``afu.open`` (a toggle: 0 beds when off, and
+    patients meant for the AFU go to AMU) and ``sdec.hours`` (opening and closing hour).
+    """
+
+    key: str
+    label: str
+    help: str
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    kind: str = "int"  # int, float, bool, hours
+
+
+def levers(scenario: Scenario) -> list[Lever]:
+    """The main levers of ``scenario``, with ranges around its own values (0 to twice)."""
+
+    def beds(key: str, label: str, value: int, what: str) -> Lever:
+        return Lever(key, label, what, 0, max(10, 2 * value))
+
+    c = scenario.community
+    out = [
+        beds("ed.cubicles", "ED cubicles", scenario.ed.cubicles, "All ED spaces."),
+        beds("amu.beds", "AMU beds", scenario.amu.beds, "Acute medical unit beds."),
+        Lever(
+            "afu.open",
+            "AFU open",
+            "Acute frailty unit; off sends its patients to AMU.",
+            0,
+            1,
+            kind="bool",
+        ),
+        beds("afu.beds", "AFU beds", scenario.afu.beds, "Acute frailty unit beds."),
+    ]
+    for name, ward in scenario.wards.items():
+        label = f"{name.replace('_', ' ')} ward beds".capitalize()
+        out.append(beds(f"wards.{name}.beds", label, ward.beds, f"Beds of the {name} wards."))
+    out += [
+        Lever(
+            "sdec.hours",
+            "SDEC open (hours of the day)",
+            "Opening and closing hour.",
+            0,
+            24,
+            kind="hours",
+        ),
+        beds(
+            "ucr.teams",
+            "UCR teams at once",
+            scenario.ucr.teams,
+            "Urgent community response: visits that can be under way at once.",
+        ),
+        beds(
+            "community.virtual_ward.capacity",
+            "Virtual ward places",
+            c.virtual_ward.capacity,
+            "Hospital at home.",
+        ),
+        beds(
+            "community.p1.capacity",
+            "P1: home with support",
+            c.p1.capacity,
+            "Reablement and home-care packages.",
+        ),
+        beds(
+            "community.p2.capacity",
+            "P2: rehabilitation beds",
+            c.p2.capacity,
+            "Intermediate-care beds.",
+        ),
+        beds(
+            "community.p3.capacity",
+            "P3: care-home places",
+            c.p3.capacity,
+            "Discharge-to-assess care-home places.",
+        ),
+        Lever(
+            "demand_profile.growth",
+            "Demand (1.00 = as now)",
+            "Scales all demand: 1.05 is 5% more.",
+            0.8,
+            1.3,
+            0.01,
+            kind="float",
+        ),
+    ]
+    return out
+
+
+def lever_values(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's current value of every lever."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    out: dict[str, Any] = {}
+    for lever in levers(scenario):
+        if lever.key == "afu.open":
+            out[lever.key] = scenario.afu.beds > 0
+        elif lever.key == "sdec.hours":
+            out[lever.key] = (int(scenario.sdec.open_hour), int(scenario.sdec.close_hour))
+        else:
+            node: Any = data
+            for part in lever.key.split("."):
+                node = node[part]
+            out[lever.key] = node
+    return out
+
+
+def lever_changes(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted changes for `apply_changes`: only the levers whose value differs."""
+    now = lever_values(scenario)
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in now or key == "afu.open" or value == now[key]:
+            continue
+        if key == "sdec.hours":
+            out["sdec.open_hour"], out["sdec.close_hour"] = int(value[0]), int(value[1])
+        elif isinstance(now[key], int) and not isinstance(now[key], bool):
+            out[key] = int(value)
+        else:
+            out[key] = float(value)
+    if values.get("afu.open") is False and now["afu.open"]:
+        out["afu.beds"] = 0
+        out["afu.divert_to_amu_when_full"] = True
+    return out
+
+
+# ---------------------------------------------------------------- worker pool
+
+
+class WorkerPool:
+    """One pool of worker processes for every session of the app, started once: a run costs
+    only the simulation, never the seconds each new process takes to import pandas. Requests
+    from several sessions share the workers, so ten facilitators cannot start forty processes
+    on a laptop. A pool whose worker died (out of memory) is replaced and the run retried once.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else usable_cpus()
+        self._lock = threading.Lock()
+        self._executor: Executor | None = None
+
+    def _get(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = (
+                    ProcessExecutor(self.workers) if self.workers > 1 else SerialExecutor()
+                )
+                # start every worker now (a pool starts one per waiting call), so the first
+                # comparison does not wait for processes to import flowsim
+                list(self._executor.map_unordered(os.getpid, [()] * self.workers))
+            return self._executor
+
+    def _reset(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.close()
+            self._executor = None
+
+    def map(
+        self,
+        tasks: Sequence[ReplicationTask],
+        reduce: Callable[[EventLog], Any],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[Any]:
+        """``reduce(log)`` of every task, in task order; ``on_done(i)`` as each finishes."""
+        calls = [(t, reduce) for t in tasks]
+        for attempt in (1, 2):
+            out: dict[int, Any] = {}
+            try:
+                for i, result in self._get().map_unordered(run_replication, calls):
+                    out[i] = result
+                    if on_done is not None:
+                        on_done(i)
+                return [out[i] for i in range(len(tasks))]
+            except BrokenProcessPool:
+                self._reset()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """End the workers."""
+        self._reset()
+
+
+@functools.cache
+def shared_pool() -> WorkerPool:
+    """The process-wide pool (``FLOWSIM_APP_WORKERS`` workers, default every usable CPU)."""
+    workers = os.environ.get("FLOWSIM_APP_WORKERS")
+    return WorkerPool(int(workers) if workers else None)
+
+
+class ResultCache:
+    """A small thread-safe cache, least recently used out first: results of a scenario's
+    replications by (scenario hash, run settings), shared by every session of the app."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any | None:
+        """The cached value, or None."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        """Keep ``value``, dropping the least recently used entry when full."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+# ---------------------------------------------------------------- the warm start
+
+
+def _census_section(log: EventLog) -> dict[str, Any]:
+    from flowsim.analysis.warmup import snapshot
+
+    return snapshot(log).warm_start
+
+
+def census(scenario: Scenario, settings: RunSettings, pool: WorkerPool) -> dict[str, Any]:
+    """The ``warm_start`` section of ``scenario`` on day ``settings.census_day`` of a run from
+    empty (replication 0): who is in AMU, AFU, each ward and each community service."""
+    base = scenario.model_copy(update={"warm_start": None})
+    task = ReplicationTask.of(
+        base,
+        0,
+        seed=settings.seed,
+        horizon_days=settings.census_day,
+        warm_up_days=0.0,
+    )
+    return pool.map([task], _census_section)[0]
+
+
+def with_warm_start(scenario: Scenario, section: Mapping[str, Any]) -> Scenario:
+    """``scenario`` starting from the census ``section``, each unit cut to the scenario's own
+    places (a change with fewer beds starts with the patients who came first), wards the
+    scenario does not have left out."""
+    c = scenario.community
+    limits = {
+        "amu": scenario.amu.beds,
+        "afu": scenario.afu.beds,
+        "p1": c.p1.capacity,
+        "p2": c.p2.capacity,
+        "p3": c.p3.capacity,
+        "virtual_ward": c.virtual_ward.capacity,
+    }
+    out: dict[str, Any] = {}
+    for unit, entry in section.items():
+        if unit == "wards":
+            wards = {
+                name: _cut(e, scenario.wards[name].beds)
+                for name, e in entry.items()
+                if name in scenario.wards
+            }
+            out["wards"] = {k: v for k, v in wards.items() if v is not None}
+        elif unit in limits:
+            cut = _cut(entry, limits[unit])
+            if cut is not None:
+                out[unit] = cut
+    return apply_changes(scenario.model_copy(update={"warm_start": None}), {"warm_start": out})
+
+
+def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
+    n = min(int(entry["occupied"]), int(places))
+    if n <= 0:
+        return None
+    out = {"occupied": n}
+    elapsed = entry.get("elapsed_days")
+    if elapsed:
+        out["elapsed_days"] = {**elapsed, "values": list(elapsed["values"])[:n]}
+    return out
+
+
+# ---------------------------------------------------------------- a comparison
+
+
+@dataclass
+class Comparison:
+    """Everything the page shows of one comparison."""
+
+    labels: list[str]
+    scenarios: list[Scenario]
+    settings: RunSettings
+    kpis: pd.DataFrame
+    table: pd.DataFrame
+    los: pd.DataFrame
+    chains: dict[str, Bottlenecks]
+    wall_seconds: float = 0.0
+    cached: list[bool] = field(default_factory=list)
+
+    @property
+    def headline(self) -> pd.DataFrame:
+        """The comparison rows of the headline KPIs."""
+        return self.table[self.table["kpi"].isin(PRIMARY_KPIS)]
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and 95% CI of every KPI per scenario (``scenario, kpi, unit, mean, ci_low,
+        ci_high, n``)."""
+        frames = [
+            summarise(rows.drop(columns="scenario")).assign(scenario=name)
+            for name, rows in self.kpis.groupby("scenario", sort=False)
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+
+def scenario_tasks(scenario: Scenario, settings: RunSettings) -> list[ReplicationTask]:
+    """One task per replication of ``scenario`` with the run settings."""
+    seed = scenario.run.seed if settings.seed is None else settings.seed
+    return [
+        ReplicationTask.of(
+            scenario,
+            r,
+            seed=seed,
+            horizon_days=settings.horizon_days,
+            warm_up_days=settings.warm_up_days,
+        )
+        for r in range(settings.replications)
+    ]
+
+
+def run_scenario(
+    scenario: Scenario,
+    settings: RunSettings,
+    pool: WorkerPool,
+    on_done: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """`flowsim.api.comparison_tables` of each replication of one scenario (KPIs, lengths of
+    stay, bottleneck tables), computed in the workers so only small tables come back."""
+    return pool.map(scenario_tasks(scenario, settings), comparison_tables, on_done)
+
+
+def compare_scenarios(
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    results: Sequence[Sequence[Mapping[str, Any]]],
+    settings: RunSettings,
+) -> Comparison:
+    """The paired comparison of ``scenarios`` (the first is the baseline) from the results of
+    `run_scenario` for each."""
+    kpis = pd.concat(
+        [
+            r["kpis"].assign(scenario=label)
+            for label, rs in zip(labels, results, strict=True)
+            for r in rs
+        ],
+        ignore_index=True,
+    )[["scenario", "replication", "kpi", "unit", "value"]]
+    los = pd.concat(
+        [
+            r["los"].assign(scenario=label)
+            for label, rs in zip(labels, results, strict=True)
+            for r in rs
+        ],
+        ignore_index=True,
+    )
+    chains = {
+        label: combine_bottlenecks([r["bottlenecks"] for r in rs])
+        for label, rs in zip(labels, results, strict=True)
+    }
+    table = paired_comparison(kpis, labels[0])
+    return Comparison(list(labels), list(scenarios), settings, kpis, table, los, chains)
+
+
+def finite(value: float) -> bool:
+    """True for a number that is neither NaN nor infinite."""
+    return isinstance(value, int | float) and math.isfinite(value)

@@ -1,0 +1,510 @@
+"""The flowsim workshop app: a Streamlit page a facilitator puts on a projector.
+
+Run it with ``flowsim app`` (or ``streamlit run`` on this file). Choose a baseline and the
+changes to compare with it (library scenarios, an uploaded file, or "your change": the
+baseline with levers moved), press Run, and read the KPI cards: each change's effect with its
+95% confidence interval and a verdict in words. The simulation runs in worker processes shared
+by every session (`flowsim.app.engine.shared_pool`), and each scenario's replications are cached
+by the scenario's canonical JSON and the run settings, so a second comparison that reuses the
+baseline runs only the new scenario.
+
+Nothing a user uploads or sets can end in a traceback: scenario problems are listed in plain
+words, anything else in one sentence with what to try.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from flowsim.api import scenario_labels
+from flowsim.app import engine, presets
+from flowsim.app.engine import Comparison, RunSettings
+from flowsim.errors import ModelError, ScenarioError
+from flowsim.scenario import Scenario, apply_changes, load_scenario
+
+UPLOADED = "(uploaded file)"
+YOUR_CHANGE = "your change"
+_SHORT_UNITS = {"minutes": "min", "hours": "h", "days": "days", "per day": "a day", "%": "%"}
+
+
+# ---------------------------------------------------------------- cached work
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _library(folder: str) -> dict[str, tuple[str, str]]:
+    return {k: (str(p), t) for k, (p, t) in engine.library(Path(folder)).items()}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _load(path: str, mtime: float) -> Scenario:
+    """A library file, read once per version (scenarios are immutable, so shared safely)."""
+    return load_scenario(path)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _census(scenario_json: str, census_day: float, _scenario: Scenario) -> dict[str, Any]:
+    settings = RunSettings(census_day=census_day)
+    return engine.census(_scenario, settings, engine.shared_pool())
+
+
+@st.cache_resource(show_spinner=False)
+def _results_cache() -> engine.ResultCache:
+    """Replications per scenario hash and run settings, shared by every session. Not
+    st.cache_data: that replays the progress bar's updates made inside the cached call."""
+    return engine.ResultCache(max_entries=256)
+
+
+def _replications(
+    scenario: Scenario, settings: RunSettings, on_done: Callable[[int], None]
+) -> tuple[list[dict[str, Any]], bool]:
+    """Every replication of one scenario, and whether they came from the cache."""
+    cache = _results_cache()
+    key = (engine.scenario_key(scenario), settings.key())
+    found = cache.get(key)
+    if found is not None:
+        return found, True
+    results = engine.run_scenario(scenario, settings, engine.shared_pool(), on_done)
+    cache.put(key, results)
+    return results, False
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _animation(scenario_json: str, days: int, _scenario: Scenario) -> str:
+    from flowsim.app.views import animation_task, animation_to_json
+
+    task = animation_task(_scenario, days)
+    return engine.shared_pool().map([task], animation_to_json(_scenario, days))[0]
+
+
+def _key(scenario: Scenario) -> str:
+    return scenario.model_dump_json(by_alias=True)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _problems(error: ScenarioError) -> None:
+    lines = "\n".join(f"- {p}" for p in error.problems)
+    st.error(f"This scenario cannot be used. What to fix:\n\n{lines}")
+
+
+def _library_scenario(stem: str) -> Scenario:
+    lib = _library(str(engine.scenarios_folder()))
+    path = lib[stem][0]
+    return _load(path, Path(path).stat().st_mtime)
+
+
+def _uploaded() -> tuple[Scenario | None, str | None]:
+    """The uploaded scenario, if one was given and it is valid (problems shown otherwise)."""
+    file = st.session_state.get("upload")
+    if file is None:
+        return None, None
+    data = file.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    cache = st.session_state.setdefault("_uploads", {})
+    if digest not in cache:
+        try:
+            cache[digest] = engine.load_upload(file.name, data, engine.scenarios_folder())
+        except ScenarioError as error:
+            cache[digest] = error
+    found = cache[digest]
+    if isinstance(found, ScenarioError):
+        with st.sidebar:
+            _problems(found)
+        return None, file.name
+    return found, file.name
+
+
+def _lever_key(base: Scenario, key: str) -> str:
+    return f"lever:{engine.scenario_key(base)}:{key}"
+
+
+def _apply_preset() -> None:
+    """Set the page to a preset's exercise (called before the widgets are drawn)."""
+    title = st.session_state.get("preset")
+    preset = next((p for p in presets.PRESETS if p.title == title), None)
+    if preset is None:
+        return
+    lib = _library(str(engine.scenarios_folder()))
+    st.session_state["base"] = "baseline" if "baseline" in lib else next(iter(lib))
+    st.session_state["alts"] = [s for s in preset.library if s in lib]
+    base = _library_scenario(st.session_state["base"])
+    current = engine.lever_values(base)
+    for key, value in current.items():
+        st.session_state[_lever_key(base, key)] = value
+    for key, value in preset.values(current).items():
+        st.session_state[_lever_key(base, key)] = value
+    st.session_state.pop("result", None)
+
+
+def _lever_widgets(base: Scenario) -> dict[str, Any]:
+    values = engine.lever_values(base)
+    out: dict[str, Any] = {}
+    for lever in engine.levers(base):
+        key = _lever_key(base, lever.key)
+        if key not in st.session_state:
+            st.session_state[key] = values[lever.key]
+        if lever.kind == "bool":
+            out[lever.key] = st.toggle(lever.label, key=key, help=lever.help)
+        elif lever.kind == "hours":
+            out[lever.key] = st.slider(lever.label, 0, 24, key=key, help=lever.help, format="%d:00")
+        elif lever.kind == "float":
+            out[lever.key] = st.slider(
+                lever.label, lever.low, lever.high, step=lever.step, key=key, help=lever.help
+            )
+        else:
+            out[lever.key] = st.slider(
+                lever.label, int(lever.low), int(lever.high), key=key, help=lever.help
+            )
+    return out
+
+
+def _settings_widgets() -> RunSettings:
+    default = engine.default_settings()
+    reps = st.number_input(
+        "Replications (more: narrower intervals, longer wait)",
+        min_value=2,
+        max_value=30,
+        value=default.replications,
+        key="replications",
+    )
+    days = st.number_input(
+        "Days measured per replication",
+        min_value=1,
+        max_value=365,
+        value=int(default.horizon_days),
+        key="days",
+    )
+    return RunSettings(
+        replications=int(reps),
+        horizon_days=float(days),
+        warm_up_days=default.warm_up_days,
+        census_day=default.census_day,
+    )
+
+
+# ---------------------------------------------------------------- running
+
+
+def _run(choices: list[tuple[str, Scenario]], settings: RunSettings) -> Comparison:
+    started = time.perf_counter()
+    scenarios = [s for _, s in choices]
+    labels = scenario_labels(
+        [s.model_copy(update={"name": n}) for n, s in choices], [n for n, _ in choices]
+    )
+    total = settings.replications * len(scenarios)
+    bar = st.progress(0.0, text="Preparing the starting census…")
+    base = scenarios[0].model_copy(update={"warm_start": None})
+    section = _census(_key(base), settings.census_day, base)
+    warmed = [engine.with_warm_start(s, section) for s in scenarios]
+    done = 0
+    results = []
+    cached = []
+    for label, scenario in zip(labels, warmed, strict=True):
+        before = done
+
+        def tick(_i: int, label: str = label) -> None:
+            nonlocal done
+            done += 1
+            bar.progress(
+                min(done / total, 1.0),
+                text=f"Running {label}: {done} of {total} replications done",
+            )
+
+        found, hit = _replications(scenario, settings, tick)
+        results.append(found)
+        cached.append(hit)
+        done = before + settings.replications
+        bar.progress(min(done / total, 1.0), text=f"{done} of {total} replications done")
+    named = [s.model_copy(update={"name": n}) for s, n in zip(warmed, labels, strict=True)]
+    result = engine.compare_scenarios(named, labels, results, settings)
+    result.cached = cached
+    result.wall_seconds = time.perf_counter() - started
+    bar.empty()
+    return result
+
+
+# ---------------------------------------------------------------- showing results
+
+
+def _number(value: float, unit: str) -> str:
+    from flowsim.report import format_value
+
+    if not math.isfinite(value):
+        return "–"
+    return f"{format_value(value, unit)} {_SHORT_UNITS.get(unit, unit)}".strip()
+
+
+def _cards(result: Comparison) -> None:
+    from flowsim.report import format_ci, kpi_label
+
+    summary = result.summary()
+    headline = result.headline
+    columns = st.columns(len(result.labels))
+    for i, (column, label) in enumerate(zip(columns, result.labels, strict=True)):
+        with column:
+            st.subheader(label if i or label == "baseline" else f"{label} (baseline)")
+            for kpi in [k for k in dict.fromkeys(headline["kpi"])]:
+                with st.container(border=True):
+                    row = summary[(summary["scenario"] == label) & (summary["kpi"] == kpi)]
+                    if row.empty:
+                        continue
+                    r = row.iloc[0]
+                    unit = str(r["unit"])
+                    ci = format_ci(float(r["ci_low"]), float(r["ci_high"]), unit, like=r["mean"])
+                    if i == 0:
+                        st.metric(kpi_label(kpi), _number(float(r["mean"]), unit))
+                        st.caption(f"95% CI {ci}")
+                        continue
+                    d = headline[(headline["scenario"] == label) & (headline["kpi"] == kpi)]
+                    c = d.iloc[0]
+                    diff = float(c["difference"])
+                    pct = float(c["pct_change"])
+                    assessment = str(c["assessment"])
+                    colour = "off"
+                    if assessment in ("better", "worse"):
+                        good_up = (assessment == "better") == (diff > 0)
+                        colour = "normal" if good_up else "inverse"
+                    delta = f"{diff:+.3g} ({pct:+.1f}%)" if math.isfinite(pct) else f"{diff:+.3g}"
+                    st.metric(
+                        kpi_label(kpi),
+                        _number(float(c["scenario_mean"]), unit),
+                        delta,
+                        delta_color=colour,
+                    )
+                    dci = format_ci(float(c["ci_low"]), float(c["ci_high"]), unit, like=diff)
+                    verdict = str(c["verdict"]) + (f", {assessment}" if assessment else "")
+                    st.caption(f"**{verdict}** · difference 95% CI {dci}")
+
+
+def _figures(result: Comparison) -> dict[str, bytes]:
+    if st.session_state.get("_figures_for") is not result:
+        from flowsim.app.views import comparison_figures, report_html
+        from flowsim.report.figures import figure_png
+
+        figures = comparison_figures(result)
+        st.session_state["_figures"] = {c: figure_png(f) for c, f in figures.items()}
+        st.session_state["_report"] = report_html(result, figures)
+        st.session_state["_figures_for"] = result
+    return st.session_state["_figures"]
+
+
+def _results(result: Comparison, downloads: dict[str, Any]) -> None:
+    s = result.settings
+    reused = [label for label, hit in zip(result.labels, result.cached, strict=True) if hit]
+    st.info(
+        f"Ran {s.describe()}, in {result.wall_seconds:.1f} s"
+        + (f" (reused earlier runs of {', '.join(reused)})" if reused else "")
+        + ". For more precision, raise the replications or the days under Run settings, or "
+        "run `flowsim compare` with the saved scenario files (e.g. 10 replications of 90 days)."
+    )
+    tabs = st.tabs(["KPI cards", "Figures", "Bottlenecks", "Watch a day", "Downloads"])
+    with tabs[0]:
+        _cards(result)
+        st.caption(
+            "Each card: the mean over the replications. Under a change: the paired difference "
+            "from the baseline with its 95% confidence interval; 'no clear difference' when "
+            "the interval includes zero. Green better, red worse, grey no clear difference."
+        )
+    figures = _figures(result)
+    with tabs[1]:
+        for caption, png in figures.items():
+            if "blocking chain" not in caption:
+                st.image(png, caption=caption)
+    with tabs[2]:
+        from flowsim.analysis.figure_data import unit_label
+        from flowsim.app.views import chain_for_figure
+
+        for label, b in result.chains.items():
+            chain = " → ".join(unit_label(u) for u in chain_for_figure(b.chain))
+            st.markdown(
+                f"**{label}**: primary constraint **{unit_label(b.primary)}**. "
+                f"Waiting travels upstream: {chain or 'no waiting for capacity'}."
+            )
+        for caption, png in figures.items():
+            if "blocking chain" in caption:
+                st.image(png, caption=caption)
+    with tabs[3]:
+        _watch(result)
+    with tabs[4]:
+        st.download_button(
+            "Download the HTML report",
+            st.session_state["_report"],
+            file_name="flowsim_comparison.html",
+            mime="text/html",
+            key="download_report",
+        )
+        if downloads.get("yaml"):
+            st.download_button(
+                "Download your change as a scenario file (YAML)",
+                downloads["yaml"],
+                file_name="your_change.yaml",
+                mime="text/yaml",
+                key="download_yaml",
+            )
+            st.code(downloads["yaml"], language="yaml")
+
+
+def _watch(result: Comparison) -> None:
+    import plotly.io as pio
+
+    st.markdown(
+        "One simulated day (or week) at the front door of one scenario: patients arrive, wait "
+        "for a cubicle, are seen, and wait in ED for a bed. Colour: frailty band."
+    )
+    label = st.selectbox("Scenario", result.labels, key="watch_scenario")
+    days = (
+        1
+        if st.radio("Show", ["a day", "a week"], key="watch_span", horizontal=True) == ("a day")
+        else 7
+    )
+    if st.button("Animate", key="animate"):
+        scenario = result.scenarios[result.labels.index(label)]
+        with st.spinner("Simulating and drawing…"):
+            st.session_state["_animation"] = (
+                label,
+                days,
+                _animation(_key(scenario), days, scenario),
+            )
+    shown = st.session_state.get("_animation")
+    if shown and shown[0] == label and shown[1] == days:
+        st.plotly_chart(pio.from_json(shown[2]), use_container_width=True)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def main() -> None:
+    """Draw the page."""
+    st.set_page_config(page_title="flowsim workshop", layout="wide")
+    st.title("flowsim: what if we changed the pathway?")
+    folder = engine.scenarios_folder()
+    try:
+        lib = _library(str(folder))
+    except OSError:
+        lib = {}
+    if "baseline" not in lib:
+        st.error(
+            f"Cannot find the scenario library (looked for baseline.yaml in {folder}). Start "
+            "the app from the flowsim folder, or give the folder: flowsim app --scenarios DIR."
+        )
+        return
+
+    default = engine.default_settings()
+    start = _library_scenario("baseline").model_copy(update={"warm_start": None})
+    with st.spinner("Preparing the starting census of the baseline (once per baseline)…"):
+        _census(_key(start), default.census_day, start)
+
+    with st.sidebar:
+        st.header("Exercise")
+        st.selectbox(
+            "Facilitator presets",
+            ["(none)", *(p.title for p in presets.PRESETS)],
+            key="preset",
+            on_change=_apply_preset,
+        )
+        chosen = next(
+            (p for p in presets.PRESETS if p.title == st.session_state.get("preset")), None
+        )
+        if chosen is not None:
+            st.info(f"**Ask the room:** {chosen.question}\n\n**Look for:** {chosen.look_for}")
+        st.header("Scenarios")
+        st.file_uploader(
+            f"Upload a scenario file (YAML, up to {engine.MAX_UPLOAD_BYTES // 1000} kB)",
+            type=["yaml", "yml"],
+            key="upload",
+            help="A file that extends baseline.yaml with the settings you change.",
+        )
+    uploaded, upload_name = _uploaded()
+    bases = list(lib) + ([UPLOADED] if uploaded is not None else [])
+    with st.sidebar:
+        base_choice = st.selectbox(
+            "Baseline",
+            bases,
+            key="base",
+            format_func=lambda k: f"uploaded: {upload_name}" if k == UPLOADED else lib[k][1],
+        )
+        others = [k for k in bases if k != base_choice]
+        st.session_state["alts"] = [k for k in st.session_state.get("alts", []) if k in others]
+        alts = st.multiselect(
+            "Compare with",
+            others,
+            key="alts",
+            format_func=lambda k: f"uploaded: {upload_name}" if k == UPLOADED else lib[k][1],
+        )
+    try:
+        base = uploaded if base_choice == UPLOADED else _library_scenario(base_choice)
+        chosen_alts = [
+            (upload_name or "uploaded", uploaded)
+            if k == UPLOADED
+            else (_library_scenario(k).name, _library_scenario(k))
+            for k in alts
+        ]
+    except ScenarioError as error:
+        _problems(error)
+        return
+    assert base is not None
+    with st.sidebar:
+        st.header("Your change")
+        st.caption("Move a lever to add 'your change' (the baseline with these settings).")
+        values = _lever_widgets(base)
+        with st.expander("Run settings"):
+            settings = _settings_widgets()
+    changes = engine.lever_changes(base, values)
+    downloads: dict[str, Any] = {}
+    choices: list[tuple[str, Scenario]] = [(base.name, base), *chosen_alts]  # type: ignore[list-item]
+    if changes:
+        try:
+            mine = apply_changes(base, changes).model_copy(update={"name": YOUR_CHANGE})
+        except ScenarioError as error:
+            _problems(error)
+            return
+        choices.append((YOUR_CHANGE, mine))
+        from flowsim.app.views import change_yaml
+
+        downloads["yaml"] = change_yaml(
+            base, changes, YOUR_CHANGE, None if base_choice == UPLOADED else f"{base_choice}.yaml"
+        )
+        st.markdown("**Your change:** " + ", ".join(f"`{k}` → {v}" for k, v in changes.items()))
+
+    st.caption(
+        f"Will run {settings.describe()}. About "
+        f"{settings.replications * len(choices)} replications in total."
+    )
+    if st.button("Run comparison", type="primary", key="run"):
+        if len(choices) < 2:
+            st.warning(
+                "Nothing to compare yet: choose a scenario under 'Compare with', or move a "
+                "lever under 'Your change'."
+            )
+        else:
+            try:
+                st.session_state["result"] = _run(choices, settings)
+            except ScenarioError as error:
+                _problems(error)
+            except ModelError as error:
+                st.error(f"The simulation stopped: {error}. Please report this scenario.")
+            except (MemoryError, OSError) as error:
+                st.error(
+                    f"The computer ran out of room for this run ({type(error).__name__}). "
+                    "Try fewer replications or days under Run settings."
+                )
+    result = st.session_state.get("result")
+    if result is not None:
+        _results(result, downloads)
+    else:
+        st.markdown(
+            "Choose a **baseline** and what to **compare with** (or move a lever), then press "
+            "**Run comparison**. A facilitator preset sets up a ready-made exercise."
+        )
+
+
+if __name__ == "__main__":  # Streamlit runs the page as __main__; a worker process started
+    main()  # with spawn imports it as __mp_main__ and must not draw the page

@@ -1,0 +1,342 @@
+"""What the workshop app draws and offers for download, without Streamlit: the report's figures,
+the HTML report, the edited scenario as YAML and the animated day or week.
+
+The animation uses vidigi (`animate_activity_log`, on `flowsim.analysis.export.vidigi_log`):
+patients as dots moving from the front door through ED, SDEC, AMU and AFU, so a room can watch
+the queue for a bed build up in ED while the cubicles fill. Wards and community services hold
+over a thousand patients; they are not drawn, a patient leaving the front door for a ward
+simply leaves the picture. If vidigi is missing or fails, `occupancy_animation` draws the same
+day as bars of places in use, frame by frame, with plotly alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from flowsim import __version__
+from flowsim.analysis.figure_data import unit_label
+from flowsim.app.engine import Comparison
+from flowsim.experiment import ReplicationTask
+from flowsim.model.record import EventLog
+from flowsim.scenario import Scenario, diff_scenarios, scenario_to_yaml
+
+__all__ = [
+    "FRONT_DOOR_EVENTS",
+    "animation_figure",
+    "animation_task",
+    "animation_to_json",
+    "chain_for_figure",
+    "change_yaml",
+    "comparison_figures",
+    "front_door_log",
+    "occupancy_animation",
+    "report_html",
+]
+
+FRONT_DOOR_EVENTS: dict[str, tuple[int, int, str, str | None]] = {
+    "arrival": (60, 620, "Arrive", None),
+    "ed_cubicle_wait": (300, 620, "Waiting for an ED cubicle", None),
+    "ed_cubicle_begins": (300, 520, "In an ED cubicle", "ed_cubicles"),
+    "ward_wait": (300, 180, "In ED, waiting for a ward bed", None),
+    "sdec_wait": (880, 660, "Waiting for SDEC", None),
+    "sdec_begins": (880, 610, "SDEC chairs", "sdec"),
+    "amu_wait": (880, 520, "Waiting for AMU", None),
+    "amu_begins": (880, 470, "AMU beds", "amu"),
+    "afu_wait": (880, 200, "Waiting for AFU", None),
+    "afu_begins": (880, 150, "AFU beds", "afu"),
+    "depart": (1150, 40, "Left (home or a ward)", None),
+}
+"""Where each front-door event sits in the animation: x, y, label, the resource it uses."""
+
+
+# ---------------------------------------------------------------- figures and report
+
+
+def chain_for_figure(chain: Sequence[str]) -> list[str]:
+    """The blocking chain as the report draws it (ambulances wait at handover)."""
+    return ["handover" if (u == "ambulance" and i) else u for i, u in enumerate(chain)]
+
+
+def comparison_figures(result: Comparison) -> dict[str, Any]:
+    """The report's figures of a comparison, by caption: the forest plot of the headline
+    changes, the lengths of stay by frailty band and each scenario's blocking chain."""
+    from flowsim.report.figures import blocking_chain_figure, forest_figure, los_figure
+
+    base = result.labels[0]
+    out: dict[str, Any] = {
+        f"Change from {base} in the headline measures, as % of its mean, with the paired 95% "
+        "confidence interval: green better, red worse, grey no clear difference.": forest_figure(
+            result.headline, f"Change from {base}: % of its mean, paired 95% CI"
+        ),
+        "Length of hospital stay by frailty band, each scenario (all replications pooled).": (
+            los_figure(result.los)
+        ),
+    }
+    for label, b in result.chains.items():
+        if b.chain:
+            chain = chain_for_figure(b.chain)
+            hours = {
+                new: b.chain_hours.get(old, 0.0) for old, new in zip(b.chain, chain, strict=True)
+            }
+            out[f"{label}: the blocking chain, patient-hours a day waiting at each link."] = (
+                blocking_chain_figure(chain, hours)
+            )
+    return out
+
+
+def report_html(result: Comparison, figures: Mapping[str, Any]) -> str:
+    """The comparison as the self-contained HTML report of ``flowsim compare``."""
+    from flowsim.report.html import render_compare_report
+
+    s = result.settings
+    meta = {
+        "scenario_file": "flowsim workshop app",
+        "seed": result.scenarios[0].run.seed if s.seed is None else s.seed,
+        "replications": s.replications,
+        "horizon_days": s.horizon_days,
+        "warm_up_days": s.warm_up_days,
+        "flowsim_version": __version__,
+        "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+        "wall_seconds": round(result.wall_seconds, 1),
+    }
+    base = result.scenarios[0].model_copy(update={"warm_start": None})
+    changes = {
+        label: [
+            row
+            for row in diff_scenarios(base, s.model_copy(update={"warm_start": None}))
+            if row[0] not in ("name", "description")
+        ]
+        for label, s in zip(result.labels[1:], result.scenarios[1:], strict=True)
+    }
+    return render_compare_report(
+        result.scenarios,
+        result.labels,
+        result.table,
+        figures,
+        meta,
+        changes=changes,
+        bottlenecks=result.chains,
+    )
+
+
+def change_yaml(
+    scenario: Scenario,
+    changes: Mapping[str, Any],
+    name: str,
+    extends: str | None,
+) -> str:
+    """The edited scenario as a file: a few lines extending the library file it came from
+    (``extends``), or the whole scenario when it came from an upload."""
+    header = (
+        f"# {name}: made in the flowsim workshop app, {dt.date.today():%Y-%m-%d}.\n"
+        "# Check it with: flowsim validate FILE; compare it with: flowsim compare "
+        "scenarios/baseline.yaml FILE\n"
+    )
+    if extends is None:
+        from flowsim.scenario import apply_changes
+
+        edited = apply_changes(scenario, changes).model_copy(
+            update={"name": name, "warm_start": None}
+        )
+        return header + scenario_to_yaml(edited)
+    body: dict[str, Any] = {"extends": extends, "name": name}
+    for dotted, value in changes.items():
+        node = body
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+
+
+# ---------------------------------------------------------------- the animation
+
+
+def front_door_log(log: EventLog, start_hours: float, hours: float) -> pd.DataFrame:
+    """vidigi's event log of the front door (ED, SDEC, AMU, AFU) from ``start_hours`` for
+    ``hours``; run where the replication runs, so only this table travels back.
+
+    Waits for any ward become ``ward_wait``; taking a ward bed is leaving the picture. Events
+    before ``start_hours`` are kept: vidigi needs each patient's arrival (``time`` stays in
+    minutes from the start of the run).
+    """
+    from flowsim.analysis.export import vidigi_log
+
+    v = vidigi_log(log)
+    event = v["event"].astype(str).str.replace(r"^ward_.*_(wait|begins)$", r"ward_\1", regex=True)
+    v = v.assign(event=event)
+    v = v[v["event"].isin([*FRONT_DOOR_EVENTS, "ward_begins"])].copy()
+    to_ward = v["event"] == "ward_begins"
+    v.loc[to_ward, "event"] = "depart"
+    v.loc[to_ward, "event_type"] = "arrival_departure"
+    v.loc[to_ward, "resource_id"] = pd.NA
+    v = v.sort_values(["entity_id", "time"], kind="stable")
+    left = v[v["event"] == "depart"].groupby("entity_id")["time"].min()
+    v = v[v["time"] <= v["entity_id"].map(left).fillna(np.inf)]
+    v = v.drop_duplicates(["entity_id", "event"], keep="first")
+    end = (start_hours + hours) * 60.0
+    v = v[v["time"] <= end]
+    columns = ["entity_id", "event_type", "event", "time", "resource_id", "pathway", "frailty"]
+    v = v[columns].reset_index(drop=True)
+    for text in ("event_type", "event", "pathway", "frailty"):  # vidigi adds its own labels
+        v[text] = v[text].astype(str).astype(object)
+    return v
+
+
+def _places(scenario: Scenario) -> dict[str, int]:
+    return {
+        "ed_cubicles": scenario.ed.cubicles,
+        "sdec": scenario.sdec.chairs,
+        "amu": scenario.amu.beds,
+        "afu": scenario.afu.beds,
+    }
+
+
+ANIMATION_START_HOURS = 24.0
+"""The animated window starts at midnight after one simulated day, when ED has filled (the
+wards and community services start from the census)."""
+
+
+def animation_task(scenario: Scenario, days: int) -> ReplicationTask:
+    """The replication an animation of ``days`` days draws: replication 0, no warm-up beyond
+    the day before the window."""
+    return ReplicationTask.of(
+        scenario, 0, horizon_days=ANIMATION_START_HOURS / 24.0 + days, warm_up_days=0.0
+    )
+
+
+def animation_to_json(scenario: Scenario, days: int) -> Any:
+    """A picklable function of a log that returns the animation as plotly JSON, so the
+    drawing happens in a worker process too."""
+    return functools.partial(
+        _animation_json,
+        places=_places(scenario),
+        start_date=f"{scenario.run.start_date:%Y-%m-%d}",
+        name=scenario.name,
+        hours=24.0 * days,
+    )
+
+
+def _animation_json(
+    log: EventLog, places: dict[str, int], start_date: str, name: str, hours: float
+) -> str:
+    events = front_door_log(log, ANIMATION_START_HOURS, hours)
+    try:
+        fig = animation_figure(events, places, start_date, ANIMATION_START_HOURS, hours)
+    except Exception:  # vidigi missing or failing: the plain plotly view still shows the day
+        fig = occupancy_animation(events, name, ANIMATION_START_HOURS, hours)
+    return fig.to_json()
+
+
+def animation_figure(
+    events: pd.DataFrame,
+    places: Mapping[str, int],
+    start_date: str,
+    start_hours: float,
+    hours: float,
+) -> Any:
+    """The vidigi animation of ``events`` (`front_door_log`) from ``start_hours`` for
+    ``hours``: a frame every 15 minutes for a day, every 2 hours for a week. ``places``: ED
+    cubicles, SDEC chairs, AMU and AFU beds (``ed_cubicles``, ``sdec``, ``amu``, ``afu``)."""
+    from vidigi.animation import animate_activity_log
+
+    positions = pd.DataFrame(
+        [
+            {"event": e, "x": x, "y": y, "label": label, "resource": res}
+            for e, (x, y, label, res) in FRONT_DOOR_EVENTS.items()
+        ]
+    )
+    step = 15 if hours <= 24 else 120
+    return animate_activity_log(
+        events,
+        positions,
+        scenario=dict(places),
+        every_x_time_units=step,
+        warm_up=int(start_hours * 60),
+        limit_duration=int((start_hours + hours) * 60),
+        step_snapshot_max=45,
+        wrap_queues_at=15,
+        wrap_resources_at=30,
+        entity_icon_size=10,
+        resource_icon_size=10,
+        text_size=13,
+        gap_between_entities=8,
+        gap_between_resources=8,
+        gap_between_resource_rows=22,
+        plotly_height=720,
+        frame_duration=350,
+        frame_transition_duration=300,
+        entity_colour_by="frailty",
+        entity_colour_map={"fit": "#1f5fa8", "frail": "#c66a00", "severe": "#b3261e"},
+        start_date=start_date,
+        display_stage_labels=True,
+    )
+
+
+def occupancy_animation(events: pd.DataFrame, name: str, start_hours: float, hours: float) -> Any:
+    """Places in use and patients waiting at each front-door stage, hour by hour, as animated
+    bars drawn with plotly alone: the fallback when vidigi cannot draw the day."""
+    import plotly.graph_objects as go
+
+    stages = [e for e in FRONT_DOOR_EVENTS if e not in ("arrival", "depart")]
+    step = 1.0 if hours <= 24 else 4.0
+    times = np.arange(0.0, hours + step / 2, step)
+    ev = events.sort_values(["entity_id", "time"])
+    nxt = ev.groupby("entity_id")["time"].shift(-1).fillna(np.inf)
+    frames = []
+    for t in times:
+        now = (start_hours + t) * 60.0
+        here = ev[(ev["time"] <= now) & (nxt > now)]
+        counts = here["event"].value_counts()
+        frames.append([int(counts.get(s, 0)) for s in stages])
+    labels = [FRONT_DOOR_EVENTS[s][2] for s in stages]
+    top = max(max(f) for f in frames) * 1.1 + 1
+    fig = go.Figure(
+        data=[go.Bar(x=labels, y=frames[0], marker_color="#1f5fa8")],
+        frames=[
+            go.Frame(data=[go.Bar(x=labels, y=f)], name=f"{t:g} h")
+            for t, f in zip(times, frames, strict=True)
+        ],
+    )
+    fig.update_layout(
+        title=f"Patients at each front-door stage, every {step:g} h ({name})",
+        yaxis={"range": [0, top], "title": "patients"},
+        height=520,
+        updatemenus=[
+            {
+                "type": "buttons",
+                "buttons": [
+                    {
+                        "label": "Play",
+                        "method": "animate",
+                        "args": [None, {"frame": {"duration": 300}}],
+                    }
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "steps": [
+                    {
+                        "label": f"{t:g} h",
+                        "method": "animate",
+                        "args": [[f"{t:g} h"], {"mode": "immediate"}],
+                    }
+                    for t in times
+                ]
+            }
+        ],
+    )
+    return fig
+
+
+def unit_names(units: Sequence[str]) -> list[str]:
+    """Plain names of units, as in the report."""
+    return [unit_label(u) for u in units]

@@ -1,0 +1,108 @@
+"""The workshop app in a real browser: `streamlit run` on localhost, driven by Playwright on
+Debian's chromium (`.ci/run` installs it; never a browser a test tool downloads).
+
+Choose a library scenario, run the comparison, see the KPI cards, and keep a screenshot in
+test-artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flowsim.app import MAIN_SCRIPT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("FLOWSIM_REQUIRE_BROWSER"),
+    reason="chromium is not installed (apt-get install chromium); .ci/run installs it",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLOWSIM_APP_REPLICATIONS": "2",
+        "FLOWSIM_APP_DAYS": "3",
+        "FLOWSIM_APP_WARM_UP": "1",
+        "FLOWSIM_APP_CENSUS_DAY": "20",
+        "FLOWSIM_SCENARIOS": str(ROOT / "scenarios"),
+    }
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", str(MAIN_SCRIPT),
+                "--server.port", str(port), "--server.address", "127.0.0.1",
+                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--server.fileWatcherType", "none", "--client.showErrorDetails", "false",
+            ],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start:\n{log.read_text()}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def test_choose_run_and_see_kpi_cards(app_url: str, tmp_path: Path) -> None:
+    assert CHROMIUM is not None, "FLOWSIM_REQUIRE_BROWSER is set but chromium is missing"
+    from playwright.sync_api import expect, sync_playwright
+
+    shot = tmp_path / "app_comparison.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1300})
+            page.goto(app_url)
+            page.get_by_text("Compare with").first.wait_for(timeout=60_000)
+            page.locator('[data-testid="stMultiSelect"]').first.click()
+            page.get_by_role("option", name="Acute frailty unit (AFU) expansion").click()
+            page.keyboard.press("Escape")
+            page.get_by_role("button", name="Run comparison").click()
+            cards = page.locator('[data-testid="stMetric"]')
+            expect(cards).to_have_count(14, timeout=90_000)
+            expect(page.get_by_role("heading", name="afu expansion")).to_be_visible()
+            expect(page.get_by_text("95% CI").first).to_be_visible()
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 20_000
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / shot.name)

@@ -1,0 +1,38 @@
+"""Every workshop notebook runs top to bottom (short horizons, via FLOWSIM_NB_* variables),
+so a facilitator never meets a broken cell in front of a room."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_four_notebooks() -> None:
+    assert len(NOTEBOOKS) == 4
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_and_ends_with_questions(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "FLOWSIM_NB_DAYS": "2",
+        "FLOWSIM_NB_WARM_UP": "2",
+        "FLOWSIM_NB_REPLICATIONS": "3",
+        "FLOWSIM_NB_WORKERS": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert not errors
+    assert nb.cells[-1].source.startswith("## Questions for the group")
+    assert os.environ["FLOWSIM_NB_DAYS"] == "2"
