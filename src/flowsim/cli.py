@@ -60,6 +60,33 @@ class _Commands(TyperGroup):
     """Runs a command and turns a `ScenarioError` or `ModelError` into a message and exit
     status 2."""
 
+    ORDER = (
+        "validate",
+        "show",
+        "diff",
+        "run",
+        "compare",
+        "bottlenecks",
+        "sensitivity",
+        "warmup",
+        "snapshot",
+        "batch",
+        "results",
+        "export-log",
+        "synth",
+        "fit",
+        "check-fit",
+        "schema",
+        "library",
+        "app",
+    )
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """In the order a user meets them: scenarios, runs, analysis, batches, data, docs."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
