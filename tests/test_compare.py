@@ -282,3 +282,13 @@ def test_run_with_value_of_one_more_adds_the_ranking_to_the_report(tmp_path: Pat
     assert list(table["rank"]) == list(range(1, len(table) + 1)) and len(table) >= 8
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="value"' in html and "What one more unit would buy" in html
+
+
+def test_run_without_replications_uses_the_scenarios_own(tmp_path: Path) -> None:
+    s = small_scenario({"run.replications": 2}, horizon_days=5, warm_up_days=2)
+    file = write(s, tmp_path / "s.yaml")
+    status, stdout, stderr = flowsim_cli("run", file, "--out", tmp_path / "out")
+    assert status == 0, stderr
+    assert "2 replication(s)" in " ".join(stdout.split())
+    kpis = pd.read_csv(tmp_path / "out" / "kpis.csv")
+    assert sorted(kpis["replication"].unique()) == [0, 1]

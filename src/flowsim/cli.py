@@ -326,7 +326,7 @@ def run(
     r = scenario.run
     days = r.horizon_days if days is None else days
     warm_up = r.warm_up_days if warm_up is None else warm_up
-    auto = _replications(replications) is None
+    auto = replications is not None and _replications(replications) is None
     wanted = r.replications if replications is None else _replications(replications)
     planned = max_replications if auto else wanted
     assert planned is not None
@@ -434,9 +434,9 @@ def run(
         stdout.print(Text(f"  {path}"))
 
 
-def _replications(value: str | None) -> int | None:
+def _replications(value: str) -> int | None:
     """``--replications``: a whole number of at least 1, or None for ``auto``."""
-    if value is None or value.strip().lower() == "auto":
+    if value.strip().lower() == "auto":
         return None
     try:
         n = int(value)
