@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _STYLE = {"better": "green", "worse": "red"}
-_NOT_CHANGES = {"name", "description"}
 
 
 @app.command()
@@ -72,7 +70,7 @@ def compare(
     from flowsim.experiment import default_workers
     from flowsim.report.figures import figure_png, forest_figure, los_figure
     from flowsim.report.html import render_compare_report
-    from flowsim.scenario import diff_scenarios
+    from flowsim.scenario import diff_settings
 
     files = [baseline, *alternatives]
     scenarios = [load_scenario(f) for f in files]
@@ -164,7 +162,7 @@ def compare(
         ),
     }
     changes = {
-        label: [row for row in diff_scenarios(scenarios[0], s) if row[0] not in _NOT_CHANGES]
+        label: diff_settings(scenarios[0], s)
         for label, s in zip(labels[1:], scenarios[1:], strict=True)
     }
     html = render_compare_report(
@@ -194,7 +192,8 @@ def compare(
 
 
 def _comparison_table(rows: pd.DataFrame, base: str, name: str, n: int) -> Table:
-    from flowsim.report import format_ci, format_value, kpi_label
+    from flowsim.report import format_value, kpi_label
+    from flowsim.report.labels import format_difference
 
     table = Table(title=Text(f"{name} against {base}: mean of {n} paired replications"))
     table.add_column("measure")
@@ -204,19 +203,14 @@ def _comparison_table(rows: pd.DataFrame, base: str, name: str, n: int) -> Table
     table.add_column("change", justify="right")
     table.add_column("verdict")
     for row in rows.itertuples(index=False):
-        unit, diff = str(row.unit), float(row.difference)
-        sign = "+" if diff > 0 else ""
-        low, high = float(row.ci_low), float(row.ci_high)
-        like = max(abs(low), abs(high), abs(diff)) if math.isfinite(low + high) else diff
-        ci = format_ci(low, high, unit, like=like)
-        pct = f"{row.pct_change:+.1f}%" if math.isfinite(row.pct_change) else "–"
-        verdict = f"{row.verdict}, {row.assessment}" if row.assessment else row.verdict
+        unit = str(row.unit)
+        difference, change, verdict = format_difference(row)
         table.add_row(
             kpi_label(str(row.kpi)),
             f"{format_value(float(row.baseline_mean), unit)} {_short(unit)}",
             f"{format_value(float(row.scenario_mean), unit)} {_short(unit)}",
-            f"{sign}{format_value(diff, unit, like)} ({ci})",
-            pct,
+            difference,
+            change,
             Text(verdict, style=_STYLE.get(str(row.assessment), "")),
         )
     table.caption = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowsim.analysis.compare import paired_comparison
+from flowsim.analysis.compare import COMPARISON_COLUMNS, paired_comparison
 
 __all__ = ["DESIGN_COLUMNS", "SENSITIVITY_COLUMNS", "sensitivity_table"]
 
@@ -28,15 +28,7 @@ SENSITIVITY_COLUMNS = [
     "note",
     "side",
     "value",
-    "baseline_mean",
-    "scenario_mean",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "pct_change",
-    "n",
-    "verdict",
-    "assessment",
+    *(c for c in COMPARISON_COLUMNS if c not in ("scenario", "kpi", "unit")),
     "swing",
     "rank",
 ]

@@ -17,7 +17,14 @@ from flowsim.analysis import PRIMARY_KPIS
 from flowsim.analysis.bottlenecks import Bottlenecks
 from flowsim.analysis.figure_data import unit_label
 from flowsim.report.figures import blocking_chain_figure, figure_png
-from flowsim.report.labels import KPI_GROUPS, format_ci, format_value, kpi_group, kpi_label
+from flowsim.report.labels import (
+    KPI_GROUPS,
+    format_ci,
+    format_difference,
+    format_value,
+    kpi_group,
+    kpi_label,
+)
 from flowsim.report.stress import stress_des
 from flowsim.scenario.schema import Scenario
 from flowsim.scenario.sources import ParameterSource
@@ -355,25 +362,16 @@ def _comparison_table(rows: pd.DataFrame, base: str, name: str) -> str:
     )
     out = []
     for r in rows.itertuples(index=False):
-        unit, diff = str(r.unit), float(r.difference)
-        low, high = float(r.ci_low), float(r.ci_high)
-        like = max(abs(low), abs(high), abs(diff)) if pd.notna(low) and pd.notna(high) else diff
-        ci = format_ci(low, high, unit, like=like)
-        pct = (
-            f"{r.pct_change:+.1f}%"
-            if pd.notna(r.pct_change) and abs(r.pct_change) != float("inf")
-            else "–"
-        )
-        verdict = f"{r.verdict}, {r.assessment}" if r.assessment else str(r.verdict)
+        unit = str(r.unit)
+        difference, change, verdict = format_difference(r)
         colour = {"better": "#1e7b34", "worse": "#b3261e"}.get(str(r.assessment), "#1d2329")
-        sign = "+" if diff > 0 else ""
         out.append(
             "<tr>"
             f"<td>{escape(kpi_label(str(r.kpi)))} <span class='unit'>({escape(unit)})</span></td>"
             f"<td class='num'>{escape(format_value(float(r.baseline_mean), unit))}</td>"
             f"<td class='num'>{escape(format_value(float(r.scenario_mean), unit))}</td>"
-            f"<td class='num'>{escape(sign + format_value(diff, unit, like))} ({escape(ci)})</td>"
-            f"<td class='num'>{escape(pct)}</td>"
+            f"<td class='num'>{escape(difference)}</td>"
+            f"<td class='num'>{escape(change)}</td>"
             f"<td style='color:{colour}'>{escape(verdict)}</td>"
             "</tr>"
         )

@@ -6,8 +6,16 @@ Shared by the terminal table of ``flowsim run`` and the HTML report, so both say
 from __future__ import annotations
 
 import math
+from typing import Any
 
-__all__ = ["KPI_GROUPS", "format_ci", "format_value", "kpi_group", "kpi_label"]
+__all__ = [
+    "KPI_GROUPS",
+    "format_ci",
+    "format_difference",
+    "format_value",
+    "kpi_group",
+    "kpi_label",
+]
 
 _LABELS: dict[str, str] = {
     "ed_attendances": "ED attendances",
@@ -146,3 +154,20 @@ def format_ci(
     assert low is not None and high is not None
     ref = like if like is not None and math.isfinite(like) else max(abs(low), abs(high))
     return f"{format_value(low, unit, ref)} – {format_value(high, unit, ref)}"
+
+
+def format_difference(row: Any) -> tuple[str, str, str]:
+    """A `paired_comparison` row in words: ``("+0.8 (0.6 – 1.0)", "+3.1%", "higher, worse")``.
+
+    The difference and its interval share one precision, set by the larger of them, so a
+    small difference is not rounded to nothing beside its interval.
+    """
+    unit, diff = str(row.unit), float(row.difference)
+    low, high = float(row.ci_low), float(row.ci_high)
+    like = max(abs(low), abs(high), abs(diff)) if _finite(low, high) else diff
+    sign = "+" if diff > 0 else ""
+    difference = f"{sign}{format_value(diff, unit, like)} ({format_ci(low, high, unit, like)})"
+    pct = float(row.pct_change)
+    change = f"{pct:+.1f}%" if math.isfinite(pct) else "–"
+    verdict = f"{row.verdict}, {row.assessment}" if row.assessment else str(row.verdict)
+    return difference, change, verdict

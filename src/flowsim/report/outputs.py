@@ -31,7 +31,7 @@ from flowsim.report.figures import (
     occupancy_units,
 )
 from flowsim.report.html import render_run_report
-from flowsim.scenario import diff_scenarios, load_scenario, scenario_to_yaml
+from flowsim.scenario import diff_settings, load_scenario, scenario_to_yaml
 from flowsim.scenario.schema import Scenario
 from flowsim.scenario.sources import extends_chain, parameter_sources
 
@@ -46,9 +46,6 @@ OUTPUT_FILES = (
     "report.html",
 )
 """The files `RunResults.write` writes, in the order it writes them."""
-
-
-_NOT_CHANGES = {"name", "description"}
 
 
 def _frame(log: EventLog | EventFrame) -> EventFrame:
@@ -259,9 +256,7 @@ class RunResults:
             if len(chain) > 1:
                 base = load_scenario(chain[1])
                 base_name = chain[1].name
-                changes = [
-                    row for row in diff_scenarios(base, scenario) if row[0] not in _NOT_CHANGES
-                ]
+                changes = diff_settings(base, scenario)
             sources = parameter_sources(scenario_file)
         if self.value_of_one_more is not None:
             self.value_of_one_more.to_csv(out / "value_of_one_more.csv", index=False)

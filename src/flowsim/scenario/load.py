@@ -127,6 +127,15 @@ def diff_scenarios(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
     return list(_diff(_plain(a), _plain(b), ""))
 
 
+LABELS = frozenset({"name", "description"})
+"""Keys that say what a scenario is called, not how the system behaves."""
+
+
+def diff_settings(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
+    """`diff_scenarios` without `LABELS`: what a change does to the system, for reports."""
+    return [row for row in diff_scenarios(a, b) if row[0] not in LABELS]
+
+
 def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     """A new scenario: ``scenario`` with each dotted path set to its value, validated again.
 
