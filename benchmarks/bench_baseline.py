@@ -13,7 +13,7 @@ What is measured, and how:
 - **patients**: every patient the run described (population arrivals and re-presentations,
   warm-up included); **patients/s** = patients / wall time.
 - **scheduler events**: events the SimPy scheduler actually processed (popped from its queue),
-  counted by the model's run loop (`flowsim.model.resources.Environment.steps`).
+  counted by the model's run loop (`flowsim.model.kernel.Environment.steps`).
 - **SimPy-equivalent events**: event ids issued (the ``_eid`` counter) minus those still queued
   when the run stopped. The model gives an id, without scheduling it, to each event it handles in
   line because SimPy would process it next anyway (a place granted on the spot, a delay that ends
@@ -55,8 +55,8 @@ import numpy as np
 import simpy
 
 import flowsim
+from flowsim.log import EventLog
 from flowsim.model import build
-from flowsim.model.record import EventLog
 from flowsim.model.system import System
 from flowsim.scenario import Scenario, load_scenario
 

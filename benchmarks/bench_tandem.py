@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from flowsim.log import EventLog, Kind
 from flowsim.model.build import simulate
-from flowsim.model.record import EventLog, Kind
 from flowsim.scenario import apply_changes, load_scenario
 
 ARRIVALS_PER_HOUR = 0.85

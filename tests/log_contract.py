@@ -1,4 +1,4 @@
-"""The event-log contract of `flowsim.model.record`, as one replay that checks it all.
+"""The event-log contract of `flowsim.log`, as one replay that checks it all.
 
 `check_log` replays a log patient by patient and unit by unit: conservation, one place at a
 time, capacity in force, time order. The conservation tests run it on the small baseline and its
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 
-from flowsim.model.record import OUTCOMES, ROUTES, EventLog
+from flowsim.log import OUTCOMES, ROUTES, EventLog
 from flowsim.scenario import Scenario
 from model_helpers import ARRIVE, DEPART, END, HANDOVER, OPTIMISED, QUEUE, RESERVE, START
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from flowsim.log import EventLog, Kind
 from flowsim.model.build import simulate
-from flowsim.model.record import EventLog, Kind
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"

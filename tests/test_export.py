@@ -18,7 +18,7 @@ from flowsim.analysis.export import (
     vidigi_log,
 )
 from flowsim.cli import app
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from model_helpers import run, small_scenario
 
 SHORT = {"horizon_days": 4, "warm_up_days": 2}

@@ -19,7 +19,7 @@ from flowsim.analysis import (
     occupancy_series,
     summarise,
 )
-from flowsim.model.record import OUTCOMES, ROUTES, EventLog, Kind
+from flowsim.log import OUTCOMES, ROUTES, EventLog, Kind
 
 UNITS = (
     "ed_cubicle",

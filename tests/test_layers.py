@@ -12,6 +12,8 @@ import flowsim
 SRC = Path(flowsim.__file__).resolve().parent
 RANK = {
     "errors": 0,
+    "_version": 0,
+    "log": 1,  # the event-log contract: written by model, read by everything after it
     "scenario": 1,
     "random": 2,
     "model": 3,

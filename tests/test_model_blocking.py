@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from flowsim.analysis import EventFrame, compute_kpis
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes
 from model_helpers import END, OPTIMISED, baseline, run, scaled, small_scenario
 

@@ -1,7 +1,7 @@
 """Conservation: every patient is accounted for, in one place at a time, and no unit is over-full.
 
 One pass over each event log replays it patient by patient and unit by unit and checks the
-contract of `flowsim.model.record` (see `log_contract.check_log`). It runs on the small baseline
+contract of `flowsim.log` (see `log_contract.check_log`). It runs on the small baseline
 for several seeds and on congested variants that exercise every lever: the 45-minute handover
 rule, corridor boarding, escalation beds, front-door frailty assessment, and community capacity
 cut so that blocking reaches the ambulances.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario import Scenario
 from log_contract import COMMUNITY_PLACES, assert_conserved, check_log
 from model_helpers import ARRIVE, END, QUEUE, START, run, small_scenario

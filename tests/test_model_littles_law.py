@@ -17,7 +17,7 @@ import pytest
 
 from flowsim.analysis import EventFrame, compute_kpis
 from flowsim.analysis.kpis import slug
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from model_helpers import (
     FLAT_PROFILE,
     QUEUE,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from flowsim.log import PATIENT_FIELDS, EventLog
 from flowsim.model.build import simulate
-from flowsim.model.record import PATIENT_FIELDS, EventLog
 from flowsim.scenario import Scenario, apply_changes
 from model_helpers import ARRIVE, small_scenario
 

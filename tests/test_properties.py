@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from flowsim.errors import ModelError
+from flowsim.log import EventLog
 from flowsim.model.build import simulate
-from flowsim.model.record import EventLog
 from flowsim.scenario import Scenario, apply_changes, scenario_from_dict
 from flowsim.scenario.schema import FRAILTY_BANDS, PATHWAYS
 from log_contract import check_log, turnaround_hours

@@ -13,8 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from flowsim.analysis import GENERAL_ACUTE, PRIMARY_KPIS, EventFrame, occupancy_series
+from flowsim.log import EventLog, Kind
 from flowsim.model.build import simulate
-from flowsim.model.record import EventLog, Kind
 from flowsim.report import (
     RunResults,
     ed_time_figure,

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from flowsim.analysis import PRIMARY_KPIS
 from flowsim.cli import app
 from flowsim.experiment import run_replications
+from flowsim.log import Kind
 from flowsim.model.build import simulate
-from flowsim.model.record import Kind
 from flowsim.report import OUTPUT_FILES, kpi_label
 from flowsim.scenario import load_scenario, scenario_from_dict
 

@@ -13,8 +13,8 @@ from flowsim.analysis import occupancy_series
 from flowsim.analysis.warmup import snapshot
 from flowsim.cli import app
 from flowsim.errors import ScenarioError
+from flowsim.log import Kind
 from flowsim.model.build import simulate
-from flowsim.model.record import Kind
 from flowsim.model.warm_start import remaining_stays
 from flowsim.random import stream
 from flowsim.scenario import apply_changes, load_scenario, scenario_to_yaml

@@ -6,7 +6,7 @@ are imported on first use, so ``import flowsim`` stays quick for the command lin
 
 from typing import Any
 
-__version__ = "0.1.0"
+from flowsim._version import __version__ as __version__
 
 _API = ("compare", "run_kpis", "warmup", "auto_replications")
 

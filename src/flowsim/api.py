@@ -33,7 +33,7 @@ from flowsim.experiment import (
     iter_replications,
     run_replication,
 )
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario import Scenario, load_scenario
 
 __all__ = [

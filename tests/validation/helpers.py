@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 from scipy import stats
 
-from flowsim.model.record import EventLog, Kind
+from flowsim.log import EventLog, Kind
 from flowsim.scenario import Scenario, scenario_from_dict, scenario_to_yaml
 from flowsim.scenario.schema import DISPOSITIONS, FRAILTY_BANDS
 from model_helpers import FLAT_PROFILE, baseline, mean_ci, time_average

@@ -76,7 +76,7 @@ from flowsim.analysis.eventframe import (
     _run_ends,
     unit_order,
 )
-from flowsim.model.record import EventLog, Kind
+from flowsim.log import EventLog, Kind
 from flowsim.scenario import Scenario, apply_changes
 
 __all__ = [

@@ -5,7 +5,7 @@ vectorised operations (sorts, cumulative sums and running maxima over sorted
 event arrays); nothing loops over events or patients in Python, so a simulated
 year of ~3 million events takes about a second.
 
-Conventions, all following `flowsim.model.record`:
+Conventions, all following `flowsim.log`:
 
 - times are hours from the start of warm-up, as in the log;
 - a patient's events are taken in log order (the model appends in time order);
@@ -45,7 +45,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from flowsim.model.record import PATIENT_FIELDS, ROUTES, EventLog, Kind
+from flowsim.log import PATIENT_FIELDS, ROUTES, EventLog, Kind
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS
 
 ED_PLACES = ("ed_cubicle", "corridor")

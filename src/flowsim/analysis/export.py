@@ -1,7 +1,7 @@
 """The event log in the shapes other tools read: vidigi's animation log and a process-mining log.
 
 flowsim's own log is compact (numeric codes, hours from the start of warm-up) and its meaning
-lives in `flowsim.model.record`. Analysts who want to *watch* the flow (vidigi's
+lives in `flowsim.log`. Analysts who want to *watch* the flow (vidigi's
 ``animate_activity_log``) or *mine* it (pm4py, bupaR, Disco, Celonis) need the same events as a
 plain table with named events, real clock times and the columns those tools look for, so both
 tables are built here from the decoded `EventFrame` and nothing is recomputed by the model.
@@ -20,7 +20,7 @@ import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.figure_data import unit_label
-from flowsim.model.record import ROUTES, EventLog, Kind
+from flowsim.log import ROUTES, EventLog, Kind
 from flowsim.scenario.schema import FRAILTY_BANDS
 
 __all__ = [

@@ -22,7 +22,7 @@ import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.errors import Problem, ScenarioError
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario.schema import AGE_BANDS, CFS_BY_BAND, DISPOSITIONS, ROUTES
 
 __all__ = [

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame, StepSeries, is_ward
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
 
 __all__ = [

@@ -102,7 +102,7 @@ from flowsim.analysis.eventframe import (
     EventFrame,
     ratio_quantile,
 )
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
 
 PCT, PER_DAY, HOURS, MINUTES, DAYS = "%", "per day", "hours", "minutes", "days"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.kpis import GENERAL_ACUTE, occupancy_series
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 
 __all__ = ["WARMUP_UNITS", "Snapshot", "mser", "recommend_warm_up", "snapshot", "warmup_series"]
 

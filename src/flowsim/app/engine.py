@@ -42,7 +42,7 @@ from flowsim.experiment import (
     run_replication,
 )
 from flowsim.experiment.executors import usable_cpus
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 from flowsim.scenario.library import read_entry
 

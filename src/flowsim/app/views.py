@@ -24,7 +24,7 @@ from flowsim import __version__
 from flowsim.analysis.figure_data import unit_label
 from flowsim.app.engine import Comparison
 from flowsim.experiment import ReplicationTask
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario import Scenario, diff_scenarios, scenario_to_yaml
 
 __all__ = [

@@ -20,7 +20,7 @@ from flowsim.errors import ScenarioError
 from flowsim.experiment.executors import Executor
 from flowsim.experiment.runner import ReplicationTask, run_replication
 from flowsim.experiment.store import EventArrays, Provenance, ResultStore, scenario_hash
-from flowsim.model.record import EventLog
+from flowsim.log import EventLog
 from flowsim.scenario.sweep import SweepPlan, SweepPoint
 
 __all__ = ["Batch", "BatchTask", "StoredResult", "reduce_for_store"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar, overload
 
 from flowsim.experiment.executors import Executor, ProcessExecutor, default_workers
+from flowsim.log import EventLog
 from flowsim.model.build import simulate
-from flowsim.model.record import EventLog
 from flowsim.scenario import scenario_from_dict
 from flowsim.scenario.schema import Scenario
 

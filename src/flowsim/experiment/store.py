@@ -38,8 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-import flowsim
-from flowsim.model.record import EventLog, Kind
+from flowsim._version import __version__
+from flowsim.log import EventLog, Kind
 from flowsim.scenario import scenario_to_yaml
 from flowsim.scenario.schema import Scenario
 
@@ -123,7 +123,7 @@ class Provenance:
             "replication": self.replication,
             "horizon_days": float(run.horizon_days),
             "warm_up_days": float(run.warm_up_days),
-            "flowsim_version": flowsim.__version__,
+            "flowsim_version": __version__,
             "written_at": dt.datetime.now(dt.UTC),
         }
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import flowsim
+from flowsim._version import __version__
 from flowsim.errors import ModelError
+from flowsim.log import EventLog
 from flowsim.model import ed, warm_start
 from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
 from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
+from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.patient import journey
-from flowsim.model.record import EventLog
-from flowsim.model.resources import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.system import Patient, System
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
 
@@ -75,7 +75,7 @@ def simulate(
         warm_up_days=warm_up,
         start_date=scenario.run.start_date.isoformat(),
         readmission_within_days=scenario.community.readmission.within_days,
-        flowsim_version=flowsim.__version__,
+        flowsim_version=__version__,
     )
     return sys.log
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+from flowsim.model.kernel import call_later
 from flowsim.model.movement import Held, leave, move_to
-from flowsim.model.resources import call_later
 from flowsim.model.system import DEPART, Patient, System
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+from flowsim.model.kernel import call_later
 from flowsim.model.movement import Held
-from flowsim.model.resources import call_later
 from flowsim.model.system import END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from flowsim.model.resources import Unit
+from flowsim.model.kernel import Unit
 from flowsim.model.system import END, QUEUE, START, Patient, System
 
 Held = Unit | None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowsim.errors import ModelError
+from flowsim.log import KIND_SHIFT, OUTCOMES, ROUTES, EventLog, Kind
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import Fate
-from flowsim.model.record import KIND_SHIFT, OUTCOMES, ROUTES, EventLog, Kind
-from flowsim.model.resources import Environment, PriorityUnit, Unit
+from flowsim.model.kernel import Environment, PriorityUnit, Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
 # Plain ints, not enum members: they are stored in millions of event tuples.

@@ -26,9 +26,9 @@ import numpy as np
 from flowsim.model import community, wards
 from flowsim.model.arrivals import arrival_streams
 from flowsim.model.fate import draw_fate_table
+from flowsim.model.kernel import URGENT, call_later, start
 from flowsim.model.movement import leave
 from flowsim.model.patient import admit
-from flowsim.model.resources import URGENT, call_later, start
 from flowsim.model.system import ARRIVE, DEPART, QUEUE, START, Patient, System
 from flowsim.random import sample, stream
 from flowsim.scenario.distributions import _Dist as DistSpec

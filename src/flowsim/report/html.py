@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-import flowsim
+from flowsim._version import __version__
 from flowsim.analysis import PRIMARY_KPIS
 from flowsim.analysis.bottlenecks import Bottlenecks
 from flowsim.analysis.figure_data import unit_label
@@ -128,7 +128,7 @@ def render_run_report(
     the scenario changes; ``sources`` the parameters with the evidence their comments cite.
     A STRESS-DES appendix closes the report. All text is escaped.
     """
-    meta = {"flowsim_version": flowsim.__version__, **meta}
+    meta = {"flowsim_version": __version__, **meta}
     meta.setdefault("date", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
     items = list(figures.items() if isinstance(figures, Mapping) else figures)
     primary = [k for k in PRIMARY_KPIS if k in set(summary_df["kpi"])]
@@ -285,7 +285,7 @@ def render_compare_report(
     alternative's label to its `diff_scenarios` rows against the baseline; ``bottlenecks`` maps
     each label to its bottleneck analysis.
     """
-    meta = {"flowsim_version": flowsim.__version__, **meta}
+    meta = {"flowsim_version": __version__, **meta}
     meta.setdefault("date", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
     items = list(figures.items() if isinstance(figures, Mapping) else figures)
     base = labels[0]

@@ -19,7 +19,7 @@ from pandas.api.types import union_categoricals
 from flowsim.analysis import EventFrame, compute_kpis, occupancy_series, summarise
 from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables, combine_bottlenecks
 from flowsim.analysis.figure_data import flow_links, hour_weekday_table, los_table, patient_paths
-from flowsim.model.record import OUTCOMES, EventLog
+from flowsim.log import OUTCOMES, EventLog
 from flowsim.report.figures import (
     UNIT_GROUPS,
     ed_time_figure,

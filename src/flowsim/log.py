@@ -1,4 +1,4 @@
-"""The event log: what the model records, once, for every KPI to be computed from.
+"""The event log: the contract between the model, which writes it, and everything that reads it.
 
 Each event is a row ``(time_hours, patient, kind, place)`` of `Events`, a sequence of
 tuples kept as three compact arrays (14 bytes an event, where a list of tuples takes ~96),
