@@ -50,6 +50,9 @@ from typing import Any, overload
 
 import numpy as np
 
+from flowsim.scenario.units import OUTCOMES as OUTCOMES
+from flowsim.scenario.units import ROUTES as ROUTES
+
 
 class Kind(IntEnum):
     ARRIVE = 0
@@ -65,8 +68,6 @@ class Kind(IntEnum):
 EVENT_DTYPE = np.dtype(
     [("time", np.float64), ("patient", np.int64), ("kind", np.int8), ("place", np.int16)]
 )
-ROUTES = ("ambulance", "walk_in", "gp_referral")
-OUTCOMES = ("home", "died", "P0", "P1", "P2", "P3", "ucr_home", "virtual_ward_home")
 PATIENT_FIELDS = (
     "patient",
     "place",  # index into EventLog.population_places

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowsim.errors import ModelError
-from flowsim.log import KIND_SHIFT, OUTCOMES, ROUTES, EventLog, Kind
+from flowsim.log import KIND_SHIFT, ROUTES, EventLog, Kind
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import Fate
 from flowsim.model.kernel import Environment, PriorityUnit, Unit
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
+from flowsim.scenario.units import log_places, ward_unit
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
 ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
@@ -71,21 +72,7 @@ class System:
         self.end_hours = end_hours
         self.calendar = Calendar(s.run.start_date, int(end_hours // 24) + 1)
         self.ward_names = sorted(s.wards)
-        unit_names = [
-            "ucr",
-            "ed_cubicle",
-            "ed_clinician",
-            "frailty_team",
-            "sdec",
-            "amu",
-            "afu",
-            *(f"ward:{w}" for w in self.ward_names),
-            "p1",
-            "p2",
-            "p3",
-            "virtual_ward",
-        ]
-        places = [*ROUTES, "corridor", *unit_names, *OUTCOMES]
+        places = log_places(s)
         if len(places) > 1 << KIND_SHIFT:
             raise ModelError(f"{len(self.ward_names)} ward groups: too many places to record")
         self.log = EventLog(
@@ -130,7 +117,7 @@ class System:
             amu=unit("amu", s.amu.beds, s.amu.turnaround_hours),
             afu=unit("afu", s.afu.beds, s.afu.turnaround_hours),
             wards=[
-                unit(f"ward:{w}", s.wards[w].beds, s.wards[w].turnaround_hours)
+                unit(ward_unit(w), s.wards[w].beds, s.wards[w].turnaround_hours)
                 for w in self.ward_names
             ],
             p1=unit("p1", s.community.p1.capacity),

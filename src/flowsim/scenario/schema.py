@@ -18,6 +18,14 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flowsim.scenario.distributions import Distribution, Fixed
+from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
+from flowsim.scenario.units import (
+    WARM_START_UNITS,
+    capacity_of,
+    unit_capacity_key,
+    ward_unit,
+    warm_start_path,
+)
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -30,7 +38,6 @@ FRAILTY_BANDS = ("fit", "frail", "severe")
 CFS_BY_BAND = {"fit": (1, 2, 3, 4), "frail": (5, 6), "severe": (7, 8, 9)}
 AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
 PATHWAYS = ("P0", "P1", "P2", "P3")
-ROUTES = ("ambulance", "walk_in", "gp_referral")
 _SUM_TOLERANCE = 1e-6
 T = TypeVar("T")
 
@@ -470,11 +477,13 @@ class WarmStart(Frozen):
 
     def units(self) -> dict[str, WarmStartUnit]:
         """Unit name as in the event log (``ward:<name>`` for wards) -> its warm start, for
-        every unit with someone in it."""
-        out = {n: u for n in ("amu", "afu") if (u := getattr(self, n)) and u.occupied > 0}
-        out.update({f"ward:{n}": u for n, u in self.wards.items() if u.occupied > 0})
-        community = ("p1", "p2", "p3", "virtual_ward")
-        out.update({n: u for n in community if (u := getattr(self, n)) and u.occupied > 0})
+        every unit with someone in it, in pathway order."""
+        out = {}
+        for name in WARM_START_UNITS:
+            if name == "wards":
+                out.update({ward_unit(n): u for n, u in self.wards.items() if u.occupied > 0})
+            elif (u := getattr(self, name)) and u.occupied > 0:
+                out[name] = u
         return out
 
 
@@ -516,21 +525,10 @@ class Scenario(Frozen):
                 f"warm_start.wards: no ward group called {sorted(unknown)}; "
                 f"wards are {', '.join(self.wards)}"
             )
-        c = self.community
-        limits = {
-            "amu": ("amu.beds", self.amu.beds),
-            "afu": ("afu.beds", self.afu.beds),
-            "p1": ("community.p1.capacity", c.p1.capacity),
-            "p2": ("community.p2.capacity", c.p2.capacity),
-            "p3": ("community.p3.capacity", c.p3.capacity),
-            "virtual_ward": ("community.virtual_ward.capacity", c.virtual_ward.capacity),
-        }
-        for name, ward in self.wards.items():
-            limits[f"ward:{name}"] = (f"wards.{name}.beds", ward.beds)
         for unit, start in ws.units().items():
-            key, limit = limits[unit]
+            key, limit = unit_capacity_key(unit), capacity_of(self, unit)
             if start.occupied > limit:
-                where = f"wards.{unit[5:]}" if unit.startswith("ward:") else unit
+                where = warm_start_path(unit)
                 raise ValueError(
                     f"warm_start.{where}.occupied is {start.occupied}, more than the {limit} "
                     f"places of {key} (escalation beds open only under pressure during the "

@@ -1,0 +1,1 @@
+"""Shared builders for the tests: small scenarios, log-contract checks, Hypothesis strategies."""
