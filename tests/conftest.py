@@ -3,7 +3,8 @@
 ``ci`` (the default) is derandomized and keeps no example database: every run of the suite, on
 any machine, tries the same examples, so a failure reproduces anywhere and nothing is written
 under .hypothesis/. ``dev`` explores new examples on each run and remembers failures; use it to
-hunt for bugs: ``HYPOTHESIS_PROFILE=dev .venv/bin/python -m pytest tests/test_properties.py``.
+hunt for bugs:
+``HYPOTHESIS_PROFILE=dev .venv/bin/python -m pytest tests/properties/test_properties.py``.
 Each test sets its own ``max_examples``.
 
 Derandomized is not quite context-free: Hypothesis also draws literal constants harvested from

@@ -14,7 +14,7 @@ from flowsim.analysis.bottlenecks import find_bottlenecks
 from flowsim.api import value_of_one_more
 from flowsim.cli import app
 from flowsim.scenario import scenario_to_yaml
-from model_helpers import run, small_scenario
+from helpers.model_helpers import run, small_scenario
 
 SHORT = {"horizon_days": 30, "warm_up_days": 30}
 FEW_CUBICLES = {"ed.cubicles": 4}

@@ -19,7 +19,7 @@ from flowsim.analysis.replications import ReplicationsAlgorithm, relative_half_w
 from flowsim.analysis.warmup import mser
 from flowsim.cli import app
 from flowsim.scenario import Scenario, scenario_to_yaml
-from model_helpers import small_scenario
+from helpers.model_helpers import small_scenario
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

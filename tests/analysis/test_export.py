@@ -19,7 +19,7 @@ from flowsim.analysis.export import (
 )
 from flowsim.cli import app
 from flowsim.log import EventLog
-from model_helpers import run, small_scenario
+from helpers.model_helpers import run, small_scenario
 
 SHORT = {"horizon_days": 4, "warm_up_days": 2}
 
@@ -80,7 +80,7 @@ def test_process_mining_log_has_real_times_in_case_order(logs: list[EventLog]) -
 @pytest.mark.parametrize(("fmt", "kind"), [("vidigi", "csv"), ("process-mining", "parquet")])
 def test_export_log_command_writes_a_file_pandas_reads(tmp_path: Path, fmt: str, kind: str) -> None:
     out = tmp_path / f"log.{kind}"
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
     result = CliRunner().invoke(
         app,
         [

@@ -30,7 +30,7 @@ from flowsim.analysis.fit import census, fit_extract, fit_yaml
 from flowsim.api import check_fit
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes, load_scenario, scenario_to_yaml
-from model_helpers import run, small_scenario
+from helpers.model_helpers import run, small_scenario
 
 DAYS = 150
 

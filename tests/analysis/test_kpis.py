@@ -686,7 +686,7 @@ def test_a_real_model_log_if_the_model_is_there():
 
     from flowsim.scenario.schema import Scenario
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
     scenario = Scenario.model_validate(yaml.safe_load(path.read_text()))
     log = simulate(scenario, 0, horizon_days=6, warm_up_days=4)
     ef = EventFrame(log)

@@ -18,7 +18,7 @@ from flowsim.report.figures import tornado_figure
 from flowsim.report.sensitivity import sensitivity_figures
 from flowsim.scenario import diff_scenarios, scenario_to_yaml
 from flowsim.scenario.weak_evidence import WEAK_EVIDENCE, sensitivity_variants
-from model_helpers import baseline, small_scenario
+from helpers.model_helpers import baseline, small_scenario
 
 
 def test_each_variant_changes_one_setting_of_the_scenario() -> None:
@@ -124,7 +124,7 @@ def test_run_adds_tornado_charts_to_the_report_when_asked(tmp_path: Path) -> Non
 
     from flowsim.cli import app
     from flowsim.scenario import scenario_to_yaml
-    from model_helpers import small_scenario
+    from helpers.model_helpers import small_scenario
 
     file = tmp_path / "s.yaml"
     file.write_text(scenario_to_yaml(small_scenario(horizon_days=10, warm_up_days=10)))

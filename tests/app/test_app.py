@@ -15,7 +15,7 @@ from flowsim.app import MAIN_SCRIPT, engine, presets
 from flowsim.errors import ScenarioError
 from flowsim.scenario import load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 @pytest.fixture(autouse=True)

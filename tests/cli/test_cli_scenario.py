@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flowsim.cli import app
 from flowsim.scenario import load_scenario, scenario_from_dict
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 AFU = SCENARIOS / "afu_expansion.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

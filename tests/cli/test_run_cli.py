@@ -23,7 +23,7 @@ from flowsim.model.build import simulate
 from flowsim.report import OUTPUT_FILES, kpi_label
 from flowsim.scenario import load_scenario, scenario_from_dict
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SHORT = ("--days", 10, "--warm-up", 3, "--replications", 2)

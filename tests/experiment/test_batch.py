@@ -34,7 +34,7 @@ from flowsim.model.build import simulate
 from flowsim.report import kpi_label
 from flowsim.scenario import apply_changes, load_scenario, scenario_to_yaml
 from flowsim.scenario.sweep import load_sweep
-from model_helpers import small_scenario
+from helpers.model_helpers import small_scenario
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

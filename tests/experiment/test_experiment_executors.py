@@ -20,7 +20,7 @@ from flowsim.experiment import (
 from flowsim.experiment.store import EventArrays
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes
-from model_helpers import small_scenario
+from helpers.model_helpers import small_scenario
 
 REPLICATIONS = 3
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flowsim.log import OUTCOMES, ROUTES, EventLog
 from flowsim.scenario import Scenario
-from model_helpers import ARRIVE, DEPART, END, HANDOVER, OPTIMISED, QUEUE, RESERVE, START
+from helpers.model_helpers import ARRIVE, DEPART, END, HANDOVER, OPTIMISED, QUEUE, RESERVE, START
 
 COMMUNITY_PLACES = frozenset({"p1", "p2", "p3"})
 STAFF = frozenset({"ed_clinician", "frailty_team"})

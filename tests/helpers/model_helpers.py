@@ -22,7 +22,7 @@ from flowsim.log import EventLog, Kind
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
 

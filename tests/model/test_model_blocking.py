@@ -14,7 +14,7 @@ import pytest
 from flowsim.analysis import EventFrame, compute_kpis
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes
-from model_helpers import END, OPTIMISED, baseline, run, scaled, small_scenario
+from helpers.model_helpers import END, OPTIMISED, baseline, run, scaled, small_scenario
 
 HORIZON_DAYS, WARM_UP_DAYS = 90, 60
 """Long enough for community places (stays of weeks) to fill and their queues to form."""

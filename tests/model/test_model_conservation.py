@@ -13,8 +13,8 @@ import pytest
 
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario
-from log_contract import COMMUNITY_PLACES, assert_conserved, check_log
-from model_helpers import ARRIVE, END, QUEUE, START, run, small_scenario
+from helpers.log_contract import COMMUNITY_PLACES, assert_conserved, check_log
+from helpers.model_helpers import ARRIVE, END, QUEUE, START, run, small_scenario
 
 # ---------------------------------------------------------------- scenarios
 

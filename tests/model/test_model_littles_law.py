@@ -18,7 +18,7 @@ import pytest
 from flowsim.analysis import EventFrame, compute_kpis
 from flowsim.analysis.kpis import slug
 from flowsim.log import EventLog
-from model_helpers import (
+from helpers.model_helpers import (
     FLAT_PROFILE,
     QUEUE,
     START,

@@ -21,7 +21,7 @@ import pytest
 from flowsim.log import EventLog
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario
-from model_helpers import ARRIVE, DEPART, END, QUEUE, START, arrival_rate_per_hour, mean_ci
+from helpers.model_helpers import ARRIVE, DEPART, END, QUEUE, START, arrival_rate_per_hour, mean_ci
 from validation.helpers import erlang_c, mmc_scenario, ward_waits
 
 BEDS = 10

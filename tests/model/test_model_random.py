@@ -9,7 +9,7 @@ import pytest
 from flowsim.log import PATIENT_FIELDS, EventLog
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes
-from model_helpers import ARRIVE, small_scenario
+from helpers.model_helpers import ARRIVE, small_scenario
 
 
 @pytest.fixture(scope="module")

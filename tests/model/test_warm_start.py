@@ -19,8 +19,8 @@ from flowsim.model.warm_start import remaining_stays
 from flowsim.random import stream
 from flowsim.scenario import apply_changes, load_scenario, scenario_to_yaml
 from flowsim.scenario.distributions import Exponential
-from log_contract import assert_conserved
-from model_helpers import small_scenario
+from helpers.log_contract import assert_conserved
+from helpers.model_helpers import small_scenario
 
 
 def occupancy_at_start(log) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -1,10 +1,11 @@
 """Fuzzed scenario input: whatever a file holds, loading it ends in a Scenario or a ScenarioError
 that says where the problem is, never another exception, and never runs code.
 
-2,500 mutants of the seed corpus (`tests/fuzz_corpus/*.yaml`: ``valid_*`` seeds that load and
-``bad_*`` seeds, each a hostile input that must be refused; and `scenarios/baseline.yaml`) are
-made by seeded `random.Random`s, so every run tries the same cases and case ``i`` can be rebuilt
-alone: ``make_case(i, load_seeds(), sentinel)``. A mutant applies one to three changes to
+2,500 mutants of the seed corpus (`tests/properties/fuzz_corpus/*.yaml`: ``valid_*`` seeds that
+load and ``bad_*`` seeds, each a hostile input that must be refused; and
+`scenarios/baseline.yaml`) are made by seeded `random.Random`s, so every run tries the same
+cases and case ``i`` can be rebuilt alone: ``make_case(i, load_seeds(), sentinel)``. A mutant
+applies one to three changes to
 the parsed data (delete, retype or rename keys; wrong types, nulls, huge, negative, NaN and
 infinite numbers; long, unicode and YAML-looking strings; deep nesting; broken distributions and
 splits; ``extends`` to missing, cyclic, non-YAML and folder paths) and/or to the text (deleted,
@@ -47,7 +48,7 @@ from typer.testing import CliRunner
 from flowsim.cli import app
 from flowsim.errors import ScenarioError
 from flowsim.scenario import Scenario, apply_changes, load_scenario, scenario_from_dict
-from scenario_strategies import scenario_data
+from helpers.scenario_strategies import scenario_data
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "fuzz_corpus"
@@ -187,8 +188,8 @@ EXTENDS_TARGETS: list[Any] = [
     "..",
     ".",
     "/dev/null",
-    "../../scenarios/baseline.yaml",
-    "../../scenarios/../scenarios/baseline.yaml",
+    "../../../scenarios/baseline.yaml",
+    "../../../scenarios/../scenarios/baseline.yaml",
     "../fuzz_corpus/valid_small.yaml",
     "",
     "   ",
@@ -533,7 +534,7 @@ def load_seeds() -> list[Seed]:
         # The hostile seeds (loops, aliases of aliases, tags) are mutated as text only.
         data = None if path.name.startswith("bad_") else yaml.load(text, Loader=LOADER)
         # Valid seeds get most cases; those that read the 20 kB baseline are slower, so fewer.
-        heavy = path == BASELINE or "extends: ../../scenarios/baseline.yaml" in text
+        heavy = path == BASELINE or "extends: ../../../scenarios/baseline.yaml" in text
         weight = 1.0 if data is None else 2.0 if heavy else 8.0
         seeds.append(Seed(path.name, text, data, weight))
     return seeds
@@ -577,7 +578,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the corpus and the baseline, laid out as in the repository (so the seeds'
     ``extends`` resolve), the files ``extends`` mutations point at, and the working directory
     set there (the corpus's ``touch fuzz-pwned`` would land in it)."""
-    corpus = tmp_path / "tests" / "fuzz_corpus"
+    corpus = tmp_path / "tests" / "properties" / "fuzz_corpus"
     shutil.copytree(CORPUS, corpus)
     (tmp_path / "scenarios").mkdir()
     shutil.copy(BASELINE, tmp_path / "scenarios" / "baseline.yaml")

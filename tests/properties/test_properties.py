@@ -34,9 +34,9 @@ from flowsim.log import EventLog
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes, scenario_from_dict
 from flowsim.scenario.schema import FRAILTY_BANDS, PATHWAYS
-from log_contract import check_log, turnaround_hours
-from model_helpers import QUEUE, RESERVE, START, small_scenario
-from scenario_strategies import Data, scenario_data
+from helpers.log_contract import check_log, turnaround_hours
+from helpers.model_helpers import QUEUE, RESERVE, START, small_scenario
+from helpers.scenario_strategies import Data, scenario_data
 
 _DOTTED_KEY = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+")
 

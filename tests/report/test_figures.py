@@ -30,7 +30,7 @@ from flowsim.report.figures import (
     hour_weekday_figure,
     los_figure,
 )
-from model_helpers import run, small_scenario
+from helpers.model_helpers import run, small_scenario
 
 CHAIN = ["p1", "ward:care_of_elderly", "amu", "ed_cubicle", "handover"]
 

@@ -33,7 +33,7 @@ from flowsim.report.figures import group_occupancy
 from flowsim.scenario import load_scenario
 from flowsim.scenario.schema import Scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 @pytest.fixture(scope="module")

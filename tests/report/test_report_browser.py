@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from flowsim.cli import app
 from flowsim.scenario import scenario_to_yaml
-from model_helpers import small_scenario
+from helpers.model_helpers import small_scenario
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECTIONS = [

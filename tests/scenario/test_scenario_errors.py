@@ -10,7 +10,7 @@ import pytest
 from flowsim.errors import ScenarioError
 from flowsim.scenario import load_scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def write(path: Path, text: str) -> Path:

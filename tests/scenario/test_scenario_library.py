@@ -20,8 +20,8 @@ from flowsim.model.build import simulate
 from flowsim.scenario import diff_scenarios, load_scenario
 from flowsim.scenario.library import LibraryEntry, library_entries, read_entry
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = sorted(SCENARIOS.glob("*.yaml"))  # scenarios/sweeps/ is another format
 ENTRIES = library_entries(SCENARIOS)
 
@@ -146,7 +146,7 @@ def test_library_command_tabulates_a_folder(tmp_path: Path) -> None:
 
     from flowsim.cli import app
     from flowsim.scenario import scenario_to_yaml
-    from model_helpers import small_scenario
+    from helpers.model_helpers import small_scenario
 
     (tmp_path / "baseline.yaml").write_text(scenario_to_yaml(small_scenario()), encoding="utf-8")
     header = (ENTRIES[0].path.read_text(encoding="utf-8").split("extends:")[0]).strip()

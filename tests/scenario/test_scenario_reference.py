@@ -18,7 +18,7 @@ from flowsim.scenario.reference import (
     reference_rows,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIX = "run 'flowsim schema' from the repository root to regenerate docs/ and commit the result"
 
 

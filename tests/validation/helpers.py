@@ -29,7 +29,7 @@ from scipy import stats
 from flowsim.log import EventLog, Kind
 from flowsim.scenario import Scenario, scenario_from_dict, scenario_to_yaml
 from flowsim.scenario.schema import DISPOSITIONS, FRAILTY_BANDS
-from model_helpers import FLAT_PROFILE, baseline, mean_ci, time_average
+from helpers.model_helpers import FLAT_PROFILE, baseline, mean_ci, time_average
 
 ARRIVE, QUEUE, START, END, OPTIMISED, DEPART = (
     int(k) for k in (Kind.ARRIVE, Kind.QUEUE, Kind.START, Kind.END, Kind.OPTIMISED, Kind.DEPART)

@@ -31,7 +31,7 @@ from scipy import stats
 from flowsim.model.build import simulate
 from flowsim.random import sample, stream
 from flowsim.scenario import Scenario, scenario_from_dict
-from model_helpers import arrival_rate_per_hour, baseline
+from helpers.model_helpers import arrival_rate_per_hour, baseline
 from validation.helpers import (
     ARRIVE,
     OPTIMISED,

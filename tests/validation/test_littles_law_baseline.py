@@ -1,6 +1,6 @@
 """Little's law, statistically, on every unit of the (small, short-horizon) baseline.
 
-``tests/test_model_littles_law.py`` checks the identity (over any window, occupancy equals the
+``tests/model/test_model_littles_law.py`` checks the identity (over any window, occupancy equals the
 stays overlapping it, clipped) and a tolerance on one long flat-demand run. This is the law as a
 statement about expectations: in a (periodically) stationary system, the mean number present
 ``L`` equals the arrival rate ``λ`` times the mean stay ``W``. Per replication and per unit:
@@ -27,7 +27,7 @@ import numpy as np
 from flowsim.analysis import EventFrame
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario
-from model_helpers import baseline, small_scenario
+from helpers.model_helpers import baseline, small_scenario
 from validation.helpers import SEED, Check, assert_checks, ci_check
 
 REPLICATIONS = 10

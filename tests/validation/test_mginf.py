@@ -22,7 +22,7 @@ from scipy import stats
 
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, scenario_from_dict
-from model_helpers import time_average
+from helpers.model_helpers import time_average
 from validation.helpers import (
     END,
     SEED,

@@ -25,7 +25,7 @@ import pytest
 
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, scenario_from_dict
-from model_helpers import time_average
+from helpers.model_helpers import time_average
 from validation.helpers import (
     QUEUE,
     SEED,
