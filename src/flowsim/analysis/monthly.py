@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame
+from flowsim.analysis.kpis import compute_kpis
 from flowsim.log import EventLog
 
-__all__ = ["MONTHLY_KPIS", "month_edges", "monthly_kpis"]
+__all__ = ["MONTHLY_KPIS", "month_edges", "monthly_kpis", "year_and_months"]
 
 MONTHLY_KPIS: tuple[str, ...] = (
     "ed_attendances",
@@ -123,3 +124,15 @@ def monthly_kpis(log: EventLog | EventFrame, min_days: float = 0.0) -> pd.DataFr
             }
         )
     return pd.DataFrame(rows, columns=["month", "days", *MONTHLY_KPIS])
+
+
+def year_and_months(log: EventLog) -> dict[str, pd.DataFrame]:
+    """``{"kpis": compute_kpis, "months": monthly_kpis}`` of one replication, decoded once: a
+    top-level reducing function for `flowsim.experiment.run_replications` (it runs where the
+    replication runs, so only two small tables travel back)."""
+    ef = EventFrame(log)
+    replication = int(log.meta.get("replication", 0))
+    return {
+        "kpis": compute_kpis(ef).assign(replication=replication),
+        "months": monthly_kpis(ef).assign(replication=replication),
+    }
