@@ -38,6 +38,24 @@ Semantics of each kind (``place`` in brackets):
 
 Patients are described once in ``EventLog.patients`` (see `PATIENT_FIELDS`).
 Capacity changes (clinician rota, escalation beds) go to ``EventLog.capacity``.
+
+A patient may stop waiting for one unit and ``QUEUE`` at another without a ``START`` at the
+first: an admitted patient placed in another ward group's bed (an outlier,
+``pressure.outlying``) ``QUEUE``s at the host ward when the bed is found; the earlier ``QUEUE``
+ends there.
+
+``EventLog.pressure`` (empty unless the scenario has a ``pressure`` section) holds rows
+``(time_hours, signal, value)``, one per change, written by the pressure responses
+(`flowsim.scenario.pressure`). Signals (see `PRESSURE_SIGNALS`):
+
+- ``opel``: the hospital's OPEL level (1-4) from this time on; a first row at time 0;
+- ``outlier:<ward unit>``: a patient (``value`` = patient id) placed in that ward as an outlier;
+- ``electives:<ward unit>``: elective inpatients in the ward's beds from this time on (they hold
+  beds but are not patients of the log);
+- ``electives_admitted:``, ``electives_cancelled:`` and ``electives_no_bed:<ward unit>``: running
+  totals of elective admissions, of cancellations for pressure and for lack of a bed;
+- ``spot:<p1|p2|p3>``: spot-purchased community places open from this time on (its integral over
+  time is the place-days bought; the unit's capacity rows in ``EventLog.capacity`` include them).
 """
 
 from __future__ import annotations
@@ -79,6 +97,17 @@ PATIENT_FIELDS = (
     "readmission_of",  # patient id of the index stay, -1 if none
 )
 
+
+PRESSURE_SIGNALS = (
+    "opel",
+    "outlier",
+    "electives",
+    "electives_admitted",
+    "electives_cancelled",
+    "electives_no_bed",
+    "spot",
+)
+"""Signals of ``EventLog.pressure``, written ``<signal>`` or ``<signal>:<unit>``."""
 
 Row = tuple[float, int, int, int]
 
@@ -181,6 +210,7 @@ class EventLog:
     patients: list[tuple[int, int, int, int, int, int, int, int]] = field(default_factory=list)
     capacity: list[tuple[float, int, int]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    pressure: list[tuple[float, str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.events, Events):

@@ -106,6 +106,9 @@ def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
 
         if kind == QUEUE:
             assert p.queued[place] == 0, f"patient {pid}: queues twice for {place}"
+            if place.startswith("ward:"):  # an outlier stops waiting for their own ward group
+                for other in [u for u, n in p.queued.items() if n and u.startswith("ward:")]:
+                    p.queued[other] = 0
             p.queued[place] += 1
             if place == "ed_cubicle":
                 p.handovers_this_visit = 0

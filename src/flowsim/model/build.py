@@ -12,7 +12,7 @@ import numpy as np
 from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import EventLog
-from flowsim.model import ed, warm_start
+from flowsim.model import ed, electives, opel, surge, warm_start
 from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
 from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
 from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
@@ -43,6 +43,7 @@ def simulate(
     end_hours = (warm_up + horizon) * 24.0
     sys = System(scenario, warm_up_hours, end_hours)
     env = sys.env
+    opel.install(sys)
 
     arrivals = _scheduled_arrivals(sys, seed, replication)
     sys.next_id = len(arrivals)
@@ -64,6 +65,8 @@ def simulate(
         ed.clinician_rota(sys)
     for unit, escalation in _escalating_units(sys):
         _escalation(sys, unit, escalation)
+    electives.schedule(sys, seed, replication)
+    surge.schedule(sys)
 
     with _no_cyclic_gc():
         env.run(until=end_hours)
@@ -250,13 +253,17 @@ def _opens_when_empty(esc: Escalation, base: int) -> bool:
 def _escalation(sys: System, unit: Unit, esc: Escalation) -> None:
     """Open escalation beds after the unit has been under pressure for a while; close when calm.
 
-    Checked on the hour by a callback (where an hourly timeout would end), not a process.
+    Checked on the hour by a callback (where an hourly timeout would end), not a process. With
+    ``pressure.opel.escalation_at_level`` the hospital's OPEL level is the trigger instead of the
+    unit's own (pressure.md P5, X1-X4).
     """
     env = sys.env
     base = unit.base_capacity
     full = esc.open_above_occupancy * base
     calm = esc.close_below_occupancy * base
     queue_to_open = esc.open_when_waiting
+    state = sys.pressure  # type: ignore[attr-defined]
+    at_level = state.config.opel.escalation_at_level if state.config.opel else None
     hours_over = 0.0
     is_open = False
     callbacks: list = []
@@ -266,13 +273,16 @@ def _escalation(sys: System, unit: Unit, esc: Escalation) -> None:
         occupied = unit.in_use
         waiting = len(unit.queue)
         if not is_open:
-            pressed = occupied >= full and waiting >= queue_to_open
+            if at_level is None:
+                pressed = occupied >= full and waiting >= queue_to_open
+            else:
+                pressed = state.level >= at_level
             hours_over = hours_over + 1.0 if pressed else 0.0
             if hours_over >= esc.open_after_hours:
-                unit.set_capacity(base + esc.beds)
+                unit.set_capacity(unit.capacity + esc.beds)
                 is_open = True
-        elif waiting == 0 and occupied < calm:
-            unit.set_capacity(base)
+        elif waiting == 0 and occupied < calm and (at_level is None or state.level < at_level):
+            unit.set_capacity(unit.capacity - esc.beds)
             is_open = False
             hours_over = 0.0
         call_later(env, 1.0, callbacks)

@@ -28,7 +28,20 @@ def virtual_ward_stay(sys: System, p: Patient, holding: Held) -> Generator[objec
 def maybe_readmit(sys: System, p: Patient, after: str) -> None:
     """Schedule a return within the readmission window, by pathway and frailty band."""
     probability = sys.readmission_probability.get((after, p.frailty))
-    if probability is None or p.fate.readmit_u >= probability:
+    if probability is None:
+        return
+    push = sys.pressure.config.discharge_push  # type: ignore[attr-defined]
+    if push is not None and p.id in sys.pressure.pushed:  # type: ignore[attr-defined]
+        probability = with_odds_ratio(probability, push.readmission_odds_ratio)
+    if p.fate.readmit_u >= probability:
         return
     delay_hours = p.fate.readmit_delay_u * sys.scenario.community.readmission.within_days * 24.0
     call_later(sys.env, delay_hours, [lambda _event: sys.re_present(p, p.route, at_once=True)])
+
+
+def with_odds_ratio(probability: float, odds_ratio: float) -> float:
+    """A probability with its odds multiplied (pressure.md L6 reports odds ratios)."""
+    if probability >= 1.0 or odds_ratio == 1.0:
+        return probability
+    odds = probability / (1.0 - probability) * odds_ratio
+    return odds / (1.0 + odds)

@@ -14,7 +14,9 @@ from collections.abc import Generator
 from flowsim.model import community
 from flowsim.model.calendar import next_time_in_window
 from flowsim.model.movement import Held, leave
+from flowsim.model.opel import ga_occupancy
 from flowsim.model.system import DEPART, QUEUE, RESERVE, START, Patient, System
+from flowsim.scenario.pressure import DischargePush
 from flowsim.scenario.schema import PATHWAYS
 
 
@@ -53,16 +55,48 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, 
 
 def _hours_to_window(sys: System, p: Patient) -> float:
     now = sys.env.now
-    return discharge_time(sys, now, p.fate.weekend_u) - now
+    push = sys.pressure.config.discharge_push  # type: ignore[attr-defined]
+    if push is None:
+        return discharge_time(sys, now, p.fate.weekend_u) - now
+    return _pushed_discharge_time(sys, p, push) - now
 
 
-def discharge_time(sys: System, t: float, weekend_u: float) -> float:
+def discharge_time(
+    sys: System,
+    t: float,
+    weekend_u: float,
+    start_hour: float | None = None,
+    weekend_factor: float | None = None,
+) -> float:
     """Next time a patient ready at ``t`` can leave: in the daily window, fewer at weekends.
 
-    A patient whose ``weekend_u`` is at or above the weekend factor waits for Monday.
+    A patient whose ``weekend_u`` is at or above the weekend factor waits for Monday. The
+    window's start and the weekend factor are the scenario's unless given (discharge push).
     """
     cfg = sys.scenario.discharge
-    target = next_time_in_window(t, cfg.window_start_hour, cfg.window_end_hour)
-    while sys.calendar.is_weekend(target) and weekend_u >= cfg.weekend_discharge_factor:
-        target = math.floor(target / 24.0) * 24.0 + 24.0 + cfg.window_start_hour
+    start = cfg.window_start_hour if start_hour is None else start_hour
+    factor = cfg.weekend_discharge_factor if weekend_factor is None else weekend_factor
+    target = next_time_in_window(t, start, cfg.window_end_hour)
+    while sys.calendar.is_weekend(target) and weekend_u >= factor:
+        target = math.floor(target / 24.0) * 24.0 + 24.0 + start
     return target
+
+
+def _pushed_discharge_time(sys: System, p: Patient, push: DischargePush) -> float:
+    """Under pressure (G&A occupancy above the push threshold when the patient is ready), the
+    window opens earlier and more leave at weekends (pressure.md L5, L9); a patient who leaves
+    sooner than they would have carries the readmission cost (L5, L6)."""
+    now = sys.env.now
+    usual = discharge_time(sys, now, p.fate.weekend_u)
+    if ga_occupancy(sys) <= push.above_occupancy:
+        return usual
+    if push.window_start_hour is None and push.weekend_discharge_factor is None:
+        return usual
+    start = push.window_start_hour
+    if start is not None and start >= sys.scenario.discharge.window_end_hour:
+        start = None
+    pushed = discharge_time(sys, now, p.fate.weekend_u, start, push.weekend_discharge_factor)
+    if pushed < usual:
+        sys.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+        return pushed
+    return usual

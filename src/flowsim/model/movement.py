@@ -5,7 +5,8 @@ one, and lets go of the old place only once the new one is theirs. The one
 exception is the full-capacity protocol (``ed.corridor_boarding_after_hours``):
 a long-boarding ED patient gives the cubicle up for a corridor space. A full ward
 therefore keeps AMU patients in AMU beds, which keeps ED patients in cubicles
-(boarding), which keeps ambulances waiting outside.
+(boarding), which keeps ambulances waiting outside. Outlying (`flowsim.model.outlying`) keeps
+the rule: the patient waits in their place for a bed in another ward group instead.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[obj
             if corridor_after is not None:
                 yield place | sys.env.timeout(corridor_after)
                 if not place.triggered:
-                    holding = yield from _board_in_corridor(sys, p, holding)
+                    holding = yield from board_in_corridor(sys, p, holding)
         yield place
         if boarding:
             sys.boarding -= 1
@@ -43,7 +44,7 @@ def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[obj
     return unit
 
 
-def _board_in_corridor(sys: System, p: Patient, cubicle: Unit) -> Generator[object, None, Unit]:
+def board_in_corridor(sys: System, p: Patient, cubicle: Unit) -> Generator[object, None, Unit]:
     """Free the cubicle for the next patient; the boarder waits on in a corridor space."""
     corridor = sys.units.corridor
     sys.record(p.id, QUEUE, corridor.code)

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from flowsim.model import community, discharge
+from flowsim.model import community, discharge, outlying
 from flowsim.model.movement import Held, leave, move_to
+from flowsim.model.opel import ga_occupancy
 from flowsim.model.system import DEPART, OPTIMISED, Patient, System
+from flowsim.scenario.pressure import DischargePush
 
 
 def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
     f = p.fate
-    ward = sys.units.wards[f.ward]
+    home = sys.units.wards[f.ward]
     cfg = sys.scenario.wards[sys.ward_names[f.ward]]
-    yield from move_to(sys, p, ward, holding)
+    pressure = sys.pressure.config  # type: ignore[attr-defined]
+    if pressure.outlying is None:
+        yield from move_to(sys, p, home, holding)
+        ward = home
+    else:
+        ward = yield from outlying.move_to_ward(sys, p, home, holding, pressure.outlying)
     treatment_hours = f.ward_los_days * 24.0
+    if ward is not home:
+        treatment_hours *= pressure.outlying.los_multiplier
     dies = f.death_u < cfg.death_probability.get(p.frailty)
 
     vw = sys.scenario.community.virtual_ward
+    elapsed_hours = 0.0
     if not dies and f.step_down_u < vw.step_down_share.get(p.frailty):
         early_hours = max(treatment_hours - vw.step_down_days_saved * 24.0, 0.0)
         yield early_hours
@@ -26,11 +36,52 @@ def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None,
             yield from community.virtual_ward_stay(sys, p, holding=ward)
             return
         treatment_hours -= early_hours
+        elapsed_hours = early_hours
 
-    yield treatment_hours
+    if pressure.discharge_push is None:
+        yield treatment_hours
+    else:
+        yield from _treatment_under_load(sys, p, treatment_hours, elapsed_hours)
     if dies:
         leave(sys, p, ward)
         sys.record(p.id, DEPART, sys.code["died"])
         return
     sys.record(p.id, OPTIMISED, ward.code)
     yield from discharge.leave_hospital(sys, p, ward)
+
+
+def _treatment_under_load(
+    sys: System, p: Patient, remaining_hours: float, elapsed_hours: float
+) -> Generator[object, None, None]:
+    """The rest of a stay, progressing faster on days the hospital is full (pressure.md L5, L8).
+
+    Once the stay has lasted ``min_elapsed_days``, the occupancy is read at the start of each
+    day; above ``above_occupancy`` the remaining treatment runs ``1 + speed-up`` times as fast
+    for that day, the speed-up growing by ``speed_up_per_point`` per point above, capped. A
+    faster daily rate of finishing is the same as a higher discharge hazard on those days.
+    """
+    push: DischargePush = sys.pressure.config.discharge_push  # type: ignore[attr-defined]
+    wait_hours = max(push.min_elapsed_days * 24.0 - elapsed_hours, 0.0)
+    if remaining_hours <= wait_hours:
+        yield remaining_hours
+        return
+    if wait_hours > 0:
+        yield wait_hours
+        remaining_hours -= wait_hours
+    while remaining_hours > 0:
+        speed = 1.0 + speed_up(push, ga_occupancy(sys))
+        if speed > 1.0:
+            sys.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+        clock_hours = min(24.0, remaining_hours / speed)
+        yield clock_hours
+        remaining_hours -= clock_hours * speed
+        if remaining_hours < 1e-9:
+            break
+
+
+def speed_up(push: DischargePush, occupancy: float) -> float:
+    """Extra rate of progress at this G&A occupancy (0 at or below the threshold)."""
+    points = (occupancy - push.above_occupancy) * 100.0
+    if points <= 0:
+        return 0.0
+    return min(points * push.speed_up_per_point, push.max_speed_up)

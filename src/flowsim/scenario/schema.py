@@ -18,6 +18,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flowsim.scenario.distributions import Distribution, Fixed
+from flowsim.scenario.pressure import Pressure
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
 from flowsim.scenario.units import (
     WARM_START_UNITS,
@@ -513,6 +514,17 @@ class Scenario(Frozen):
     discharge: Discharge
     community: Community
     warm_start: WarmStart | None = None
+    pressure: Pressure | None = Field(
+        None,
+        description="Responses to pressure (OPEL level, outlying, electives, discharge "
+        "push, community surge); each off unless given.",
+    )
+
+    @model_validator(mode="after")
+    def _pressure_fits(self) -> Scenario:
+        if self.pressure is not None:
+            self.pressure.check_wards(set(self.wards))
+        return self
 
     @model_validator(mode="after")
     def _warm_start_fits(self) -> Scenario:

@@ -1,0 +1,100 @@
+"""The hospital's pressure level (OPEL 1-4), worked out every hour, and the state the pressure
+responses share.
+
+Real hospitals declare an operational pressure level from a few indicators and switch their
+responses on it (outlying, cancelling electives, opening escalation beds; pressure.md P1-P5).
+The level here is the highest any configured indicator reaches (G&A occupancy, ED boarders,
+the ED queue), rising at once and falling only after a few calm hours, so a response does not
+flap on and off within a shift. With no ``pressure.opel`` the level stays 1 and nothing is
+scheduled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flowsim.model.kernel import call_later
+from flowsim.model.system import System
+from flowsim.scenario.pressure import Opel, Pressure
+
+
+class PressureState:
+    """What the pressure responses read and write during one replication (``sys.pressure``)."""
+
+    __slots__ = ("_log", "_sys", "config", "level", "pushed")
+
+    def __init__(self, sys: System) -> None:
+        self._sys = sys
+        self._log = sys.log.pressure
+        self.config: Pressure = sys.scenario.pressure or Pressure()
+        self.level = 1
+        """OPEL level now (1 when no level is worked out)."""
+        self.pushed: set[int] = set()
+        """Patients whose stay or discharge was hurried by `DischargePush` (readmission cost)."""
+
+    def record(self, signal: str, value: int) -> None:
+        """Append a row to ``EventLog.pressure`` now (see `flowsim.log`)."""
+        self._log.append((self._sys.env.now, signal, value))
+
+
+def install(sys: System) -> PressureState:
+    """Give the system its pressure state and start the hourly level check if configured."""
+    state = PressureState(sys)
+    sys.pressure = state  # type: ignore[attr-defined]
+    opel = state.config.opel
+    if opel is not None:
+        state.record("opel", 1)
+        _hourly_level(sys, state, opel)
+    return state
+
+
+def ga_occupancy(sys: System) -> float:
+    """Patients (and electives, and beds being cleaned) in AMU, AFU and ward beds, over the beds
+    in force; 0 for a hospital without beds."""
+    u = sys.units
+    units = (u.amu, u.afu, *u.wards)
+    beds = sum(x.capacity for x in units)
+    return sum(x.in_use for x in units) / beds if beds else 0.0
+
+
+def indicated_level(sys: System, opel: Opel) -> int:
+    """The level the indicators point to now: the highest any of them reaches."""
+    level = 1
+    readings: list[tuple[list | None, Callable[[], float]]] = [
+        (opel.occupancy, lambda: ga_occupancy(sys)),
+        (opel.ed_boarding, lambda: sys.boarding),
+        (opel.ed_queue, lambda: len(sys.units.cubicles.queue)),
+    ]
+    for thresholds, read in readings:
+        if thresholds is None:
+            continue
+        value = read()
+        level = max(level, 1 + sum(value >= t for t in thresholds))
+    return level
+
+
+def _hourly_level(sys: System, state: PressureState, opel: Opel) -> None:
+    """Check the indicators on the hour (a callback where an hourly timeout would end)."""
+    env = sys.env
+    hours_below = 0.0
+    callbacks: list = []
+
+    def check(_event: object) -> None:
+        nonlocal hours_below
+        indicated = indicated_level(sys, opel)
+        if indicated > state.level:
+            state.level = indicated
+            state.record("opel", indicated)
+            hours_below = 0.0
+        elif indicated < state.level:
+            hours_below += 1.0
+            if hours_below >= opel.step_down_after_hours:
+                state.level = indicated
+                state.record("opel", indicated)
+                hours_below = 0.0
+        else:
+            hours_below = 0.0
+        call_later(env, 1.0, callbacks)
+
+    callbacks.append(check)
+    call_later(env, 1.0, callbacks)

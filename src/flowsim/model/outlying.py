@@ -1,0 +1,94 @@
+"""Outlying: an admitted patient whose ward group is full goes to another group's free bed.
+
+Hospitals place medical patients on other wards when their own are full (pressure.md O1-O8:
+a fifth to a third of medical admissions in crowded systems). The patient first waits for a bed
+in their own group, holding their AMU, AFU or ED place as for any move (blocking); after
+``after_hours``, and every hour after that, a free bed in another group is sought, leaving that
+group's ring-fenced beds to its own patients. Once found, the patient stops waiting for their own
+group (``QUEUE`` at the host, see `flowsim.log`), takes the bed and stays there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+from flowsim.model.kernel import Unit
+from flowsim.model.movement import Held, board_in_corridor
+from flowsim.model.system import END, QUEUE, START, Patient, System
+from flowsim.scenario.pressure import Outlying
+
+RECHECK_HOURS = 1.0
+"""How often a bed elsewhere is sought again once the first search failed (bed meetings and
+site huddles look often; the value is an estimate)."""
+
+
+def move_to_ward(
+    sys: System, p: Patient, home: Unit, holding: Held, cfg: Outlying
+) -> Generator[object, None, Unit]:
+    """Wait for a bed in ``home`` (or, after the wait, another group's); return the ward."""
+    env = sys.env
+    sys.record(p.id, QUEUE, home.code)
+    place = home.request()
+    ward = home
+    if place is not None:
+        boarding = holding is sys.units.cubicles and not place.triggered
+        if boarding:
+            sys.boarding += 1
+        corridor_after = sys.scenario.ed.corridor_boarding_after_hours if boarding else None
+        corridor_at = math.inf if corridor_after is None else env.now + corridor_after
+        look_at = env.now + cfg.after_hours
+        while not place.triggered:
+            yield place | env.timeout(min(corridor_at, look_at) - env.now)
+            if place.triggered:
+                break
+            if env.now >= corridor_at:
+                if sys.units.corridor.free == 0:  # every corridor space taken: look again
+                    corridor_at = env.now + RECHECK_HOURS
+                else:
+                    holding = yield from board_in_corridor(sys, p, holding)
+                    corridor_at = math.inf
+                    if place.triggered:
+                        break
+            if env.now >= look_at:
+                host = _host(sys, home, cfg)
+                if host is not None:
+                    home.queue.remove(place)
+                    ward = host
+                    break
+                look_at = env.now + RECHECK_HOURS
+        if ward is home:
+            yield place
+        else:
+            sys.record(p.id, QUEUE, ward.code)
+            bed = ward.request()
+            if bed is not None:
+                yield bed
+            sys.pressure.record(f"outlier:{ward.name}", p.id)  # type: ignore[attr-defined]
+        if boarding:
+            sys.boarding -= 1
+    sys.record(p.id, START, ward.code)
+    if holding is not None:
+        holding.leave()
+        sys.record(p.id, END, holding.code)
+    return ward
+
+
+def _host(sys: System, home: Unit, cfg: Outlying) -> Unit | None:
+    """The ward group to take an outlier now, or None (none free beyond its ring fence, or the
+    hospital below the level at which outlying is allowed)."""
+    if sys.pressure.level < cfg.from_level:  # type: ignore[attr-defined]
+        return None
+    names = sys.ward_names
+    wards = dict(zip(names, sys.units.wards, strict=True))
+    home_name = names[sys.units.wards.index(home)]
+    if cfg.hosts is not None:
+        candidates = cfg.hosts.get(home_name, [])
+    else:  # most free beds first; ward order breaks ties (sorted is stable)
+        others = [n for n in names if n != home_name]
+        candidates = sorted(others, key=lambda n: -wards[n].free)
+    for name in candidates:
+        ward = wards[name]
+        if ward is not home and not ward.queue and ward.free > cfg.ring_fenced_beds.get(name, 0):
+            return ward
+    return None

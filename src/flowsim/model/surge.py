@@ -1,0 +1,61 @@
+"""Community surge: spot-purchased P1-P3 places bought in when a waiting list grows
+(pressure.md X6, X7, X10).
+
+Checked on the hour. Once the service's waiting list reaches ``open_when_waiting``, purchase is
+started; the places open ``open_after_days`` later (commissioning and brokerage take time), if
+the list is still longer than ``close_when_waiting`` then. They are given up once the list has
+stayed at or below ``close_when_waiting`` for ``close_after_days``; people in them keep their
+place until they leave, as with any capacity change. The places open are recorded as
+``spot:<service>`` in ``EventLog.pressure`` (their integral is the place-days bought).
+"""
+
+from __future__ import annotations
+
+from flowsim.model.kernel import Unit, call_later
+from flowsim.model.opel import PressureState
+from flowsim.model.system import System
+from flowsim.scenario.pressure import SpotPurchase
+
+
+def schedule(sys: System) -> None:
+    state: PressureState = sys.pressure  # type: ignore[attr-defined]
+    surge = state.config.community_surge
+    if surge is None:
+        return
+    for name, spot in surge.services():
+        if spot.places > 0:
+            _spot_purchase(sys, state, getattr(sys.units, name), spot)
+
+
+def _spot_purchase(sys: System, state: PressureState, unit: Unit, spot: SpotPurchase) -> None:
+    env = sys.env
+    signal = f"spot:{unit.name}"
+    opens_at: float | None = None
+    is_open = False
+    calm_hours = 0.0
+    callbacks: list = []
+    state.record(signal, 0)
+
+    def check(_event: object) -> None:
+        nonlocal opens_at, is_open, calm_hours
+        waiting = len(unit.queue)
+        if not is_open:
+            if opens_at is None and waiting >= spot.open_when_waiting:
+                opens_at = env.now + spot.open_after_days * 24.0
+            if opens_at is not None and env.now >= opens_at:
+                opens_at = None
+                if waiting > spot.close_when_waiting:
+                    unit.set_capacity(unit.capacity + spot.places)
+                    state.record(signal, spot.places)
+                    is_open = True
+                    calm_hours = 0.0
+        else:
+            calm_hours = calm_hours + 1.0 if waiting <= spot.close_when_waiting else 0.0
+            if calm_hours >= max(spot.close_after_days * 24.0, 1.0):
+                unit.set_capacity(unit.capacity - spot.places)
+                state.record(signal, 0)
+                is_open = False
+        call_later(env, 1.0, callbacks)
+
+    callbacks.append(check)
+    call_later(env, 1.0, callbacks)
