@@ -62,7 +62,7 @@ hours waited for the primary constraint (the front door joins whenever anyone wa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +76,14 @@ from flowsim.analysis.eventframe import (
     _run_ends,
     unit_order,
 )
+from flowsim.analysis.value import DAYS_PER_MONTH, value_table  # re-exported for callers
 from flowsim.log import EventLog, Kind
-from flowsim.scenario import Scenario, apply_changes
+from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, SERVICES
+from flowsim.scenario.variants import (  # re-exported for callers
+    CapacityStep,
+    capacity_steps,
+    step_scenarios,
+)
 
 __all__ = [
     "CHAIN_MIN_SHARE",
@@ -104,8 +110,6 @@ PROCESS_CAUSES = (DISCHARGE_REFERRAL, DISCHARGE_WINDOW)
 """Waits for a process (assessment, the daily window), not for another unit's capacity."""
 FRONT_DOOR = ("ambulance", "waiting_room")
 WAITING_ROOM = "waiting_room"
-SERVICES = ("ed_clinician", "frailty_team", "ucr")
-"""Units that serve a patient where they are: never a location."""
 CHAIN_MIN_SHARE = 0.01
 """A link joins the chain while its patients wait at least this share of the hours waited for
 the primary constraint (and at least 0.01 patient-hours a day)."""
@@ -118,7 +122,6 @@ _ARRIVE, _HANDOVER, _OPT, _DEPART, _RESERVE = (
     int(Kind.DEPART),
     int(Kind.RESERVE),
 )
-_CAPACITY_COMMUNITY = ("p1", "p2", "p3")
 
 
 @dataclass
@@ -165,7 +168,7 @@ def _waits(ef: EventFrame, names: list[str]) -> _Waits:
     n = len(pk)
     ends = _run_ends(ef.pp) if n else np.zeros(0, np.int64)
     code_name = np.array([*ef.places, ""], dtype=object)
-    community = np.isin(pu, [ef.code(u) for u in _CAPACITY_COMMUNITY if ef.code(u) >= 0])
+    community = np.isin(pu, [ef.code(u) for u in DISCHARGE_PATHWAY_UNITS if ef.code(u) >= 0])
     corridor = ef.code("corridor")
     moves_on = ((pk == _Q) & (pu != corridor)) | (pk == _DEPART)
     nxt_move = _next_after(moves_on, ends)
@@ -500,160 +503,3 @@ def waiting_hours(log: EventLog | EventFrame) -> float:
     quantity `value_table` ranks extra capacity by."""
     att = _attribution_one(_frames(log)[0])
     return float(att.loc[~att["cause"].isin(PROCESS_CAUSES), "patient_hours_per_day"].sum())
-
-
-# ---------------------------------------------------------------- value of one more unit
-
-
-@dataclass(frozen=True)
-class CapacityStep:
-    """One capacity to increase: ``name`` (as the resources table calls it), a label for
-    people, the current value, the step ``k`` and the scenario changes that add it."""
-
-    name: str
-    label: str
-    current: float
-    k: int
-    changes: Mapping[str, Any]
-
-
-def capacity_steps(
-    scenario: Scenario, step: float = 0.05, only: Iterable[str] | None = None
-) -> list[CapacityStep]:
-    """+k units at every capacity the scenario has (k = ``step`` of it, at least 1), each as
-    the scenario changes that add them. ``only`` keeps the named ones (resource names)."""
-    if not step > 0:
-        raise ValueError(f"step must be a positive share of each capacity (e.g. 0.05), got {step}")
-
-    def k_of(value: float) -> int:
-        return max(1, round(step * value))
-
-    s = scenario
-    out: list[CapacityStep] = []
-
-    def add(name: str, label: str, path: str, value: int) -> None:
-        if value > 0:
-            k = k_of(value)
-            out.append(CapacityStep(name, label, value, k, {path: value + k}))
-
-    add("ed_cubicle", "ED cubicle", "ed.cubicles", s.ed.cubicles)
-    rota = list(s.ed.clinicians_by_hour)
-    if max(rota, default=0) > 0:
-        k = k_of(float(np.mean(rota)))
-        out.append(
-            CapacityStep(
-                "ed_clinician",
-                "ED clinician (every hour)",
-                float(np.mean(rota)),
-                k,
-                {"ed.clinicians_by_hour": [c + k for c in rota]},
-            )
-        )
-    fdf = s.ed.front_door_frailty
-    if fdf is not None:
-        add("frailty_team", "frailty assessor", "ed.front_door_frailty.assessors", fdf.assessors)
-    add("sdec", "SDEC chair", "sdec.chairs", s.sdec.chairs)
-    add("amu", "AMU bed", "amu.beds", s.amu.beds)
-    add("afu", "AFU bed", "afu.beds", s.afu.beds)
-    for name, ward in s.wards.items():
-        add(f"ward:{name}", f"{name.replace('_', ' ')} bed", f"wards.{name}.beds", ward.beds)
-    add("p1", "P1 package", "community.p1.capacity", s.community.p1.capacity)
-    add("p2", "P2 bed", "community.p2.capacity", s.community.p2.capacity)
-    add("p3", "P3 placement", "community.p3.capacity", s.community.p3.capacity)
-    add(
-        "virtual_ward",
-        "virtual ward place",
-        "community.virtual_ward.capacity",
-        s.community.virtual_ward.capacity,
-    )
-    add("ucr", "UCR team", "ucr.teams", s.ucr.teams)
-    if only is not None:
-        wanted = list(only)
-        known = {c.name for c in out}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown capacity {unknown}: choose from {sorted(known)} "
-                "(a capacity of 0 in the scenario cannot be stepped)"
-            )
-        out = [c for c in out if c.name in wanted]
-    return out
-
-
-def step_scenarios(scenario: Scenario, steps: Sequence[CapacityStep]) -> list[Scenario]:
-    """The scenario with each step applied in turn, named ``+k <label>``."""
-    return [
-        apply_changes(scenario, dict(st.changes)).model_copy(update={"name": _variant(st)})
-        for st in steps
-    ]
-
-
-def _variant(st: CapacityStep) -> str:
-    return f"+{st.k} {st.label}"
-
-
-DAYS_PER_MONTH = 365.25 / 12
-_MONTHLY = {
-    "waiting_hours": "patient-hours of waiting",
-    "delayed_patients_mean": "delayed bed-days",
-    "ambulance_hours_lost": "ambulance hours",
-}
-"""KPIs that are amounts per day, said per month in the plain-language lines."""
-
-
-def value_table(
-    comparison: pd.DataFrame,
-    steps: Sequence[CapacityStep],
-    rank_by: str = "waiting_hours",
-) -> pd.DataFrame:
-    """The change in each KPI per added unit, one row per capacity, ranked by ``rank_by``
-    (the most reduced first), with a line in plain words.
-
-    ``comparison`` is `paired_comparison` of the step scenarios (named ``+k <label>``, see
-    `step_scenarios`) against the baseline. Columns: ``rank, resource, label, current, k``,
-    then per KPI ``<kpi>_per_unit``, ``<kpi>_ci_low``, ``<kpi>_ci_high`` (per unit), then
-    ``sentence``.
-    """
-    by_name = {_variant(st): st for st in steps}
-    kpis = list(dict.fromkeys(comparison["kpi"]))
-    if rank_by not in kpis:
-        raise ValueError(f"rank_by {rank_by!r} is not among the compared KPIs {kpis}")
-    rows = []
-    for name, group in comparison.groupby("scenario", sort=False):
-        st = by_name.get(str(name))
-        if st is None:
-            continue
-        row: dict[str, Any] = {
-            "resource": st.name,
-            "label": st.label,
-            "current": st.current,
-            "k": st.k,
-        }
-        for r in group.itertuples(index=False):
-            row[f"{r.kpi}_per_unit"] = float(r.difference) / st.k
-            row[f"{r.kpi}_ci_low"] = float(r.ci_low) / st.k
-            row[f"{r.kpi}_ci_high"] = float(r.ci_high) / st.k
-        row["sentence"] = _sentence(st, row, kpis)
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    out = out.sort_values(f"{rank_by}_per_unit", kind="stable").reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return out
-
-
-def _sentence(st: CapacityStep, row: Mapping[str, Any], kpis: Sequence[str]) -> str:
-    parts = []
-    for kpi in _MONTHLY:
-        if kpi not in kpis:
-            continue
-        v = -float(row.get(f"{kpi}_per_unit", math.nan)) * DAYS_PER_MONTH
-        if not math.isfinite(v):
-            continue
-        verb = "saves" if v >= 0 else "adds"
-        parts.append(f"{verb} {abs(v):,.0f} {_MONTHLY[kpi]}")
-    if not parts:
-        return f"One more {st.label}: no per-day measure chosen."
-    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"One more {st.label} {said} a month."

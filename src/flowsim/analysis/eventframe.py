@@ -47,14 +47,14 @@ import pandas as pd
 
 from flowsim.log import PATIENT_FIELDS, ROUTES, EventLog, Kind
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS
-
-ED_PLACES = ("ed_cubicle", "corridor")
-"""Places where a patient physically is "in ED" (from arrival to leaving ED)."""
-ED_UNITS = ("ed_cubicle", "ed_clinician", "corridor", "frailty_team")
-"""Units used during an ED attendance; a ``QUEUE`` anywhere else is a decision to leave ED."""
-COMMUNITY_UNITS = ("p1", "p2", "p3", "virtual_ward")
-ACUTE_UNITS = ("amu", "afu")
-_LEADING_UNITS = ("ed_cubicle", "ed_clinician", "corridor", "frailty_team", "ucr", "sdec")
+from flowsim.scenario.units import (
+    COMMUNITY_UNITS,
+    ED_PLACES,
+    ED_UNITS,
+    is_inpatient,
+    is_ward,
+    unit_order,
+)
 
 _Q, _S, _E = int(Kind.QUEUE), int(Kind.START), int(Kind.END)
 _ARRIVE, _HANDOVER, _OPT, _DEPART = (
@@ -64,26 +64,6 @@ _ARRIVE, _HANDOVER, _OPT, _DEPART = (
     int(Kind.DEPART),
 )
 _KIND_NAMES = [k.name for k in sorted(Kind)]
-
-
-def is_ward(unit: str) -> bool:
-    return unit.startswith("ward:")
-
-
-def is_inpatient(unit: str) -> bool:
-    """AMU, AFU and ward groups: the general and acute (G&A) beds."""
-    return unit in ACUTE_UNITS or is_ward(unit)
-
-
-def unit_order(units: Iterable[str]) -> list[str]:
-    """Units in pathway order: ED, UCR, SDEC, AMU, AFU, wards (as given), community, others."""
-    units = list(dict.fromkeys(units))
-    lead = [u for u in _LEADING_UNITS if u in units]
-    acute = [u for u in ACUTE_UNITS if u in units]
-    wards = [u for u in units if is_ward(u)]
-    community = [u for u in COMMUNITY_UNITS if u in units]
-    known = {*lead, *acute, *wards, *community}
-    return lead + acute + wards + community + [u for u in units if u not in known]
 
 
 # ---------------------------------------------------------------- array helpers

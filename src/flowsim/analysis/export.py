@@ -22,6 +22,7 @@ from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.figure_data import unit_label
 from flowsim.log import ROUTES, EventLog, Kind
 from flowsim.scenario.schema import FRAILTY_BANDS
+from flowsim.scenario.units import ED_PLACES, spec_of
 
 __all__ = [
     "PROCESS_MINING_COLUMNS",
@@ -224,7 +225,8 @@ _LIFECYCLE = {
     Kind.OPTIMISED: "complete",
     Kind.DEPART: "complete",
 }
-_ACTIVITY_NAMES = {"ed_cubicle": "ED cubicle", "corridor": "ED corridor space"}
+_ACTIVITY_NAMES = {u: spec.place for u in ED_PLACES if (spec := spec_of(u)) is not None}
+"""In ED a patient holds one place (a cubicle, a corridor space); elsewhere the unit's name."""
 
 
 def _activity(kind: Kind, place: str) -> str:

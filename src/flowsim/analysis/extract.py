@@ -24,6 +24,13 @@ from flowsim.analysis.eventframe import EventFrame
 from flowsim.errors import Problem, ScenarioError
 from flowsim.log import EventLog
 from flowsim.scenario.schema import AGE_BANDS, CFS_BY_BAND, DISPOSITIONS, ROUTES
+from flowsim.scenario.units import (
+    ACUTE_UNITS,
+    DISCHARGE_PATHWAY_UNITS,
+    WARD_PREFIX,
+    is_ward,
+    ward_name,
+)
 
 __all__ = [
     "COLUMNS",
@@ -81,6 +88,8 @@ _STAYS = (  # (start, end): the end must not come before the start
     ("community_start_time", "community_end_time"),
 )
 _MAX_PROBLEMS = 20
+ADMITTED = (*ACUTE_UNITS, "ward")
+"""Dispositions that admit the patient (to AMU, AFU or a ward)."""
 
 
 class ExtractError(ScenarioError):
@@ -246,23 +255,23 @@ def extract_from_log(log: EventLog, start_date: dt.date | None = None) -> pd.Dat
     arrival = np.where(v["arrival"].notna(), v["arrival"], p["arrival"])
     next_unit = v["next_unit"].astype(object).fillna("").astype(str).to_numpy()
     disposition = np.where(
-        np.char.startswith(next_unit.astype(str), "ward:"),
+        np.char.startswith(next_unit.astype(str), WARD_PREFIX),
         "ward",
-        np.where(np.isin(next_unit, ["sdec", "amu", "afu", "virtual_ward"]), next_unit, "home"),
+        np.where(np.isin(next_unit, DISPOSITIONS), next_unit, "home"),
     )
     disposition = np.where(v["arrival"].isna(), "sdec", disposition)
 
     def first(frame: pd.DataFrame, col: str) -> pd.Series:
         return frame.drop_duplicates("patient").set_index("patient")[col].reindex(ids)
 
-    ward_stays = stays[stays["unit"].astype(str).str.startswith("ward:")]
+    ward_stays = stays[stays["unit"].astype(str).str.startswith(WARD_PREFIX)]
     ward_unit = first(ward_stays, "unit").astype(object)
     ward_start = first(ward_stays, "start")
     delays = ef.delays
-    optimised = first(delays[delays["unit"].astype(str).str.startswith("ward:")], "start")
+    optimised = first(delays[delays["unit"].astype(str).str.startswith(WARD_PREFIX)], "start")
     spells = ef.spells
     discharge = first(spells, "end")
-    community = stays[stays["unit"].isin(["p1", "p2", "p3"])]
+    community = stays[stays["unit"].isin(DISCHARGE_PATHWAY_UNITS)]
     outcome = p["outcome"].astype(object).to_numpy()
     admitted = spells.drop_duplicates("patient").set_index("patient").reindex(ids)["start"].notna()
     pathway = np.where(
@@ -287,7 +296,7 @@ def extract_from_log(log: EventLog, start_date: dt.date | None = None) -> pd.Dat
             "ed_departure_time": clock(v["exit"]),
             "disposition": disposition,
             "readmission": (p["readmission_of"] >= 0).to_numpy(),
-            "ward_group": [u[5:] if isinstance(u, str) else None for u in ward_unit],
+            "ward_group": [ward_name(u) if isinstance(u, str) else None for u in ward_unit],
             "ward_start_time": clock(ward_start),
             "optimised_time": clock(optimised),
             "discharge_time": clock(discharge),
@@ -331,7 +340,7 @@ def extract_kpis(df: pd.DataFrame, ward_beds: int, burn_in_days: float | None = 
     ed = df[in_window & (df["ed_departure_time"].notna() | (df["disposition"] != "sdec"))]
     dep = ed["ed_departure_time"].fillna(end)
     hours = (dep - ed["arrival_time"]).dt.total_seconds() / 3600.0
-    admitted = df[in_window & df["disposition"].isin(["amu", "afu", "ward"])]
+    admitted = df[in_window & df["disposition"].isin(ADMITTED)]
     done = admitted[admitted["discharge_time"].notna()]
     los = (done["discharge_time"] - done["ed_departure_time"]).dt.total_seconds() / 86400.0
     ward = df[df["ward_start_time"].notna()]
@@ -353,5 +362,5 @@ def extract_kpis(df: pd.DataFrame, ward_beds: int, burn_in_days: float | None = 
 def log_extract_kpis(log: EventLog) -> dict:
     """`extract_kpis` of a simulated run's extract (ward beds from the log): for check-fit, run
     where the replication runs so only a few numbers travel back."""
-    beds = sum(n for unit, n in log.capacities.items() if unit.startswith("ward:"))
+    beds = sum(n for unit, n in log.capacities.items() if is_ward(unit))
     return extract_kpis(extract_from_log(log), beds)

@@ -18,11 +18,21 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from flowsim.analysis.eventframe import EventFrame, StepSeries, is_ward
+from flowsim.analysis.eventframe import EventFrame, StepSeries
 from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
+from flowsim.scenario.units import (
+    ACUTE_UNITS,
+    ENTRY_UNITS,
+    OUTCOMES,
+    ROUTES,
+    is_ward,
+    spec_of,
+)
+from flowsim.scenario.units import unit_label as catalogue_label
 
 __all__ = [
+    "FLOW_NODE_ORDER",
     "FLOW_STAGES",
     "HOUR_WEEKDAY_MEASURES",
     "flow_links",
@@ -32,47 +42,26 @@ __all__ = [
     "unit_label",
 ]
 
-_UNIT_LABELS: dict[str, str] = {
-    "ambulance": "ambulance",
-    "walk_in": "walk-in",
-    "gp_referral": "GP referral",
-    "ucr": "UCR (urgent community response)",
-    "ed_cubicle": "ED cubicles",
-    "ed_clinician": "ED clinician",
-    "corridor": "ED corridor",
-    "frailty_team": "front-door frailty team",
-    "sdec": "SDEC",
-    "amu": "AMU",
-    "afu": "AFU",
-    "p1": "P1 (home with support)",
-    "p2": "P2 (rehabilitation bed)",
-    "p3": "P3 (care home)",
-    "virtual_ward": "virtual ward",
+_CAUSE_LABELS: dict[str, str] = {
     "handover": "ambulance handover",
     "boarding": "ED boarding",
     "discharge_window": "discharge window",
     "discharge_referral": "discharge referral and assessment",
     "waiting_room": "ED waiting room",
-    "home": "home",
-    "ucr_home": "home after UCR",
-    "virtual_ward_home": "home from virtual ward",
-    "died": "died",
-    "P0": "P0 (home, no new support)",
-    "P1": "P1 (home with support)",
-    "P2": "P2 (rehabilitation bed)",
-    "P3": "P3 (care home)",
 }
+"""Causes and places of waiting that are no unit; units, routes and outcomes take their words
+from `flowsim.scenario.units`."""
 
 
 def unit_label(unit: str) -> str:
-    """A unit, route or outcome in words for people in the room: ``ward:care_of_elderly`` ->
-    ``ward: care of elderly``, ``p1`` -> ``P1 (home with support)``; unknown names get spaces
-    for underscores. One vocabulary, so figures and exported logs name places alike."""
-    if unit in _UNIT_LABELS:
-        return _UNIT_LABELS[unit]
-    if is_ward(unit):
-        return "ward: " + unit.removeprefix("ward:").replace("_", " ")
-    return unit.replace("_", " ")
+    """A unit, route, outcome or cause of waiting in words for people in the room:
+    ``ward:care_of_elderly`` -> ``ward: care of elderly``, ``p1`` -> ``P1 (home with support)``;
+    unknown names get spaces for underscores. One vocabulary, so figures and exported logs name
+    places alike."""
+    known = catalogue_label(unit)
+    if known is not None:
+        return known
+    return _CAUSE_LABELS.get(unit, unit.replace("_", " "))
 
 
 def _frame(log: EventLog | EventFrame) -> EventFrame:
@@ -186,20 +175,35 @@ FLOW_STAGES: tuple[tuple[str, str], ...] = (
 )
 """`patient_paths` columns, left to right in the flow diagram, with their column headings."""
 
-_ENTRY_UNITS = ("ucr", "ed_cubicle", "sdec")
-_ENTRY_NAMES = {"ucr": "UCR at home", "ed_cubicle": "ED", "sdec": "SDEC"}
 _OUTCOME_NAMES = {
-    "home": "home",
-    "ucr_home": "home",
-    "P0": "P0 (home, no new support)",
-    "P1": "P1 (home with support)",
-    "P2": "P2 (rehabilitation bed)",
-    "P3": "P3 (care home)",
-    "died": "died",
-    "virtual_ward_home": "virtual ward, then home",
+    **{o: unit_label(o) for o in OUTCOMES},
+    "ucr_home": unit_label("home"),
+    "virtual_ward_home": f"{unit_label('virtual_ward')}, then home",
 }
+"""How patients left, as the flow diagram groups them (home after UCR is home)."""
 STILL_IN_CARE = "still in care at the end"
 NOT_ADMITTED = "not admitted"
+WARD = "ward"
+"""Every ward group is one node of the flow diagram."""
+
+
+def _entry_name(unit: str) -> str:
+    spec = spec_of(unit)
+    return spec.entry if spec is not None and spec.entry else "other"
+
+
+FLOW_NODE_ORDER: tuple[str, ...] = (
+    *(unit_label(r) for r in ROUTES),
+    *(_entry_name(u) for u in ENTRY_UNITS),
+    NOT_ADMITTED,
+    unit_label("virtual_ward"),
+    *(unit_label(u) for u in ACUTE_UNITS),
+    WARD,
+    *dict.fromkeys(_OUTCOME_NAMES[o] for o in OUTCOMES if o != "died"),
+    _OUTCOME_NAMES["died"],
+    STILL_IN_CARE,
+)
+"""Nodes of `patient_paths` in the order the flow diagram stacks them."""
 
 
 def patient_paths(log: EventLog | EventFrame) -> pd.DataFrame:
@@ -214,9 +218,9 @@ def patient_paths(log: EventLog | EventFrame) -> pd.DataFrame:
     ids = pts["patient"].to_numpy()
 
     q = ef.queues
-    q = q[q["unit"].isin(_ENTRY_UNITS)].sort_values(["patient", "queue"], kind="stable")
+    q = q[q["unit"].isin(ENTRY_UNITS)].sort_values(["patient", "queue"], kind="stable")
     first_entry = q.drop_duplicates("patient").set_index("patient")["unit"].astype(str)
-    entry = pd.Series(ids).map(first_entry).map(_ENTRY_NAMES).fillna("other")
+    entry = pd.Series(ids).map(first_entry).map(_entry_name, na_action="ignore").fillna("other")
 
     sp = ef.spells.sort_values(["patient", "start"], kind="stable")
     first_unit = sp.drop_duplicates("patient").set_index("patient")["first_unit"].astype(str)
@@ -224,7 +228,8 @@ def patient_paths(log: EventLog | EventFrame) -> pd.DataFrame:
     st = ef.stays
     virtual = set(st.loc[st["unit"] == "virtual_ward", "patient"].tolist())
     in_virtual = pd.Series(ids).isin(virtual).to_numpy()
-    admission = admission.where(admission.notna(), np.where(in_virtual, "virtual ward", None))
+    virtual_ward = unit_label("virtual_ward")
+    admission = admission.where(admission.notna(), np.where(in_virtual, virtual_ward, None))
     admission = admission.fillna(NOT_ADMITTED)
 
     outcome = pts["outcome"].astype(object).map(lambda o: _OUTCOME_NAMES.get(o, o))
@@ -243,7 +248,7 @@ def patient_paths(log: EventLog | EventFrame) -> pd.DataFrame:
 def _admission_name(unit: object) -> str | None:
     if not isinstance(unit, str) or not unit or unit == "nan":
         return None
-    return "ward" if is_ward(unit) else unit_label(unit)
+    return WARD if is_ward(unit) else unit_label(unit)
 
 
 def flow_links(paths: pd.DataFrame | Iterable[pd.DataFrame], per: float = 1.0) -> pd.DataFrame:

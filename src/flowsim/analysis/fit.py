@@ -35,6 +35,14 @@ from scipy import stats
 from flowsim.analysis.extract import ExtractError, extract_end
 from flowsim.scenario import Scenario
 from flowsim.scenario.schema import DISPOSITIONS, FRAILTY_BANDS, PATHWAYS, ROUTES
+from flowsim.scenario.units import (
+    ACUTE_UNITS,
+    DISCHARGE_PATHWAY_UNITS,
+    capacity_of,
+    put_warm_start,
+    spec_of,
+    ward_unit,
+)
 
 __all__ = [
     "MIN_STAYS",
@@ -355,25 +363,18 @@ def census(
     for name in base.wards:
         sub = df["ward_group"] == name
         inside = sub & (df["ward_start_time"] <= at) & ~(ward_end <= at)
-        units[f"ward:{name}"] = df.loc[inside, "ward_start_time"]
+        units[ward_unit(name)] = df.loc[inside, "ward_start_time"]
     acute_end = df["ward_start_time"].fillna(df["discharge_time"])
-    for unit in ("amu", "afu"):
+    for unit in ACUTE_UNITS:
         sub = df["disposition"] == unit
         inside = sub & (df["ed_departure_time"] <= at) & ~(acute_end <= at)
         units[unit] = df.loc[inside, "ed_departure_time"]
     c_end = df["community_end_time"]
-    for path in ("P1", "P2", "P3"):
-        sub = df["discharge_pathway"] == path
+    for unit in DISCHARGE_PATHWAY_UNITS:
+        sub = df["discharge_pathway"] == spec_of(unit).discharge_pathway  # type: ignore[union-attr]
         inside = sub & (df["community_start_time"] <= at) & ~(c_end <= at)
-        units[path.lower()] = df.loc[inside, "community_start_time"]
-    caps = {
-        "amu": base.amu.beds,
-        "afu": base.afu.beds,
-        "p1": base.community.p1.capacity,
-        "p2": base.community.p2.capacity,
-        "p3": base.community.p3.capacity,
-        **{f"ward:{n}": w.beds for n, w in base.wards.items()},
-    }
+        units[unit] = df.loc[inside, "community_start_time"]
+    caps = {unit: capacity_of(base, unit) for unit in units}
     section: dict[str, Any] = {}
     occupied: dict[str, int] = {}
     notes: list[str] = []
@@ -389,10 +390,7 @@ def census(
             "elapsed_days": {"dist": "empirical", "values": [round(float(x), 3) for x in elapsed]},
         }
         occupied[unit] = len(elapsed)
-        if unit.startswith("ward:"):
-            section.setdefault("wards", {})[unit[5:]] = entry
-        else:
-            section[unit] = entry
+        put_warm_start(section, unit, entry)
     start = df["arrival_time"].min()
     if (at - start).days < 60:
         notes.append(

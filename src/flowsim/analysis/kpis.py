@@ -97,13 +97,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from flowsim.analysis.eventframe import (
-    COMMUNITY_UNITS,
-    EventFrame,
-    ratio_quantile,
-)
+from flowsim.analysis.eventframe import EventFrame, ratio_quantile
 from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
+from flowsim.scenario.units import COMMUNITY_UNITS
 
 PCT, PER_DAY, HOURS, MINUTES, DAYS = "%", "per day", "hours", "minutes", "days"
 GENERAL_ACUTE = "general_acute"

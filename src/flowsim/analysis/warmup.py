@@ -22,17 +22,11 @@ import pandas as pd
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.kpis import GENERAL_ACUTE, occupancy_series
 from flowsim.log import EventLog
+from flowsim.scenario.units import COMMUNITY_UNITS, put_warm_start, warm_start_path
 
 __all__ = ["WARMUP_UNITS", "Snapshot", "mser", "recommend_warm_up", "snapshot", "warmup_series"]
 
-WARMUP_UNITS: tuple[str, ...] = (
-    "ed_cubicle",
-    GENERAL_ACUTE,
-    "p1",
-    "p2",
-    "p3",
-    "virtual_ward",
-)
+WARMUP_UNITS: tuple[str, ...] = ("ed_cubicle", GENERAL_ACUTE, *COMMUNITY_UNITS)
 """Units whose occupancy decides the warm-up: ED fills in hours, beds in weeks, community
 services in months."""
 
@@ -96,10 +90,6 @@ def recommend_warm_up(series: pd.DataFrame, batch: int = 5) -> tuple[float, pd.D
     return float(np.ceil(longest / 7.0) * 7.0), table
 
 
-SNAPSHOT_UNITS = ("amu", "afu", "ward:", "p1", "p2", "p3", "virtual_ward")
-"""Units a warm start can fill (``ward:`` for every ward group); ED empties within hours."""
-
-
 @dataclass
 class Snapshot:
     """Who is where at one moment of a run, as a scenario's ``warm_start`` section."""
@@ -128,7 +118,7 @@ def snapshot(log: EventLog, at_hours: float | None = None) -> Snapshot:
     notes = []
     for unit, group in inside.groupby("unit", observed=True, sort=True):
         unit = str(unit)
-        if not any(unit == u or (u.endswith(":") and unit.startswith(u)) for u in SNAPSHOT_UNITS):
+        if warm_start_path(unit) is None:  # ED and UCR empty within hours
             continue
         started = np.sort(group["start"].to_numpy())
         cap = log.capacities.get(unit, len(started))
@@ -146,8 +136,5 @@ def snapshot(log: EventLog, at_hours: float | None = None) -> Snapshot:
             "elapsed_days": {"dist": "empirical", "values": elapsed.tolist()},
         }
         occupied[unit] = len(started)
-        if unit.startswith("ward:"):
-            section.setdefault("wards", {})[unit[5:]] = entry
-        else:
-            section[unit] = entry
+        put_warm_start(section, unit, entry)
     return Snapshot(t, section, occupied, notes)

@@ -45,6 +45,16 @@ from flowsim.experiment.executors import usable_cpus
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 from flowsim.scenario.library import read_entry
+from flowsim.scenario.units import (
+    DISCHARGE_PATHWAY_UNITS,
+    capacity_of,
+    catalogue,
+    put_warm_start,
+    spec_of,
+    ward_unit,
+    warm_start_entries,
+    warm_start_path,
+)
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -204,13 +214,16 @@ class Lever:
 def levers(scenario: Scenario) -> list[Lever]:
     """The main levers of ``scenario``, with ranges around its own values (0 to twice)."""
 
-    def beds(key: str, label: str, value: int, what: str) -> Lever:
-        return Lever(key, label, what, 0, max(10, 2 * value))
+    def beds(unit: str) -> Lever:
+        """A slider for the unit's places, worded by the unit catalogue."""
+        spec = spec_of(unit)
+        assert spec is not None and spec.capacity_key and spec.lever
+        value = capacity_of(scenario, unit)
+        return Lever(spec.capacity_key, spec.lever, spec.lever_help, 0, max(10, 2 * value))
 
-    c = scenario.community
     out = [
-        beds("ed.cubicles", "ED cubicles", scenario.ed.cubicles, "All ED spaces."),
-        beds("amu.beds", "AMU beds", scenario.amu.beds, "Acute medical unit beds."),
+        beds("ed_cubicle"),
+        beds("amu"),
         Lever(
             "afu.open",
             "AFU open",
@@ -219,11 +232,9 @@ def levers(scenario: Scenario) -> list[Lever]:
             1,
             kind="bool",
         ),
-        beds("afu.beds", "AFU beds", scenario.afu.beds, "Acute frailty unit beds."),
+        beds("afu"),
+        *(beds(ward_unit(name)) for name in scenario.wards),
     ]
-    for name, ward in scenario.wards.items():
-        label = f"{name.replace('_', ' ')} ward beds".capitalize()
-        out.append(beds(f"wards.{name}.beds", label, ward.beds, f"Beds of the {name} wards."))
     out += [
         Lever(
             "sdec.hours",
@@ -233,36 +244,9 @@ def levers(scenario: Scenario) -> list[Lever]:
             24,
             kind="hours",
         ),
-        beds(
-            "ucr.teams",
-            "UCR teams at once",
-            scenario.ucr.teams,
-            "Urgent community response: visits that can be under way at once.",
-        ),
-        beds(
-            "community.virtual_ward.capacity",
-            "Virtual ward places",
-            c.virtual_ward.capacity,
-            "Hospital at home.",
-        ),
-        beds(
-            "community.p1.capacity",
-            "P1: home with support",
-            c.p1.capacity,
-            "Reablement and home-care packages.",
-        ),
-        beds(
-            "community.p2.capacity",
-            "P2: rehabilitation beds",
-            c.p2.capacity,
-            "Intermediate-care beds.",
-        ),
-        beds(
-            "community.p3.capacity",
-            "P3: care-home places",
-            c.p3.capacity,
-            "Discharge-to-assess care-home places.",
-        ),
+        beds("ucr"),
+        beds("virtual_ward"),
+        *(beds(unit) for unit in DISCHARGE_PATHWAY_UNITS),
         Lever(
             "demand_profile.growth",
             "Demand (1.00 = as now)",
@@ -431,28 +415,11 @@ def with_warm_start(scenario: Scenario, section: Mapping[str, Any]) -> Scenario:
     """``scenario`` starting from the census ``section``, each unit cut to the scenario's own
     places (a change with fewer beds starts with the patients who came first), wards the
     scenario does not have left out."""
-    c = scenario.community
-    limits = {
-        "amu": scenario.amu.beds,
-        "afu": scenario.afu.beds,
-        "p1": c.p1.capacity,
-        "p2": c.p2.capacity,
-        "p3": c.p3.capacity,
-        "virtual_ward": c.virtual_ward.capacity,
-    }
+    units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
     out: dict[str, Any] = {}
-    for unit, entry in section.items():
-        if unit == "wards":
-            wards = {
-                name: _cut(e, scenario.wards[name].beds)
-                for name, e in entry.items()
-                if name in scenario.wards
-            }
-            out["wards"] = {k: v for k, v in wards.items() if v is not None}
-        elif unit in limits:
-            cut = _cut(entry, limits[unit])
-            if cut is not None:
-                out[unit] = cut
+    for unit, entry in warm_start_entries(section):
+        if unit in units and (cut := _cut(entry, capacity_of(scenario, unit))) is not None:
+            put_warm_start(out, unit, cut)
     return apply_changes(scenario.model_copy(update={"warm_start": None}), {"warm_start": out})
 
 

@@ -26,6 +26,7 @@ from flowsim.app.engine import Comparison
 from flowsim.experiment import ReplicationTask
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, diff_scenarios, scenario_to_yaml
+from flowsim.scenario.units import capacity_of
 
 __all__ = [
     "FRONT_DOOR_EVENTS",
@@ -191,11 +192,11 @@ def front_door_log(log: EventLog, start_hours: float, hours: float) -> pd.DataFr
 
 
 def _places(scenario: Scenario) -> dict[str, int]:
+    """Places of each animated resource: ``<unit>_begins`` uses a place of the unit."""
     return {
-        "ed_cubicles": scenario.ed.cubicles,
-        "sdec": scenario.sdec.chairs,
-        "amu": scenario.amu.beds,
-        "afu": scenario.afu.beds,
+        resource: capacity_of(scenario, event.removesuffix("_begins"))
+        for event, (*_, resource) in FRONT_DOOR_EVENTS.items()
+        if resource is not None
     }
 
 

@@ -21,9 +21,19 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flowsim.analysis.figure_data import FLOW_STAGES, HOUR_WEEKDAY_MEASURES, unit_label
+from flowsim.analysis.figure_data import (
+    FLOW_NODE_ORDER,
+    FLOW_STAGES,
+    HOUR_WEEKDAY_MEASURES,
+    NOT_ADMITTED,
+    STILL_IN_CARE,
+    WARD,
+    unit_label,
+)
+from flowsim.analysis.kpis import GENERAL_ACUTE
 from flowsim.report.labels import kpi_label
 from flowsim.scenario.schema import FRAILTY_BANDS
+from flowsim.scenario.units import in_group, is_ward
 
 __all__ = [
     "UNIT_GROUPS",
@@ -41,13 +51,12 @@ __all__ = [
     "warmup_figure",
 ]
 
-UNIT_GROUPS: dict[str, tuple[str, str]] = {
-    "G&A wards": ("ward:", "beds"),
-    "AMU and AFU": ("amu|afu", "beds"),
-    "ED cubicles": ("ed_cubicle", "cubicles"),
+UNIT_GROUPS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "G&A wards": (is_ward, "beds"),
+    "AMU and AFU": (lambda unit: in_group(unit, "acute"), "beds"),
+    "ED cubicles": (lambda unit: unit == "ed_cubicle", "cubicles"),
 }
-"""Panels of `occupancy_figure`: title -> (units, "|"-separated, a ``:`` suffix for a prefix;
-what a place is called)."""
+"""Panels of `occupancy_figure`: title -> (which units it sums, what a place is called)."""
 
 WIDTH_INCHES = 10.0
 DPI = 110
@@ -98,16 +107,9 @@ def figure_png(fig: Figure) -> bytes:
 # ---------------------------------------------------------------- occupancy over time
 
 
-def _members(units: Sequence[str], spec: str) -> list[str]:
-    out = []
-    for part in spec.split("|"):
-        out += [u for u in units if (u.startswith(part) if part.endswith(":") else u == part)]
-    return out
-
-
 def occupancy_units(units: Sequence[str]) -> list[str]:
     """The units `occupancy_figure` draws, out of ``units``."""
-    return list(dict.fromkeys(u for spec, _ in UNIT_GROUPS.values() for u in _members(units, spec)))
+    return list(dict.fromkeys(u for member, _ in UNIT_GROUPS.values() for u in units if member(u)))
 
 
 def group_occupancy(series: pd.DataFrame) -> pd.DataFrame:
@@ -123,8 +125,8 @@ def group_occupancy(series: pd.DataFrame) -> pd.DataFrame:
     df = series if "replication" in series else series.assign(replication=0)
     units = list(dict.fromkeys(df["unit"].astype(str)))
     frames = []
-    for group, (spec, _) in UNIT_GROUPS.items():
-        rows = df[df["unit"].astype(str).isin(_members(units, spec))]
+    for group, (member, _) in UNIT_GROUPS.items():
+        rows = df[df["unit"].astype(str).isin([u for u in units if member(u)])]
         if rows.empty:
             continue
         summed = rows.groupby(keys, sort=True)[["occupied", "capacity"]].sum().reset_index()
@@ -398,8 +400,7 @@ def warmup_figure(series: pd.DataFrame, truncation: pd.DataFrame, warm_up_days: 
 
 
 def _warmup_title(unit: str) -> str:
-    names = {"general_acute": "G&A beds (AMU, AFU, wards)", "ed_cubicle": "ED cubicles"}
-    return names.get(unit, unit.replace("_", " ").upper() if len(unit) <= 3 else unit)
+    return "G&A beds (AMU, AFU, wards)" if unit == GENERAL_ACUTE else unit_label(unit)
 
 
 # ---------------------------------------------------------------- when the ED is under pressure
@@ -541,42 +542,21 @@ def _days(width: float) -> str:
 
 # ---------------------------------------------------------------- flow through the pathway
 
-_NODE_ORDER = (
-    "ambulance",
-    "walk-in",
-    "GP referral",
-    "UCR at home",
-    "ED",
-    "SDEC",
-    "not admitted",
-    "virtual ward",
-    "AMU",
-    "AFU",
-    "ward",
-    "home",
-    "P0 (home, no new support)",
-    "P1 (home with support)",
-    "P2 (rehabilitation bed)",
-    "P3 (care home)",
-    "virtual ward, then home",
-    "died",
-    "still in care at the end",
-)
 _NODE_COLOURS = {
-    "ambulance": _RED,
-    "walk-in": _BLUE,
-    "GP referral": _GREEN,
+    unit_label("ambulance"): _RED,
+    unit_label("walk_in"): _BLUE,
+    unit_label("gp_referral"): _GREEN,
     "UCR at home": _GREEN,
     "ED": _BLUE,
-    "SDEC": "#6a3d9a",
-    "not admitted": _GREEN,
-    "virtual ward": "#6a3d9a",
-    "AMU": _ORANGE,
-    "AFU": "#8c510a",
-    "ward": _RED,
-    "home": _GREEN,
-    "died": "#222222",
-    "still in care at the end": "#999999",
+    unit_label("sdec"): "#6a3d9a",
+    NOT_ADMITTED: _GREEN,
+    unit_label("virtual_ward"): "#6a3d9a",
+    unit_label("amu"): _ORANGE,
+    unit_label("afu"): "#8c510a",
+    WARD: _RED,
+    unit_label("home"): _GREEN,
+    unit_label("died"): "#222222",
+    STILL_IN_CARE: "#999999",
 }
 
 
@@ -601,7 +581,7 @@ def flow_figure(
         sums = df.groupby([stage, node_col], sort=False)["patients"].sum()
         for (s, n), v in sums.items():
             value[(str(s), str(n))] = max(value.get((str(s), str(n)), 0.0), float(v))
-    order = {name: i for i, name in enumerate(_NODE_ORDER)}
+    order = {name: i for i, name in enumerate(FLOW_NODE_ORDER)}
     columns = {
         s: sorted(
             (n for (st, n) in value if st == s),

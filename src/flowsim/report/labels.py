@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from flowsim.scenario.units import unit_from_slug, unit_label
+
 __all__ = [
     "KPI_GROUPS",
     "format_ci",
@@ -48,22 +50,8 @@ _LABELS: dict[str, str] = {
     "deaths_in_hospital": "Deaths in hospital",
 }
 
-_UNIT_NAMES = {
-    "ed_cubicle": "ED cubicles",
-    "ed_clinician": "ED clinicians",
-    "frailty_team": "front-door frailty team",
-    "ucr": "UCR teams",
-    "sdec": "SDEC chairs",
-    "amu": "AMU",
-    "afu": "AFU",
-    "p1": "P1 (home with support)",
-    "p2": "P2 (rehabilitation beds)",
-    "p3": "P3 (care home)",
-    "virtual_ward": "virtual ward",
-    "fit": "fit",
-    "frail": "frail",
-    "severe": "severely frail",
-}
+_BAND_NAMES = {"fit": "fit", "frail": "frail", "severe": "severely frail"}
+"""Frailty bands as ``los_mean_frailty_<band>`` names them."""
 
 _PREFIXES: tuple[tuple[str, str], ...] = (
     ("los_mean_frailty_", "Length of stay, mean, {}"),
@@ -87,11 +75,11 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _unit_name(slug: str) -> str:
-    if slug in _UNIT_NAMES:
-        return _UNIT_NAMES[slug]
-    if slug.startswith("ward_"):
-        return "ward: " + slug.removeprefix("ward_").replace("_", " ")
-    return slug.replace("_", " ")
+    """A unit (or frailty band) as KPI names write it, in the catalogue's words."""
+    if slug in _BAND_NAMES:
+        return _BAND_NAMES[slug]
+    label = unit_label(unit_from_slug(slug))
+    return label if label is not None else slug.replace("_", " ")
 
 
 def kpi_label(kpi: str) -> str:

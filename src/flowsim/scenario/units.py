@@ -29,7 +29,7 @@ in `_PLACE_LABELS`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "DISCHARGE_PATHWAY_UNITS",
     "ED_PLACES",
     "ED_UNITS",
+    "ENTRY_UNITS",
     "GROUPS",
     "OUTCOMES",
     "ROUTES",
@@ -57,18 +58,32 @@ __all__ = [
     "is_ward",
     "log_places",
     "log_unit_names",
+    "put_warm_start",
+    "setting",
     "spec_of",
     "unit_capacity_key",
+    "unit_from_slug",
     "unit_label",
     "unit_order",
     "ward_name",
     "ward_unit",
+    "warm_start_entries",
     "warm_start_path",
 ]
 
 ROUTES = ("ambulance", "walk_in", "gp_referral")
 """How a need reaches hospital; the first places of the log."""
-OUTCOMES = ("home", "died", "P0", "P1", "P2", "P3", "ucr_home", "virtual_ward_home")
+OUTCOMES = (
+    "home",
+    "died",
+    "P0",
+    "P1",
+    "P2",
+    "P3",
+    "ucr_home",
+    "virtual_ward_home",
+    "left_before_seen",
+)
 """How a patient leaves the system; the last places of the log."""
 
 WARD_PREFIX = "ward:"
@@ -91,7 +106,8 @@ class UnitSpec:
     services given where the patient is: clinicians, the frailty team, UCR);
     ``discharge_pathway``: P1-P3 for the community services a discharge reserves;
     ``warm_start``: the key of its entry under ``warm_start`` (None: a run cannot start with
-    people in it).
+    people in it); ``entry``: for a unit where a patient's journey can begin (the first service
+    queued for), what the flow diagram calls that start.
     """
 
     name: str
@@ -104,6 +120,7 @@ class UnitSpec:
     location: bool = True
     discharge_pathway: str | None = None
     warm_start: str | None = None
+    entry: str | None = None
 
 
 _WARD = UnitSpec(
@@ -127,6 +144,7 @@ _SPECS: tuple[UnitSpec, ...] = (
         "ed",
         lever="ED cubicles",
         lever_help="All ED spaces.",
+        entry="ED",
     ),
     UnitSpec(
         "ed_clinician",
@@ -136,7 +154,7 @@ _SPECS: tuple[UnitSpec, ...] = (
         "ed",
         location=False,
     ),
-    UnitSpec("corridor", None, "ED corridor", "corridor space", "ed"),
+    UnitSpec("corridor", None, "ED corridor", "ED corridor space", "ed"),
     UnitSpec(
         "frailty_team",
         "ed.front_door_frailty.assessors",
@@ -154,8 +172,9 @@ _SPECS: tuple[UnitSpec, ...] = (
         lever="UCR teams at once",
         lever_help="Urgent community response: visits that can be under way at once.",
         location=False,
+        entry="UCR at home",
     ),
-    UnitSpec("sdec", "sdec.chairs", "SDEC", "SDEC chair", "sdec"),
+    UnitSpec("sdec", "sdec.chairs", "SDEC", "SDEC chair", "sdec", entry="SDEC"),
     UnitSpec(
         "amu",
         "amu.beds",
@@ -249,6 +268,7 @@ _PLACE_LABELS: dict[str, str] = {
     "home": "home",
     "ucr_home": "home after UCR",
     "virtual_ward_home": "home from virtual ward",
+    "left_before_seen": "left ED before being seen",
     "died": "died",
     "P0": "P0 (home, no new support)",
     **{s.discharge_pathway: s.label for s in _SPECS if s.discharge_pathway},
@@ -270,6 +290,8 @@ DISCHARGE_PATHWAY_UNITS = tuple(s.name for s in _SPECS if s.discharge_pathway)
 """Community services a discharge waits for and reserves (P1-P3)."""
 SERVICES = tuple(s.name for s in _SPECS if not s.location)
 """Units that serve a patient where they are: never a location."""
+ENTRY_UNITS = tuple(s.name for s in _SPECS if s.entry)
+"""Units where a journey can begin: the first service a patient queues for."""
 WARM_START_UNITS = tuple(s.warm_start.split(".")[0] for s in _SPECS if s.warm_start)
 """Entries of a scenario's ``warm_start`` section in pathway order (``wards`` holds every ward
 group's)."""
@@ -286,6 +308,12 @@ def ward_unit(ward: str) -> str:
 def ward_name(unit: str) -> str | None:
     """The ward group of a unit (``ward:care_of_elderly`` -> ``care_of_elderly``), else None."""
     return unit[len(WARD_PREFIX) :] if unit.startswith(WARD_PREFIX) else None
+
+
+def unit_from_slug(slug: str) -> str:
+    """The unit a KPI name writes as ``slug`` (``ward_care_of_elderly`` -> ``ward:care_of_elderly``;
+    other units are their own slug)."""
+    return ward_unit(slug.removeprefix("ward_")) if slug.startswith("ward_") else slug
 
 
 def is_ward(unit: str) -> bool:
@@ -319,6 +347,7 @@ def _ward_spec(ward: str) -> UnitSpec:
         s.location,
         s.discharge_pathway,
         f(s.warm_start),
+        s.entry,
     )
 
 
@@ -352,6 +381,29 @@ def warm_start_path(unit: str) -> str | None:
     None for a unit a warm start cannot fill."""
     spec = spec_of(unit)
     return None if spec is None else spec.warm_start
+
+
+def put_warm_start(section: dict[str, Any], unit: str, entry: Any) -> None:
+    """Put a unit's entry into a ``warm_start`` section (a plain dict, as in YAML): ``amu`` at
+    ``section["amu"]``, ``ward:x`` at ``section["wards"]["x"]``."""
+    path = warm_start_path(unit)
+    if path is None:
+        raise KeyError(f"{unit!r}: a warm start cannot fill this unit")
+    *parents, last = path.split(".")
+    for key in parents:
+        section = section.setdefault(key, {})
+    section[last] = entry
+
+
+def warm_start_entries(section: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """``(unit, entry)`` of every unit in a ``warm_start`` section (a plain dict), in the
+    section's order; the inverse of `put_warm_start`."""
+    for key, value in section.items():
+        if key == "wards":
+            for ward, entry in value.items():
+                yield ward_unit(ward), entry
+        else:
+            yield key, value
 
 
 def unit_order(units: Iterable[str]) -> list[str]:
@@ -394,8 +446,10 @@ class Unit:
         return self.spec.group
 
 
-def _get(scenario: Any, key: str) -> Any:
-    node = scenario
+def setting(scenario: Scenario, key: str) -> Any:
+    """The value at a dotted scenario key (``community.p1.capacity``), None where a section on
+    the way is switched off (``ed.front_door_frailty`` unset)."""
+    node: Any = scenario
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         if node is None:
@@ -413,7 +467,7 @@ def unit_capacity_key(unit: str) -> str:
 
 def capacity_of(scenario: Scenario, unit: str) -> int:
     """The places ``scenario`` gives ``unit`` at the start (0 when its service is off)."""
-    value = _get(scenario, unit_capacity_key(unit))
+    value = setting(scenario, unit_capacity_key(unit))
     if value is None:
         return 0
     if isinstance(value, list | tuple):  # a rota by hour: the first hour is in force at 0
