@@ -13,10 +13,11 @@ from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import EventLog
 from flowsim.model import ed, electives, opel, surge, warm_start
-from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times
-from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates
+from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times, seasonal_profile
+from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates, seasonal_fate
 from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.patient import journey
+from flowsim.model.seasons import schedule_bed_closures
 from flowsim.model.system import Patient, System
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
 
@@ -65,6 +66,7 @@ def simulate(
         ed.clinician_rota(sys)
     for unit, escalation in _escalating_units(sys):
         _escalation(sys, unit, escalation)
+    schedule_bed_closures(sys)
     electives.schedule(sys, seed, replication)
     surge.schedule(sys)
 
@@ -124,11 +126,21 @@ def _scheduled_arrivals(sys: System, seed: int, replication: int) -> Arrivals:
     profile = sys.calendar.hourly_profile(s.demand_profile, total_hours)
     streams = arrival_streams(s)
     times_per_stream = [
-        arrival_times(st, profile, seed, replication, sys.end_hours) for st in streams
+        arrival_times(
+            st, seasonal_profile(st, profile, s, sys.calendar), seed, replication, sys.end_hours
+        )
+        for st in streams
     ]
     tables = [
         draw_fate_table(
-            s, seed, replication, st.name, FRAILTY_BANDS[st.frailty], st.route, len(times)
+            s,
+            seed,
+            replication,
+            st.name,
+            FRAILTY_BANDS[st.frailty],
+            st.route,
+            len(times),
+            None if s.seasons is None else sys.calendar.months_at(times),
         )
         for st, times in zip(streams, times_per_stream, strict=True)
     ]
@@ -215,7 +227,9 @@ def _readmission_fate(sys: System, seed: int, replication: int, frailty: str, ro
         sys.readmission_batches[key] = drawn + 1
         batch.reverse()
         queue = sys.readmission_fates[key] = batch
-    return queue.pop()
+    if sys.scenario.seasons is None:
+        return queue.pop()
+    return seasonal_fate(sys.scenario, queue.pop(), frailty, sys.calendar.month(sys.env.now))
 
 
 def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:

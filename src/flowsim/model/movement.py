@@ -32,6 +32,8 @@ def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[obj
             corridor_after = sys.scenario.ed.corridor_boarding_after_hours
             if corridor_after is not None:
                 yield place | sys.env.timeout(corridor_after)
+                while not place.triggered and sys.units.corridor.free == 0:
+                    yield place | sys.env.timeout(1.0)  # ed.corridor_spaces all taken
                 if not place.triggered:
                     holding = yield from board_in_corridor(sys, p, holding)
         yield place

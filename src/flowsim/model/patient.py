@@ -25,8 +25,13 @@ def journey(sys: System, p: Patient) -> Generator[object, None, None]:
             yield from admit(sys, p, "amu", holding=chair)
         return
 
+    arrived = sys.env.now
     cubicle = yield from ed.arrive(sys, p)
-    decided = yield from ed.assess(sys, p)
+    if cubicle is None:  # left before being seen (ed.leave_before_seen)
+        return
+    decided = yield from ed.assess(sys, p, arrived)
+    if decided == ed.LEFT_BEFORE_SEEN:
+        return
     destination = decided
     if ed.frailty_assessed(sys, p, decided):
         destination = yield from ed.front_door_frailty(sys, p, decided)

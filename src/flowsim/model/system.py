@@ -110,7 +110,13 @@ class System:
         self.units = Units(
             ucr=unit("ucr", s.ucr.teams),
             cubicles=unit("ed_cubicle", s.ed.cubicles, kind=PriorityUnit),
-            corridor=Unit(env, "corridor", self.code["corridor"], CORRIDOR_SPACES, record_capacity),
+            corridor=Unit(
+                env,
+                "corridor",
+                self.code["corridor"],
+                CORRIDOR_SPACES if s.ed.corridor_spaces is None else s.ed.corridor_spaces,
+                record_capacity,
+            ),
             clinicians=unit("ed_clinician", s.ed.clinicians_by_hour[0], kind=PriorityUnit),
             frailty_team=unit("frailty_team", fdf.assessors if fdf else 0, kind=PriorityUnit),
             sdec=unit("sdec", s.sdec.chairs),
