@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flowsim.model.calendar import Calendar
 from flowsim.random import stream
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
@@ -71,3 +72,23 @@ def arrival_times(
     unit_times = unit_times[unit_times < total]
     times = np.interp(unit_times, cumulative, grid)
     return times[times < end_hours]
+
+
+def seasonal_profile(
+    s: ArrivalStream, profile: np.ndarray, scenario: Scenario, calendar: Calendar
+) -> np.ndarray:
+    """``profile`` times the stream's monthly multipliers of `seasons` (by route and frailty).
+
+    The same array when no multiplier applies to the stream, so a run without seasons draws
+    exactly the arrival times it always did. The unit-rate draws of the stream are unchanged
+    either way: a seasonal profile moves arrivals in time, it does not draw new ones.
+    """
+    seasons = scenario.seasons
+    if seasons is None:
+        return profile
+    route = seasons.attendance_multiplier.get(s.route)  # type: ignore[call-overload]
+    band = seasons.frailty_attendance_multiplier.get(FRAILTY_BANDS[s.frailty])  # type: ignore[call-overload]
+    for monthly in (route, band):
+        if monthly is not None:
+            profile = profile * calendar.monthly_hourly(monthly, len(profile))
+    return profile

@@ -25,6 +25,25 @@ class Calendar:
     def is_weekend(self, t_hours: float) -> bool:
         return self.weekday(t_hours) >= 5
 
+    def month(self, t_hours: float) -> int:
+        """Calendar month of a simulated time, 0 for January."""
+        return int(self.month_of_day[int(t_hours // 24)])
+
+    def months_at(self, t_hours: np.ndarray) -> np.ndarray:
+        """Calendar month (0 for January) of each time."""
+        return self.month_of_day[(np.asarray(t_hours) // 24).astype(np.int64)]
+
+    def month_starts(self) -> list[tuple[float, int]]:
+        """``(hour, month)`` at the start of the run and at each change of month after it."""
+        m = self.month_of_day
+        days = [0, *(np.flatnonzero(m[1:] != m[:-1]) + 1).tolist()]
+        return [(24.0 * d, int(m[d])) for d in days]
+
+    def monthly_hourly(self, monthly: list[float], total_hours: int) -> np.ndarray:
+        """A monthly multiplier (January first, not rescaled) for each whole hour of the run."""
+        day = np.arange(total_hours) // 24
+        return np.asarray(monthly, dtype=float)[self.month_of_day[day]]
+
     def hourly_profile(self, profile: DemandProfile, total_hours: int) -> np.ndarray:
         """Demand multiplier for each whole hour of the run (mean 1 over a typical year)."""
         hourly = _normalised(profile.hourly)

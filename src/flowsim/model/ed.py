@@ -7,25 +7,41 @@ fills the ED and leaves ambulances queuing outside.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
+from heapq import heapify
 
-from flowsim.model.kernel import call_later
-from flowsim.model.movement import Held
-from flowsim.model.system import END, HANDOVER, QUEUE, START, Patient, System
+import simpy
+
+from flowsim.model.kernel import PriorityUnit, call_later
+from flowsim.model.movement import Held, leave
+from flowsim.model.system import DEPART, END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
 
 ADMITTING = frozenset({"amu", "afu", "ward"})
+LEFT_BEFORE_SEEN = "left_before_seen"
+"""The outcome of a patient who left ED before a clinician saw them (`Ed.leave_before_seen`)."""
 
 
 def arrive(sys: System, p: Patient) -> Generator[object, None, Held]:
-    """From the ambulance or the waiting room into a cubicle."""
+    """From the ambulance or the waiting room into a cubicle.
+
+    Returns None for a patient who left the waiting room before being seen.
+    """
     f, cubicles, record = p.fate, sys.units.cubicles, sys.record
     record(p.id, QUEUE, cubicles.code)
     if p.route != "ambulance":
+        arrived = sys.env.now
         if f.triage_minutes > 0:
             yield f.triage_minutes / 60.0
         cubicle = cubicles.request(cubicle_priority(p))
         if cubicle is not None:
+            if f.patience_hours < math.inf:
+                deadline = arrived + f.patience_hours
+                stayed = yield from _wait_or_leave(sys, cubicles, cubicle, deadline)
+                if not stayed:
+                    _leave_unseen(sys, p)
+                    return None
             yield cubicle
         record(p.id, START, cubicles.code)
         return cubicles
@@ -57,12 +73,24 @@ def cubicle_priority(p: Patient) -> int:
     return 0 if p.fate.acuity <= 2 else 1
 
 
-def assess(sys: System, p: Patient) -> Generator[object, None, str]:
-    """Clinician assessment, then tests and treatment; returns where the patient should go."""
+def assess(sys: System, p: Patient, arrived: float = 0.0) -> Generator[object, None, str]:
+    """Clinician assessment, then tests and treatment; returns where the patient should go.
+
+    A patient who may leave unseen (``arrived``: when they came in) and whose patience runs out
+    before a clinician is free leaves their cubicle: returns `LEFT_BEFORE_SEEN`.
+    """
     f, clinicians, record = p.fate, sys.units.clinicians, sys.record
     record(p.id, QUEUE, clinicians.code)
     clinician = clinicians.request(f.acuity)
     if clinician is not None:
+        if f.patience_hours < math.inf and p.route != "ambulance":
+            stayed = yield from _wait_or_leave(
+                sys, clinicians, clinician, arrived + f.patience_hours
+            )
+            if not stayed:
+                leave(sys, p, sys.units.cubicles)
+                _leave_unseen(sys, p)
+                return LEFT_BEFORE_SEEN
         yield clinician
     record(p.id, START, clinicians.code)
     if f.assessment_minutes > 0:
@@ -101,15 +129,69 @@ def front_door_frailty(sys: System, p: Patient, destination: str) -> Generator[o
     return "home" if p.fate.frailty_avoid_u < cfg.admission_avoided_share else destination
 
 
+def _wait_or_leave(
+    sys: System, unit: PriorityUnit, request: simpy.Event, deadline: float
+) -> Generator[object, None, bool]:
+    """Wait for ``request`` until ``deadline``; False (request withdrawn) if it was not granted.
+
+    The caller yields the request afterwards when True (granted now or earlier at this instant),
+    as SimPy processes it.
+    """
+    remaining = deadline - sys.env.now
+    if remaining > 0 and not request.triggered:
+        yield request | sys.env.timeout(remaining)
+    if request.triggered:
+        return True
+    queue = unit.queue
+    for i, entry in enumerate(queue):
+        if entry[2] is request:
+            queue[i] = queue[-1]
+            queue.pop()
+            heapify(queue)
+            break
+    return False
+
+
+def _leave_unseen(sys: System, p: Patient) -> None:
+    sys.record(p.id, DEPART, sys.code[LEFT_BEFORE_SEEN])
+    cfg = sys.scenario.ed.leave_before_seen
+    u = p.fate.reattend_u
+    if cfg is not None and u < cfg.re_attend_share:
+        delay_hours = u / cfg.re_attend_share * cfg.re_attend_within_hours
+        call_later(sys.env, delay_hours, [lambda _event: sys.re_present(p, p.route, at_once=True)])
+
+
 def crowding_turns_home(sys: System, p: Patient, destination: str) -> bool:
-    """A would-be admission sent home because ED is full of patients already waiting for beds."""
+    """A would-be admission sent home because the hospital is full (`Ed.crowding`).
+
+    Only patients the model would admit, of the eligible triage categories, at the share of the
+    highest crowding step reached; the old form counts boarders and takes any would-be admission.
+    """
     cfg = sys.scenario.ed.crowding
-    return (
-        cfg is not None
-        and destination in ADMITTING
-        and sys.boarding >= cfg.boarding_threshold
-        and p.fate.crowding_u < cfg.admission_avoided_share
-    )
+    if cfg is None or destination not in ADMITTING:
+        return False
+    if cfg.is_old_form:
+        return (
+            sys.boarding >= cfg.boarding_threshold  # type: ignore[operator]
+            and p.fate.crowding_u < cfg.admission_avoided_share  # type: ignore[operator]
+        )
+    if p.fate.acuity < cfg.eligible_min_acuity:
+        return False
+    level = sys.boarding if cfg.measure == "boarding" else bed_pressure(sys)
+    reduction = 0.0
+    for step in cfg.steps:
+        if level >= step.at_least:
+            reduction = step.admission_reduction
+    return p.fate.crowding_u < reduction
+
+
+def bed_pressure(sys: System) -> float:
+    """Patients in or waiting in ED for an AMU, AFU or ward bed, per such bed in force now."""
+    u = sys.units
+    units = (u.amu, u.afu, *u.wards)
+    beds = sum(unit.capacity for unit in units)
+    needing = sum(unit.in_use for unit in units) + sys.boarding
+    return needing / beds if beds > 0 else math.inf
 
 
 def wants_ucr_follow_up(sys: System, p: Patient) -> bool:

@@ -13,12 +13,14 @@ patients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from flowsim.random import sample, stream
 from flowsim.scenario.schema import CFS_BY_BAND, DISPOSITIONS, PATHWAYS, Scenario
+from flowsim.scenario.seasons import for_key
 
 
 class Fate(NamedTuple):
@@ -57,9 +59,16 @@ class Fate(NamedTuple):
     readmit_u: float
     readmit_delay_u: float
     weekend_u: float
+    season_admit_u: float  # drawn only with seasons.admission_multiplier, else 1.0
+    patience_hours: float  # ed.leave_before_seen; inf: waits however long it takes
+    reattend_u: float  # ed.leave_before_seen.re_attend_share, else 1.0
 
 
-_UNIFORMS = [f for f in Fate._fields if f.endswith("_u")]
+_OPTIONAL_UNIFORMS = ("season_admit_u", "reattend_u")
+"""Uniforms of optional mechanisms, drawn only when the mechanism is on (1.0 otherwise, which
+no share exceeds), so a run without them costs nothing more."""
+_UNIFORMS = [f for f in Fate._fields if f.endswith("_u") and f not in _OPTIONAL_UNIFORMS]
+_ADMITTING = np.array([DISPOSITIONS.index(d) for d in ("amu", "afu", "ward")])
 _INT_FIELDS = ("acuity", "cfs", "disposition", "ward", "pathway")
 _FLOAT_FIELDS = Fate._fields[len(_INT_FIELDS) :]
 assert Fate._fields[: len(_INT_FIELDS)] == _INT_FIELDS
@@ -121,8 +130,13 @@ def draw_fate_table(
     frailty: str,
     route: str,
     n: int,
+    months: np.ndarray | None = None,
 ) -> FateTable:
-    """The fates of the first ``n`` patients of one arrival stream."""
+    """The fates of the first ``n`` patients of one arrival stream.
+
+    ``months``: the calendar month (0 for January) of each patient's arrival, for `seasons`;
+    None leaves every seasonal profile out (readmissions get theirs from `seasonal_fate`).
+    """
 
     def rng(quantity: str) -> np.random.Generator:
         return stream(seed, replication, f"{stream_name}/{quantity}")
@@ -143,9 +157,22 @@ def draw_fate_table(
     cols["assessment_minutes"] = sample(s.ed.assessment_minutes, rng("assessment_minutes"), n)
     cols["treatment_hours"] = sample(s.ed.treatment_hours, rng("treatment_hours"), n)
     disp = s.ed.disposition.get(frailty)
-    cols["disposition"] = _categorical(
-        rng("disposition"), np.array([disp.get(d, 0.0) for d in DISPOSITIONS]), n
-    )
+    disp_shares = np.array([disp.get(d, 0.0) for d in DISPOSITIONS])
+    cols["disposition"] = _categorical(rng("disposition"), disp_shares, n)
+    seasons = s.seasons
+    admission_profile = None if seasons is None else for_key(seasons.admission_multiplier, frailty)
+    if admission_profile is not None:
+        cols["season_admit_u"] = rng("season_admit_u").random(n)
+        if months is not None:
+            cols["disposition"] = seasonal_disposition(
+                cols["disposition"],
+                cols["season_admit_u"],
+                np.asarray(admission_profile)[months],
+                disp_shares,
+            )
+    else:
+        cols["season_admit_u"] = np.ones(n)
+    _draw_patience(s, rng, route, cols, n)
     fdf = s.ed.front_door_frailty
     cols["frailty_assessment_hours"] = (
         sample(fdf.assessment_hours, rng("frailty_assessment_hours"), n)
@@ -166,6 +193,12 @@ def draw_fate_table(
     for i, w in enumerate(ward_names):
         draws = sample(s.wards[w].los_days.get(frailty), rng(f"ward_los_days/{w}"), n)
         los = np.where(ward == i, draws, los)
+    los_profiles = {} if seasons is None else seasons.ward_los_multiplier
+    if los_profiles and months is not None:
+        for i, w in enumerate(ward_names):
+            profile = for_key(los_profiles, w)
+            if profile is not None:
+                los = np.where(ward == i, los * np.asarray(profile)[months], los)
     cols["ward_los_days"] = los
 
     split = s.discharge.pathway.get(frailty)
@@ -195,6 +228,82 @@ def draw_fate_table(
     for j, f in enumerate(_FLOAT_FIELDS):
         floats[:, j] = cols[f]
     return FateTable(ints, floats)
+
+
+def seasonal_disposition(
+    disposition: np.ndarray, u: np.ndarray, multiplier: np.ndarray, shares: np.ndarray
+) -> np.ndarray:
+    """Where each patient goes after ED once the month's admission multiplier is applied.
+
+    Thinning on the patient's own uniform ``u``, so the fewest patients change: with a multiplier
+    ``m`` above 1, a patient heading home is admitted if ``u < admitted * (m - 1) / home`` (to
+    amu, afu or ward in their usual proportions, chosen by the same ``u`` rescaled); below 1, a
+    patient heading for a bed goes home if ``u < 1 - m``. The admitted share becomes
+    ``admitted * m`` (`flowsim.scenario.seasons.check` makes sure home can give that much).
+    """
+    out = disposition.copy()
+    weights = shares[_ADMITTING]
+    admitted, home = float(weights.sum()), float(shares[0])
+    if admitted > 0 and home > 0:
+        convert = np.where(multiplier > 1, admitted * (multiplier - 1) / home, 0.0)
+        up = (disposition == 0) & (u < convert)
+        if up.any():
+            rescaled = u[up] / convert[up]
+            cum = np.cumsum(weights) / admitted
+            pick = np.minimum(np.searchsorted(cum, rescaled, side="right"), len(weights) - 1)
+            out[up] = _ADMITTING[pick]
+    down = (multiplier < 1) & np.isin(disposition, _ADMITTING) & (u < 1 - multiplier)
+    out[down] = 0
+    return out
+
+
+def seasonal_fate(scenario: Scenario, fate: Fate, frailty: str, month: int) -> Fate:
+    """A readmission's fate (drawn in a batch, before its arrival time was known) with the
+    seasonal profiles of the month it arrives in, as `draw_fate_table` applies them."""
+    seasons = scenario.seasons
+    if seasons is None:
+        return fate
+    changes: dict[str, float | int] = {}
+    profile = for_key(seasons.admission_multiplier, frailty)
+    if profile is not None:
+        disp = scenario.ed.disposition.get(frailty)
+        shares = np.array([disp.get(d, 0.0) for d in DISPOSITIONS])
+        changes["disposition"] = int(
+            seasonal_disposition(
+                np.array([fate.disposition]),
+                np.array([fate.season_admit_u]),
+                np.array([profile[month]]),
+                shares,
+            )[0]
+        )
+    los = for_key(seasons.ward_los_multiplier, sorted(scenario.wards)[fate.ward])
+    if los is not None:
+        changes["ward_los_days"] = fate.ward_los_days * los[month]
+    return fate._replace(**changes) if changes else fate
+
+
+def _draw_patience(
+    s: Scenario, rng: Callable[[str], np.random.Generator], route: str, cols: dict, n: int
+) -> None:
+    """How long each patient would wait to be seen before leaving (``ed.leave_before_seen``).
+
+    By triage category: a patient of a category with a patience distribution would leave with
+    that category's ``would_leave_share`` (a uniform of their own), after a patience drawn from
+    the category's own stream; everyone else waits however long it takes (inf).
+    """
+    cfg = s.ed.leave_before_seen
+    patience = np.full(n, np.inf)
+    cols["reattend_u"] = np.ones(n)
+    if cfg is not None and route in cfg.routes:
+        leaves = rng("leave_before_seen_u").random(n)
+        acuity = cols["acuity"]
+        for category, spec in sorted(cfg.patience_hours.items()):
+            share = cfg.would_leave_share.get(category, 1.0)
+            draws = sample(spec, rng(f"patience_hours/{category}"), n)
+            patience = np.where((acuity == category) & (leaves < share), draws, patience)
+        if cfg.re_attend_share > 0:
+            cols["reattend_u"] = rng("reattend_u").random(n)
+    cols["patience_hours"] = patience
 
 
 def _categorical(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,46 @@
+"""Beds lost in winter: the ward capacity that `seasons.beds_closed_share` closes month by month.
+
+Norovirus closures and beds held by flu and COVID patients (pressure.md S38-S43) take a share of
+each ward group's beds out of use. At the start of the run and at each change of calendar month
+the share of that month is applied as a change of capacity by the difference from the month
+before, so that escalation beds opened or closed meanwhile (also changes by a difference) are
+kept. Patients in a bed keep it: a closure takes effect as beds empty.
+
+Demand, admission and length-of-stay profiles act where patients' fates are drawn
+(`flowsim.model.arrivals.seasonal_profile`, `flowsim.model.fate`).
+"""
+
+from __future__ import annotations
+
+from flowsim.model.kernel import call_later
+from flowsim.model.system import System
+from flowsim.scenario.seasons import for_key
+
+
+def schedule_bed_closures(sys: System) -> None:
+    """Close and reopen ward beds at each month boundary; nothing at all without a profile."""
+    seasons = sys.scenario.seasons
+    if seasons is None or not seasons.beds_closed_share:
+        return
+    plans = []
+    for unit, name in zip(sys.units.wards, sys.ward_names, strict=True):
+        profile = for_key(seasons.beds_closed_share, name)
+        if profile is not None and unit.base_capacity > 0:
+            plans.append((unit, [round(share * unit.base_capacity) for share in profile]))
+    if not plans:
+        return
+    closed = [0] * len(plans)
+    env = sys.env
+
+    def apply(month: int) -> None:
+        for i, (unit, beds_by_month) in enumerate(plans):
+            change = beds_by_month[month] - closed[i]
+            if change:
+                unit.set_capacity(unit.capacity - change)
+                closed[i] = beds_by_month[month]
+
+    starts = sys.calendar.month_starts()
+    apply(starts[0][1])
+    for at_hours, month in starts[1:]:
+        if at_hours < sys.end_hours:
+            call_later(env, at_hours, [lambda _event, m=month: apply(m)])
