@@ -98,6 +98,8 @@ import pandas as pd
 from scipy import stats
 
 from flowsim.analysis.eventframe import EventFrame, ratio_quantile
+from flowsim.analysis.pressure_kpis import UNITS as PRESSURE_UNITS
+from flowsim.analysis.pressure_kpis import pressure_kpis
 from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
 from flowsim.scenario.units import COMMUNITY_UNITS
@@ -138,6 +140,7 @@ UNITS: dict[str, str] = {
     "admissions_avoided_sdec": PER_DAY,
     "admissions_avoided_virtual_ward": PER_DAY,
     "deaths_in_hospital": PER_DAY,
+    **PRESSURE_UNITS,
 }
 """Unit of measurement of each KPI; keys ending in ``_`` are prefixes of per-service KPIs."""
 
@@ -214,6 +217,7 @@ def compute_kpis(log: EventLog | EventFrame) -> pd.DataFrame:
     _occupancy_kpis(ef, out)
     _discharge_kpis(ef, out)
     _community_kpis(ef, out)
+    pressure_kpis(ef.log, out.add)  # only for a run with a pressure section
     return pd.DataFrame(out.rows, columns=["kpi", "unit", "value"])
 
 

@@ -41,6 +41,9 @@ def install(sys: System) -> PressureState:
     """Give the system its pressure state and start the hourly level check if configured."""
     state = PressureState(sys)
     sys.pressure = state  # type: ignore[attr-defined]
+    enabled = [name for name in type(state.config).model_fields if getattr(state.config, name)]
+    if enabled:
+        sys.log.meta["pressure"] = enabled
     opel = state.config.opel
     if opel is not None:
         state.record("opel", 1)
