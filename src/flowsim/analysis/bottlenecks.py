@@ -69,13 +69,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowsim.analysis.eventframe import (
-    EventFrame,
-    _last_before,
-    _next_after,
-    _run_ends,
-    unit_order,
-)
+from flowsim.analysis.eventframe import EventFrame, unit_order
 from flowsim.analysis.value import DAYS_PER_MONTH, value_table  # re-exported for callers
 from flowsim.log import EventLog, Kind
 from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, SERVICES
@@ -164,49 +158,48 @@ class _Waits:
 
 def _waits(ef: EventFrame, names: list[str]) -> _Waits:
     """All waits (see the module table) as row ranges ``[start, stop)`` in patient order."""
-    pk, pu = ef.pk, ef.pu
-    n = len(pk)
-    ends = _run_ends(ef.pp) if n else np.zeros(0, np.int64)
+    rows = ef.rows
+    pk, pu = rows.kind, rows.place
     code_name = np.array([*ef.places, ""], dtype=object)
     community = np.isin(pu, [ef.code(u) for u in DISCHARGE_PATHWAY_UNITS if ef.code(u) >= 0])
     corridor = ef.code("corridor")
     moves_on = ((pk == _Q) & (pu != corridor)) | (pk == _DEPART)
-    nxt_move = _next_after(moves_on, ends)
-    after_last = ends + 1  # a wait still open at the end covers the patient's last row too
+    nxt_move = rows.next_where(moves_on)
+    after_last = rows.last_row + 1  # a wait still open at the end covers the patient's last row
 
-    def finish(rows: np.ndarray, stop: np.ndarray) -> np.ndarray:
-        return np.where(stop >= 0, stop, after_last[rows]).astype(np.int64)
+    def finish(at: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        return np.where(stop >= 0, stop, after_last[at]).astype(np.int64)
 
     starts, stops, causes = [], [], []
     index = {name: i for i, name in enumerate(names)}
 
-    def add(rows: np.ndarray, stop: np.ndarray, cause: np.ndarray) -> None:
-        starts.append(rows.astype(np.int64))
-        stops.append(finish(rows, stop))
+    def add(at: np.ndarray, stop: np.ndarray, cause: np.ndarray) -> None:
+        starts.append(at.astype(np.int64))
+        stops.append(finish(at, stop))
         causes.append(cause.astype(np.int64))
 
     # QUEUE at a unit: until its START, else until the patient moves on / departs.
     q = np.flatnonzero((pk == _Q) & ~community)
-    start_of = ef._start_of_queue[q].astype(np.int64)
+    start_of = rows.start_of_queue[q].astype(np.int64)
     stop = np.where(start_of >= 0, start_of, nxt_move[q])
     add(q, stop, np.array([index[str(code_name[c])] for c in pu[q]], dtype=np.int64))
 
     # QUEUE at p1-p3: until RESERVE (capacity found), else START / moving on.
     q = np.flatnonzero((pk == _Q) & community)
-    nxt_res = _next_after(pk == _RESERVE, ends)[q]
-    start_of = ef._start_of_queue[q].astype(np.int64)
+    nxt_res = rows.next_where(pk == _RESERVE)[q]
+    start_of = rows.start_of_queue[q].astype(np.int64)
     stop = np.where(nxt_res >= 0, nxt_res, np.where(start_of >= 0, start_of, nxt_move[q]))
     add(q, stop, np.array([index[str(code_name[c])] for c in pu[q]], dtype=np.int64))
 
     # RESERVE: the discharge window, until START at the community unit.
     r = np.flatnonzero(pk == _RESERVE)
-    nxt_start = _next_after((pk == _S) & community, ends)[r]
+    nxt_start = rows.next_where((pk == _S) & community)[r]
     add(r, nxt_start, np.full(len(r), index[DISCHARGE_WINDOW]))
 
     # OPTIMISED: referral until QUEUE at p1-p3, or the window until END of the ward (P0).
     o = np.flatnonzero(pk == _OPT)
-    nxt_q = _next_after(pk == _Q, ends)[o]
-    end_opt = ef._end_of_opt[o].astype(np.int64)
+    nxt_q = rows.next_where(pk == _Q)[o]
+    end_opt = rows.end_of_optimised[o].astype(np.int64)
     referral = (nxt_q >= 0) & ((end_opt < 0) | (nxt_q < end_opt))
     p0 = ~referral & (end_opt >= 0)
     stop = np.where(referral, nxt_q, np.where(p0, end_opt, -1))
@@ -217,20 +210,20 @@ def _waits(ef: EventFrame, names: list[str]) -> _Waits:
 
 def _locations(ef: EventFrame) -> tuple[np.ndarray, list[str]]:
     """Where each patient is after each row (patient order), as codes into the returned names."""
-    pk, pu = ef.pk, ef.pu
-    n = len(pk)
+    rows = ef.rows
+    pk, pu = rows.kind, rows.place
+    n = len(rows)
     names = [*ef.places, WAITING_ROOM]
     waiting_room = len(ef.places)
-    physical = ef._codes(lambda u: u not in SERVICES)
-    starts = ef._pstart
+    physical = ef.place_mask(lambda u: u not in SERVICES)
     is_start = (pk == _S) & physical[pu]
-    last_s = _last_before(is_start, starts, inclusive=True).astype(np.int64)
-    end_row = np.where(last_s >= 0, ef._end_of_start[np.clip(last_s, 0, None)], -1).astype(np.int64)
-    rows = np.arange(n)
-    held = (last_s >= 0) & ((end_row < 0) | (end_row > rows))
-    last_arrive = _last_before(pk == _ARRIVE, starts, inclusive=True).astype(np.int64)
+    last_s = rows.last_where(is_start, inclusive=True).astype(np.int64)
+    end_row = np.where(last_s >= 0, rows.end_of_start[np.clip(last_s, 0, None)], -1)
+    end_row = end_row.astype(np.int64)
+    held = (last_s >= 0) & ((end_row < 0) | (end_row > np.arange(n)))
+    last_arrive = rows.last_where(pk == _ARRIVE, inclusive=True).astype(np.int64)
     corridor = ef.code("corridor")
-    last_hc = _last_before((pk == _HANDOVER) & (pu == corridor), starts, inclusive=True)
+    last_hc = rows.last_where((pk == _HANDOVER) & (pu == corridor), inclusive=True)
     route = np.where(last_arrive >= 0, pu[np.clip(last_arrive, 0, None)], -1)
     ambulance = ef.code("ambulance")
     front = np.where(
@@ -247,15 +240,16 @@ def _attribution_one(ef: EventFrame) -> pd.DataFrame:
     causes = list(dict.fromkeys([*ef.units, *PROCESS_CAUSES]))
     waits = _waits(ef, causes)
     loc, loc_names = _locations(ef)
-    n = len(ef.pt)
+    rows = ef.rows
+    n = len(rows)
     if not n or not len(waits.start):
         return pd.DataFrame({"cause": [], "location": [], "patient_hours_per_day": []}).astype(
             {"patient_hours_per_day": float}
         )
     same_next = np.zeros(n, dtype=bool)
-    same_next[:-1] = ef.pp[1:] == ef.pp[:-1]
-    next_t = np.where(same_next, np.append(ef.pt[1:], ef.end), ef.end)
-    a, b = np.clip(ef.pt, ef.warm_up, ef.end), np.clip(next_t, ef.warm_up, ef.end)
+    same_next[:-1] = rows.patient[1:] == rows.patient[:-1]
+    next_t = np.where(same_next, np.append(rows.time[1:], ef.end), ef.end)
+    a, b = np.clip(rows.time, ef.warm_up, ef.end), np.clip(next_t, ef.warm_up, ef.end)
     seg = np.clip(b - a, 0.0, None)
     rows = []
     for c in np.unique(waits.cause):

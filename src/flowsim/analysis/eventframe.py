@@ -45,6 +45,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from flowsim.analysis.rows import (
+    PatientRows,
+    first_of_runs,
+    last_before,
+    last_of_runs,
+    next_after,
+    run_ends,
+    run_starts,
+)
+from flowsim.analysis.steps import StepSeries
+from flowsim.analysis.steps import ratio_quantile as ratio_quantile
 from flowsim.log import PATIENT_FIELDS, ROUTES, EventLog, Kind
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS
 from flowsim.scenario.units import (
@@ -66,163 +77,9 @@ _ARRIVE, _HANDOVER, _OPT, _DEPART = (
 _KIND_NAMES = [k.name for k in sorted(Kind)]
 
 
-# ---------------------------------------------------------------- array helpers
-
-
-def _index_type(n: int) -> type[np.signedinteger]:
-    """int32 row numbers where they fit: half the memory traffic of int64."""
-    return np.int32 if n < 2**31 - 1 else np.int64
-
-
-def _rows(n: int) -> np.ndarray:
-    return np.arange(n, dtype=_index_type(n))
-
-
-def _run_starts(keys: np.ndarray) -> np.ndarray:
-    """For rows sorted by ``keys``: index of the first row of each row's run of equal keys."""
-    n = len(keys)
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        first[1:] = keys[1:] != keys[:-1]
-    return np.maximum.accumulate(np.where(first, _rows(n), 0)) if n else np.zeros(0, np.int32)
-
-
-def _run_ends(keys: np.ndarray) -> np.ndarray:
-    """For rows sorted by ``keys``: index of the last row of each row's run."""
-    n = len(keys)
-    if not n:
-        return np.zeros(0, np.int32)
-    last = np.ones(n, dtype=bool)
-    last[:-1] = keys[1:] != keys[:-1]
-    idx = np.where(last, _rows(n), n)
-    return np.minimum.accumulate(idx[::-1])[::-1]
-
-
-def _last_before(mask: np.ndarray, starts: np.ndarray, inclusive: bool = False) -> np.ndarray:
-    """Index of the latest row in the same run where ``mask`` holds (-1 if none)."""
-    n = len(mask)
-    idx = np.where(mask, _rows(n), -1)
-    np.maximum.accumulate(idx, out=idx)
-    if not inclusive and n:
-        idx = np.concatenate(([-1], idx[:-1]))
-    idx[idx < starts] = -1
-    return idx
-
-
-def _next_after(mask: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Index of the earliest later row in the same run where ``mask`` holds (-1 if none)."""
-    n = len(mask)
-    idx = np.where(mask, _rows(n), n)
-    idx = np.minimum.accumulate(idx[::-1])[::-1]
-    idx = np.concatenate((idx[1:], [n])) if n else idx
-    idx[idx > ends] = -1
-    return idx
-
-
-def _first_of_runs(keys: np.ndarray) -> np.ndarray:
-    first = np.ones(len(keys), dtype=bool)
-    if len(keys) > 1:
-        first[1:] = keys[1:] != keys[:-1]
-    return first
-
-
-def _last_of_runs(keys: np.ndarray) -> np.ndarray:
-    last = np.ones(len(keys), dtype=bool)
-    if len(keys) > 1:
-        last[:-1] = keys[1:] != keys[:-1]
-    return last
-
-
 def _event_columns(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     cols = log.event_arrays()
     return cols["time"], cols["patient"], cols["kind"], cols["place"].astype(np.int32)
-
-
-# ---------------------------------------------------------------- step series
-
-
-class StepSeries:
-    """A right-continuous step function: ``levels[i]`` holds on ``[times[i], times[i+1])``.
-
-    ``times`` are sorted; at tied times the last level wins, so simultaneous
-    events never show a transient level. Before ``times[0]`` the level is
-    ``levels[0]``.
-    """
-
-    def __init__(self, times: np.ndarray, levels: np.ndarray) -> None:
-        self.times = np.asarray(times, dtype=np.float64)
-        self.levels = np.asarray(levels, dtype=np.float64)
-        if len(self.times) != len(self.levels) or not len(self.times):
-            raise ValueError("a step series needs as many levels as times, at least one")
-        seg = self.levels[:-1] * np.diff(self.times)
-        self._cum = np.concatenate(([0.0], np.cumsum(seg)))
-
-    @classmethod
-    def from_deltas(
-        cls, times: np.ndarray, deltas: np.ndarray, base: float = 0.0, origin: float = 0.0
-    ) -> StepSeries:
-        """Level ``base`` from ``origin``, then ``+deltas[i]`` at ``times[i]`` (sorted stably)."""
-        times = np.asarray(times, dtype=np.float64)
-        deltas = np.asarray(deltas, dtype=np.float64)
-        order = np.argsort(times, kind="stable")
-        times, deltas = times[order], deltas[order]
-        start = min(origin, times[0]) if len(times) else origin
-        return cls(
-            np.concatenate(([start], times)), base + np.concatenate(([0.0], np.cumsum(deltas)))
-        )
-
-    def _index(self, x: np.ndarray) -> np.ndarray:
-        return np.clip(np.searchsorted(self.times, x, side="right") - 1, 0, None)
-
-    def at(self, x: float | np.ndarray) -> np.ndarray:
-        """Level at time(s) ``x`` (after all events at exactly ``x``)."""
-        return self.levels[self._index(np.asarray(x, dtype=np.float64))]
-
-    def integral(self, x: float | np.ndarray) -> np.ndarray:
-        """Integral of the level from ``times[0]`` to ``x``."""
-        x = np.asarray(x, dtype=np.float64)
-        k = self._index(x)
-        return self._cum[k] + self.levels[k] * (x - self.times[k])
-
-    def area(self, a: float, b: float) -> float:
-        return float(self.integral(b) - self.integral(a))
-
-    def mean(self, a: float, b: float) -> float:
-        """Time-weighted mean level over ``[a, b]``."""
-        return self.area(a, b) / (b - a) if b > a else float("nan")
-
-    def bin_means(self, edges: np.ndarray) -> np.ndarray:
-        """Time-weighted mean level in each bin ``[edges[i], edges[i+1])``."""
-        edges = np.asarray(edges, dtype=np.float64)
-        return np.diff(self.integral(edges)) / np.diff(edges)
-
-    def __add__(self, other: StepSeries) -> StepSeries:
-        grid = np.union1d(self.times, other.times)
-        return StepSeries(grid, self.at(grid) + other.at(grid))
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"time": self.times, "level": self.levels})
-
-
-def ratio_quantile(num: StepSeries, den: StepSeries, a: float, b: float, q: float) -> float:
-    """Time-weighted ``q``-quantile of ``num/den`` over ``[a, b]``, ignoring time when ``den == 0``.
-
-    The smallest ratio ``r`` such that the ratio is ``<= r`` for at least ``q`` of the time.
-    """
-    if not b > a:
-        return float("nan")
-    grid = np.union1d(np.concatenate((num.times, den.times)), [a, b])
-    grid = grid[(grid >= a) & (grid <= b)]
-    left, width = grid[:-1], np.diff(grid)
-    n, d = num.at(left), den.at(left)
-    keep = (d > 0) & (width > 0)
-    if not keep.any():
-        return float("nan")
-    ratio, width = n[keep] / d[keep], width[keep]
-    order = np.argsort(ratio, kind="stable")
-    cum = np.cumsum(width[order])
-    k = int(np.searchsorted(cum, q * cum[-1] * (1 - 1e-12), side="left"))
-    return float(ratio[order][min(k, len(ratio) - 1)])
 
 
 # ---------------------------------------------------------------- the frame
@@ -254,11 +111,13 @@ class EventFrame:
             t, p, k, u = t[order], p[order], k[order], u[order]
         self._t, self._p, self._k, self._u = t, p, k, u
 
-        # Patient order: each patient's events together, in log order.
-        po = np.argsort(p, kind="stable")
-        self.pt, self.pp, self.pk, self.pu = t[po], p[po], k[po], u[po]
-        self._pstart = _run_starts(self.pp)
-        self._pair()
+        self.rows = PatientRows.from_log_order(t, p, k, u)
+        """Events in patient order, paired: the public row-level view (`PatientRows`)."""
+        r = self.rows
+        self.pt, self.pp, self.pk, self.pu = r.time, r.patient, r.kind, r.place
+        self._pstart = r.first_row
+        self._q_of_start, self._end_of_start = r.queue_of_start, r.end_of_start
+        self._start_of_queue, self._end_of_opt = r.start_of_queue, r.end_of_optimised
 
     # ------------------------------------------------------------ basics
 
@@ -285,8 +144,9 @@ class EventFrame:
         except ValueError:
             return -1
 
-    def _codes(self, predicate: Callable[[str], bool]) -> np.ndarray:
-        """Boolean lookup over place codes (plus a trailing False for code -1)."""
+    def place_mask(self, predicate: Callable[[str], bool]) -> np.ndarray:
+        """Boolean lookup over place codes, plus a trailing False for code -1: index it with
+        `rows` places (``ef.place_mask(is_ward)[ef.rows.place]``)."""
         return np.array([bool(predicate(n)) for n in self.places] + [False])
 
     @cached_property
@@ -373,7 +233,7 @@ class EventFrame:
         outcome = np.full(len(ids), -1, np.int64)
         for kind, target in ((_ARRIVE, arrival), (_DEPART, depart)):
             rows = np.flatnonzero(self.pk == kind)
-            first = _first_of_runs(self.pp[rows])
+            first = first_of_runs(self.pp[rows])
             rows = rows[first]
             pos = self._patient_row(self.pp[rows])
             ok = pos >= 0
@@ -397,43 +257,6 @@ class EventFrame:
                 ),
             }
         )
-
-    # ------------------------------------------------------------ pairing
-
-    def _pair(self) -> None:
-        """Pair QUEUE->START->END and OPTIMISED->END per (patient, unit), in patient order."""
-        n = len(self.pt)
-        pk, pu, pp = self.pk, self.pu, self.pp
-        idx_type = _index_type(n)
-        self._q_of_start = np.full(n, -1, idx_type)  # START row -> its QUEUE row
-        self._end_of_start = np.full(n, -1, idx_type)  # START row -> its END row
-        self._start_of_queue = np.full(n, -1, idx_type)  # QUEUE row -> its START row
-        self._end_of_opt = np.full(n, -1, idx_type)  # OPTIMISED row -> END row
-        relevant = np.flatnonzero((pk == _Q) | (pk == _S) | (pk == _E) | (pk == _OPT))
-        # Group the rows by unit, keeping patient order within a unit (a stable radix sort).
-        relevant = relevant[np.argsort(pu[relevant].astype(np.int16), kind="stable")]
-        cuts = np.flatnonzero(np.diff(pu[relevant])) + 1
-        for idx in np.split(relevant, cuts) if len(relevant) else []:
-            # One pass per unit (a couple of dozen), vectorised within.
-            k = pk[idx]
-            starts = _run_starts(pp[idx])
-            isq, iss, ise = k == _Q, k == _S, k == _E
-            last_q = _last_before(isq, starts)
-            last_s = _last_before(iss, starts)
-            last_e = _last_before(ise, starts)
-            # START <- latest QUEUE not already used by an earlier START
-            j = np.flatnonzero(iss & (last_q > last_s))
-            self._q_of_start[idx[j]] = idx[last_q[j]]
-            self._start_of_queue[idx[last_q[j]]] = idx[j]
-            # END <- latest START not already ended
-            j = np.flatnonzero(ise & (last_s > last_e))
-            self._end_of_start[idx[last_s[j]]] = idx[j]
-            # OPTIMISED -> next END
-            isopt = k == _OPT
-            if isopt.any():
-                nxt = _next_after(ise, _run_ends(pp[idx]))
-                j = np.flatnonzero(isopt & (nxt >= 0))
-                self._end_of_opt[idx[j]] = idx[nxt[j]]
 
     def _names(self, codes: np.ndarray) -> pd.Categorical:
         return self._categorical(np.asarray(codes, dtype=np.int64))
@@ -469,7 +292,7 @@ class EventFrame:
         # corridor space, which is still waiting for a cubicle) or at DEPART.
         corridor = self.code("corridor")
         moves_on = ((self.pk == _Q) & (self.pu != corridor)) | (self.pk == _DEPART)
-        nxt = _next_after(moves_on, _run_ends(self.pp))
+        nxt = next_after(moves_on, run_ends(self.pp))
         gone = np.flatnonzero(start_row < 0)
         left[gone] = self._time_or_nan(nxt[rows[gone]])
         return rows, left, start_row >= 0
@@ -540,7 +363,7 @@ class EventFrame:
     def _visit_of_row(self) -> tuple[np.ndarray, np.ndarray]:
         """ED attendance number of each row in patient order (-1 before the first), arrival rows."""
         arrival = (self.pk == _Q) & (self.pu == self.code("ed_cubicle"))
-        last = _last_before(arrival, self._pstart, inclusive=True)
+        last = last_before(arrival, self._pstart, inclusive=True)
         visit = np.where(last >= 0, np.cumsum(arrival) - 1, -1)
         return visit, np.flatnonzero(arrival)
 
@@ -551,7 +374,7 @@ class EventFrame:
         visit, _ = self._visit_of_row
         rows = np.flatnonzero(mask & (visit >= 0))
         v = visit[rows]
-        pick = _first_of_runs(v) if first else _last_of_runs(v)
+        pick = first_of_runs(v) if first else last_of_runs(v)
         out = np.full(n_visits, -1, np.int64)
         out[v[pick]] = rows[pick]
         return out, v
@@ -574,8 +397,8 @@ class EventFrame:
         visit, arrivals = self._visit_of_row
         nv = len(arrivals)
         pk, pu, pt = self.pk, self.pu, self.pt
-        in_ed = self._codes(lambda n: n in ED_PLACES)[pu]
-        ed_unit = self._codes(lambda n: n in ED_UNITS)[pu]
+        in_ed = self.place_mask(lambda n: n in ED_PLACES)[pu]
+        ed_unit = self.place_mask(lambda n: n in ED_UNITS)[pu]
         v_rows = visit >= 0
         starts_ed = np.bincount(visit[v_rows & in_ed & (pk == _S)], minlength=nv)
         ends_ed = np.bincount(visit[v_rows & in_ed & (pk == _E)], minlength=nv)
@@ -594,7 +417,7 @@ class EventFrame:
         has_dec = (dec_row >= 0) & (dec_time <= exit_c)
         decision = np.where(has_dec, dec_time, exit_)
         next_code = np.where(has_dec, pu[np.clip(dec_row, 0, None)], -1)
-        inpatient = self._codes(is_inpatient)
+        inpatient = self.place_mask(is_inpatient)
         to_inpatient = inpatient[next_code]
 
         arrival = pt[arrivals]
@@ -634,7 +457,7 @@ class EventFrame:
 
     @cached_property
     def _spell_arrays(self) -> dict[str, np.ndarray]:
-        inpatient = self._codes(is_inpatient)
+        inpatient = self.place_mask(is_inpatient)
         pk, pu, pp, pt = self.pk, self.pu, self.pp, self.pt
         rows = np.flatnonzero(inpatient[pu] & ((pk == _S) | (pk == _E)))
         # At equal times a move START(next) and END(old) must not split the spell: STARTs first.
@@ -642,13 +465,13 @@ class EventFrame:
         k, p = pk[rows], pp[rows]
         delta = np.where(k == _S, 1, -1)
         cs = np.cumsum(delta)
-        starts = _run_starts(p)
+        starts = run_starts(p)
         base = (cs - delta)[starts] if len(rows) else cs
         after = cs - base
         before = after - delta
         begin = (k == _S) & (before == 0)
         finish = (k == _E) & (after == 0)
-        ok = _last_before(begin, starts, inclusive=True) >= 0
+        ok = last_before(begin, starts, inclusive=True) >= 0
         spell = np.where(ok, np.cumsum(begin) - 1, -1)
         b = rows[begin]
         ns = len(b)
@@ -656,7 +479,7 @@ class EventFrame:
         f = np.flatnonzero(finish & ok)
         # A spell finishes once; a later begin makes a new spell, so the first finish is the one.
         fs = spell[f]
-        first = _first_of_runs(fs)
+        first = first_of_runs(fs)
         end_row[fs[first]] = rows[f[first]]
         visit, _ = self._visit_of_row
         return {
@@ -673,7 +496,7 @@ class EventFrame:
         died = self.code("died")
         rows = np.flatnonzero((self.pk == _DEPART) & (self.pu == died))
         prev = rows - 1
-        inpatient = self._codes(is_inpatient)
+        inpatient = self.place_mask(is_inpatient)
         ok = (
             (prev >= 0)
             & (self.pp[np.clip(prev, 0, None)] == self.pp[rows])
@@ -696,7 +519,7 @@ class EventFrame:
         end_row = s["end_row"]
         end = self._time_or_nan(end_row)
         patient = s["patient"]
-        last_of_patient = _last_of_runs(patient)
+        last_of_patient = last_of_runs(patient)
         died_rows = self._died_in_hospital
         died_patients = self.pp[died_rows]
         died = last_of_patient & ~np.isnan(end) & np.isin(patient, died_patients)
