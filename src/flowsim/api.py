@@ -10,12 +10,10 @@ soon as it arrives, so memory holds one year-long log at a time, not all of them
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
 
@@ -23,16 +21,9 @@ from flowsim.analysis import PRIMARY_KPIS, EventFrame, compute_kpis
 from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables
 from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.figure_data import los_table
-from flowsim.analysis.replications import ReplicationsAlgorithm
 from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up, warmup_series
-from flowsim.experiment import (
-    ProcessExecutor,
-    ReplicationTask,
-    SerialExecutor,
-    default_workers,
-    iter_replications,
-    run_replication,
-)
+from flowsim.experiment import RunSettings, replications_in_order, run_paired
+from flowsim.experiment.replications import ReplicationsAlgorithm, run_until_precise
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, load_scenario
 
@@ -50,7 +41,6 @@ __all__ = [
 ]
 
 ScenarioLike = Scenario | str | Path
-T = TypeVar("T")
 Progress = Callable[[str, int], None]
 """Called as ``progress(scenario label, replication)`` when a replication finishes."""
 
@@ -88,36 +78,26 @@ def comparison_tables(log: EventLog) -> dict[str, object]:
     }
 
 
-def run_reduced(
+def _paired_kpis(
     scenarios: Sequence[Scenario],
-    replications: int,
-    reduce: Callable[[EventLog], T],
+    labels: Sequence[str],
+    settings: RunSettings,
+    reduce: Callable[[EventLog], pd.DataFrame] = replication_kpis,
     *,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     first_replication: int = 0,
-    on_done: Callable[[int, int], None] | None = None,
-) -> dict[tuple[int, int], T]:
-    """``reduce(log)`` of replications ``first_replication ..`` of every scenario, all in one
-    pool of workers (no second start-up per scenario: what a workshop waits for), keyed by
-    (scenario index, replication). ``on_done(scenario index, replication)`` as each finishes.
-    """
-    numbers = range(first_replication, first_replication + replications)
-    settings = {"seed": seed, "horizon_days": horizon_days, "warm_up_days": warm_up_days}
-    tasks = [(i, r) for i in range(len(scenarios)) for r in numbers]
-    data = [ReplicationTask.of(s, first_replication, **settings) for s in scenarios]
-    calls = [(dataclasses.replace(data[i], replication=r), reduce) for i, r in tasks]
-    workers = default_workers(len(tasks)) if workers is None else min(workers, len(tasks))
-    executor = ProcessExecutor(workers) if workers > 1 else SerialExecutor()
-    out: dict[tuple[int, int], T] = {}
-    with executor:
-        for k, result in executor.map_unordered(run_replication, calls):
-            out[tasks[k]] = result
-            if on_done is not None:
-                on_done(*tasks[k])
-    return out
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """``reduce`` of every replication of every scenario, in one pool, as tidy rows with a
+    ``scenario`` column of ``labels``, in scenario then replication order."""
+    results = run_paired(
+        scenarios,
+        settings,
+        reduce,
+        first_replication=first_replication,
+        on_done=None if progress is None else (lambda i, r: progress(labels[i], r)),
+    )
+    frames = [results[key].assign(scenario=labels[key[0]]) for key in sorted(results)]
+    return pd.concat(frames, ignore_index=True)
 
 
 def run_kpis(
@@ -141,21 +121,19 @@ def run_kpis(
     loaded = [_scenario(s) for s in scenarios]
     if not loaded:
         raise ValueError("no scenarios to run")
-    labels = scenario_labels(loaded, list(scenarios))
-    run = loaded[0].run
-    results = run_reduced(
-        loaded,
-        replications,
-        replication_kpis,
-        seed=run.seed if seed is None else seed,
-        horizon_days=run.horizon_days if horizon_days is None else horizon_days,
-        warm_up_days=run.warm_up_days if warm_up_days is None else warm_up_days,
+    settings = RunSettings.resolve(
+        loaded[0],
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        replications=replications,
         workers=workers,
-        first_replication=first_replication,
-        on_done=None if progress is None else (lambda i, r: progress(labels[i], r)),
+        scenarios=len(loaded),
     )
-    frames = [results[key].assign(scenario=labels[key[0]]) for key in sorted(results)]
-    out = pd.concat(frames, ignore_index=True)
+    labels = scenario_labels(loaded, list(scenarios))
+    out = _paired_kpis(
+        loaded, labels, settings, first_replication=first_replication, progress=progress
+    )
     return out[["scenario", "replication", "kpi", "unit", "value"]]
 
 
@@ -183,19 +161,18 @@ def compare(
     named = [
         s.model_copy(update={"name": label}) for s, label in zip(scenarios, labels, strict=True)
     ]
-    n = scenarios[0].run.replications if replications is None else replications
-    if n < 2:
-        raise ValueError("a comparison needs at least 2 replications for a confidence interval")
-    table = run_kpis(
-        named,
-        n,
+    settings = RunSettings.resolve(
+        scenarios[0],
         seed=seed,
         horizon_days=horizon_days,
         warm_up_days=warm_up_days,
+        replications=replications,
         workers=workers,
-        progress=progress,
+        scenarios=len(scenarios),
     )
-    out = paired_comparison(table, labels[0])
+    settings.require_paired("a comparison")
+    table = _paired_kpis(named, labels, settings, progress=progress)
+    out = paired_comparison(table[["scenario", "replication", "kpi", "unit", "value"]], labels[0])
     if kpis is not None:
         out = out[out["kpi"].isin(list(kpis))].reset_index(drop=True)
     return out
@@ -226,17 +203,17 @@ def warmup(
     key units, averaged over replications."""
     s = _scenario(scenario)
     days = max(365.0, s.run.warm_up_days + s.run.horizon_days) if days is None else days
-    frames = []
-    reduce = functools.partial(_warmup_series, units=tuple(units))
-    for table in iter_replications(
+    settings = RunSettings.resolve(
         s,
-        replications,
         seed=seed,
         horizon_days=days,
         warm_up_days=0.0,
+        replications=replications,
         workers=workers,
-        reduce=reduce,
-    ):
+    )
+    frames = []
+    reduce = functools.partial(_warmup_series, units=tuple(units))
+    for table in replications_in_order(s, settings, reduce):
         frames.append(table)
         if progress is not None:
             progress(s.name, int(table["replication"].iloc[0]))
@@ -281,36 +258,35 @@ def auto_replications(
     mean (Hoad, Robinson & Davies 2010), or ``max_replications``.
 
     Replications run in batches of ``workers`` (all cores by default); a batch may run a few
-    past the point of stopping, and those are kept: they only narrow the intervals.
+    past the point of stopping, and those are kept: they only narrow the intervals. The loop is
+    `flowsim.experiment.replications.run_until_precise`, as ``flowsim run --replications auto``.
     """
-    from flowsim.experiment import default_workers
-
     s = _scenario(scenario)
+    settings = RunSettings.resolve(
+        s,
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        replications=max_replications,
+        workers=workers,
+    )
     algorithm = ReplicationsAlgorithm(list(kpis), precision, max_replications=max_replications)
-    workers = default_workers(max_replications) if workers is None else workers
     frames: list[pd.DataFrame] = []
-    history: list[dict[str, float]] = []
-    while not algorithm.done:
-        batch = max(algorithm.still_needed(), min(workers, max_replications - algorithm.n))
-        table = run_kpis(
-            [s],
-            batch,
-            seed=seed,
-            horizon_days=horizon_days,
-            warm_up_days=warm_up_days,
-            workers=min(workers, batch),
-            first_replication=algorithm.n,
-            progress=progress,
-        )
-        frames.append(table)
-        for _, rows in table.groupby("replication", sort=True):
-            if algorithm.done:
-                break
-            algorithm.add(dict(zip(rows["kpi"], rows["value"], strict=True)))
-            history.append({"replications": algorithm.n, **algorithm.half_widths()})
-    kept = pd.concat(frames, ignore_index=True)
-    kept = kept[kept["replication"] < algorithm.n].reset_index(drop=True)
-    return AutoReplications(kept, algorithm, history)
+
+    def record(table: pd.DataFrame) -> dict[str, float]:
+        frames.append(table.assign(scenario=s.name))
+        return dict(zip(table["kpi"], table["value"], strict=True))
+
+    run_until_precise(
+        s,
+        settings,
+        algorithm,
+        record,
+        replication_kpis,
+        on_done=None if progress is None else (lambda r: progress(s.name, r)),
+    )
+    kept = pd.concat(frames, ignore_index=True)[["scenario", "replication", "kpi", "unit", "value"]]
+    return AutoReplications(kept, algorithm, algorithm.history)
 
 
 # ---------------------------------------------------------------- bottlenecks
@@ -354,16 +330,16 @@ def bottlenecks(
     from flowsim.analysis.bottlenecks import bottleneck_tables, combine_bottlenecks
 
     s = _scenario(scenario)
-    parts = []
-    for tables in iter_replications(
+    settings = RunSettings.resolve(
         s,
-        s.run.replications if replications is None else replications,
         seed=seed,
         horizon_days=horizon_days,
         warm_up_days=warm_up_days,
+        replications=replications,
         workers=workers,
-        reduce=bottleneck_tables,
-    ):
+    )
+    parts = []
+    for tables in replications_in_order(s, settings, bottleneck_tables):
         parts.append(tables)
         if progress is not None:
             progress(s.name, len(parts) - 1)
@@ -405,36 +381,24 @@ def value_of_one_more(
     from flowsim.analysis.bottlenecks import capacity_steps, step_scenarios, value_table
 
     base = _scenario(scenario)
-    n = base.run.replications if replications is None else replications
-    if n < 2:
-        raise ValueError(
-            f"the value of one more unit needs at least 2 replications for a confidence "
-            f"interval, got {n}"
-        )
     rank_by = kpis[0] if rank_by is None else rank_by
     steps = capacity_steps(base, step, only=capacities)
     variants = step_scenarios(base, steps)
+    settings = RunSettings.resolve(
+        base,
+        seed=seed,
+        horizon_days=horizon_days,
+        warm_up_days=warm_up_days,
+        replications=replications,
+        workers=workers,
+        scenarios=len(variants) + 1,
+    )
+    settings.require_paired("the value of one more unit")
     labels = [base.name, *(v.name for v in variants)]
     if len(set(labels)) != len(labels):
         base = base.model_copy(update={"name": f"{base.name} (as it is)"})
         labels[0] = base.name
-    seed = base.run.seed if seed is None else seed
-    horizon_days = base.run.horizon_days if horizon_days is None else horizon_days
-    warm_up_days = base.run.warm_up_days if warm_up_days is None else warm_up_days
-    everyone = [base, *variants]
-    results = run_reduced(
-        everyone,
-        n,
-        bottleneck_kpis,
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        workers=workers,
-        on_done=None if progress is None else (lambda i, r: progress(labels[i], r)),
-    )
-    all_kpis = pd.concat(
-        [results[k].assign(scenario=labels[k[0]]) for k in sorted(results)], ignore_index=True
-    )
+    all_kpis = _paired_kpis([base, *variants], labels, settings, bottleneck_kpis, progress=progress)
     chosen = all_kpis[all_kpis["kpi"].isin(list(kpis))]
     missing = sorted(set(kpis) - set(chosen["kpi"]))
     if missing:
@@ -491,11 +455,6 @@ def sensitivity(
     from flowsim.scenario.weak_evidence import sensitivity_variants
 
     base = _scenario(scenario)
-    n = base.run.replications if replications is None else replications
-    if n < 2:
-        raise ValueError(
-            f"sensitivity needs at least 2 replications for a confidence interval, got {n}"
-        )
     variants = sensitivity_variants(base, params)
     names = [v.scenario.name for v in variants]
     if base.name in names:
@@ -514,15 +473,19 @@ def sensitivity(
         ],
         columns=["scenario", "parameter", "source", "note", "side", "value"],
     )
-    table = run_kpis(
-        [base, *(v.scenario for v in variants)],
-        n,
+    everyone = [base, *(v.scenario for v in variants)]
+    settings = RunSettings.resolve(
+        base,
         seed=seed,
         horizon_days=horizon_days,
         warm_up_days=warm_up_days,
+        replications=replications,
         workers=workers,
-        progress=progress,
+        scenarios=len(everyone),
     )
+    settings.require_paired("sensitivity")
+    table = _paired_kpis(everyone, scenario_labels(everyone), settings, progress=progress)
+    table = table[["scenario", "replication", "kpi", "unit", "value"]]
     ranked = sensitivity_table(table, design, base.name, list(kpis))
     return Sensitivity(ranked, design, table)
 
@@ -552,11 +515,11 @@ def synth_extract(
 
 @dataclass
 class Calibration:
-    """What ``flowsim fit`` produces: the fit, the scenario text and the goodness-of-fit page."""
+    """What ``flowsim fit`` produces: the fit and the scenario text (the goodness-of-fit page
+    is `flowsim.report.calibration.fit_report_html` of ``fit``)."""
 
     fit: object
     yaml_text: str
-    html: str
     census: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -575,7 +538,6 @@ def fit_scenario(
 
     from flowsim.analysis.extract import read_extract
     from flowsim.analysis.fit import census, fit_extract, fit_yaml
-    from flowsim.report.calibration import fit_report_html
 
     df = read_extract(extract)
     base_scenario = load_scenario(base)
@@ -603,8 +565,7 @@ def fit_scenario(
         f"everything else is {Path(base).name}'s. Goodness of fit: the HTML page beside this file."
     )
     text = fit_yaml(fitted, extends, f"{base_scenario.name} fitted to {Path(extract).stem}", header)
-    page = fit_report_html(fitted, str(extract), str(out))
-    return Calibration(fitted, text, page, occupied, notes)
+    return Calibration(fitted, text, occupied, notes)
 
 
 def check_fit(
@@ -616,59 +577,16 @@ def check_fit(
     workers: int | None = None,
 ) -> pd.DataFrame:
     """The extract's observed KPIs beside the fitted scenario's, simulated over the extract's span
-    on common random numbers: ``kpi, label, unit, observed, sim_mean, ci_low, ci_high, pi_low,
-    pi_high, consistent``. An observed period is a single draw, so ``consistent`` asks whether it
-    lies in the 95% prediction interval for one period (mean +- t sd sqrt(1 + 1/n)); the CI is of
-    the simulated mean."""
-    import math
-
-    import numpy as np
-    from scipy import stats
-
-    from flowsim.analysis.extract import (
-        EXTRACT_KPIS,
-        extract_end,
-        extract_kpis,
-        log_extract_kpis,
-        read_extract,
-    )
+    on common random numbers: see `flowsim.analysis.fit_check.fit_check_table`."""
+    from flowsim.analysis.extract import extract_end, extract_kpis, log_extract_kpis, read_extract
+    from flowsim.analysis.fit_check import fit_check_table
 
     s = _scenario(scenario)
     df = read_extract(extract)
     days = (extract_end(df) - df["arrival_time"].min()).total_seconds() / 86400.0
     beds = sum(w.beds for w in s.wards.values())
-    observed = extract_kpis(df, beds)
-    n = s.run.replications if replications is None else replications
-    results = run_reduced(
-        [s],
-        n,
-        log_extract_kpis,
-        seed=s.run.seed if seed is None else seed,
-        horizon_days=days,
-        warm_up_days=s.run.warm_up_days,
-        workers=workers,
+    settings = RunSettings.resolve(
+        s, seed=seed, horizon_days=days, replications=replications, workers=workers
     )
-    sims = pd.DataFrame([results[k] for k in sorted(results)])
-    rows = []
-    t = float(stats.t.ppf(0.975, n - 1)) if n > 1 else math.nan
-    for kpi, (unit, meaning) in EXTRACT_KPIS.items():
-        x = sims[kpi].to_numpy(dtype=float)
-        mean, sd = float(np.mean(x)), float(np.std(x, ddof=1)) if n > 1 else math.nan
-        ci = t * sd / math.sqrt(n)
-        pi = t * sd * math.sqrt(1 + 1 / n)
-        obs = float(observed[kpi])
-        rows.append(
-            {
-                "kpi": kpi,
-                "label": meaning,
-                "unit": unit,
-                "observed": obs,
-                "sim_mean": mean,
-                "ci_low": mean - ci,
-                "ci_high": mean + ci,
-                "pi_low": mean - pi,
-                "pi_high": mean + pi,
-                "consistent": bool(mean - pi <= obs <= mean + pi),
-            }
-        )
-    return pd.DataFrame(rows)
+    results = run_paired([s], settings, log_extract_kpis)
+    return fit_check_table(extract_kpis(df, beds), [results[k] for k in sorted(results)])

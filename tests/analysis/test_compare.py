@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import flowsim
 from flowsim.analysis.compare import paired_comparison, verdict
-from flowsim.analysis.replications import ReplicationsAlgorithm, relative_half_width
 from flowsim.analysis.warmup import mser
 from flowsim.cli import app
+from flowsim.experiment.replications import ReplicationsAlgorithm, relative_half_width
 from flowsim.scenario import Scenario, scenario_to_yaml
 from helpers.model_helpers import small_scenario
 

@@ -21,14 +21,7 @@ RANK = {
     "analysis": 5,
     "report": 6,
     "api": 7,
-    "cli": 8,
-    "cli_app": 8,
-    "cli_compare": 8,
-    "cli_batch": 8,
-    "cli_bottlenecks": 8,
-    "cli_export": 8,
-    "cli_fit": 8,
-    "cli_scenarios": 8,
+    "cli": 8,  # the package flowsim.cli: common.py and one module per command group
     "app": 8,
     "__init__": 9,  # the package re-exports the API lazily
 }

@@ -22,7 +22,6 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,8 @@ from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
 from flowsim.analysis.compare import paired_comparison
 from flowsim.api import comparison_tables
 from flowsim.errors import ScenarioError
-from flowsim.experiment import (
-    Executor,
-    ProcessExecutor,
-    ReplicationTask,
-    SerialExecutor,
-    run_replication,
-)
-from flowsim.experiment.executors import usable_cpus
+from flowsim.experiment import settings as experiment
+from flowsim.experiment.pool import WorkerPool
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 from flowsim.scenario.library import read_entry
@@ -299,65 +292,10 @@ def lever_changes(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, An
 # ---------------------------------------------------------------- worker pool
 
 
-class WorkerPool:
-    """One pool of worker processes for every session of the app, started once: a run costs
-    only the simulation, never the seconds each new process takes to import pandas. Requests
-    from several sessions share the workers, so ten facilitators cannot start forty processes
-    on a laptop. A pool whose worker died (out of memory) is replaced and the run retried once.
-    """
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers if workers is not None else usable_cpus()
-        self._lock = threading.Lock()
-        self._executor: Executor | None = None
-
-    def _get(self) -> Executor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = (
-                    ProcessExecutor(self.workers) if self.workers > 1 else SerialExecutor()
-                )
-                # start every worker now (a pool starts one per waiting call), so the first
-                # comparison does not wait for processes to import flowsim
-                list(self._executor.map_unordered(os.getpid, [()] * self.workers))
-            return self._executor
-
-    def _reset(self) -> None:
-        with self._lock:
-            if self._executor is not None:
-                self._executor.close()
-            self._executor = None
-
-    def map(
-        self,
-        tasks: Sequence[ReplicationTask],
-        reduce: Callable[[EventLog], Any],
-        on_done: Callable[[int], None] | None = None,
-    ) -> list[Any]:
-        """``reduce(log)`` of every task, in task order; ``on_done(i)`` as each finishes."""
-        calls = [(t, reduce) for t in tasks]
-        for attempt in (1, 2):
-            out: dict[int, Any] = {}
-            try:
-                for i, result in self._get().map_unordered(run_replication, calls):
-                    out[i] = result
-                    if on_done is not None:
-                        on_done(i)
-                return [out[i] for i in range(len(tasks))]
-            except BrokenProcessPool:
-                self._reset()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        """End the workers."""
-        self._reset()
-
-
 @functools.cache
 def shared_pool() -> WorkerPool:
-    """The process-wide pool (``FLOWSIM_APP_WORKERS`` workers, default every usable CPU)."""
+    """The process-wide `flowsim.experiment.pool.WorkerPool` (``FLOWSIM_APP_WORKERS``
+    workers, default every usable CPU)."""
     workers = os.environ.get("FLOWSIM_APP_WORKERS")
     return WorkerPool(int(workers) if workers else None)
 
@@ -401,14 +339,14 @@ def census(scenario: Scenario, settings: RunSettings, pool: WorkerPool) -> dict[
     """The ``warm_start`` section of ``scenario`` on day ``settings.census_day`` of a run from
     empty (replication 0): who is in AMU, AFU, each ward and each community service."""
     base = scenario.model_copy(update={"warm_start": None})
-    task = ReplicationTask.of(
+    run = experiment.RunSettings.resolve(
         base,
-        0,
         seed=settings.seed,
         horizon_days=settings.census_day,
         warm_up_days=0.0,
+        replications=1,
     )
-    return pool.map([task], _census_section)[0]
+    return pool.run_paired([base], run, _census_section)[0, 0]
 
 
 def with_warm_start(scenario: Scenario, section: Mapping[str, Any]) -> Scenario:
@@ -466,21 +404,6 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)
 
 
-def scenario_tasks(scenario: Scenario, settings: RunSettings) -> list[ReplicationTask]:
-    """One task per replication of ``scenario`` with the run settings."""
-    seed = scenario.run.seed if settings.seed is None else settings.seed
-    return [
-        ReplicationTask.of(
-            scenario,
-            r,
-            seed=seed,
-            horizon_days=settings.horizon_days,
-            warm_up_days=settings.warm_up_days,
-        )
-        for r in range(settings.replications)
-    ]
-
-
 def run_scenario(
     scenario: Scenario,
     settings: RunSettings,
@@ -488,8 +411,18 @@ def run_scenario(
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """`flowsim.api.comparison_tables` of each replication of one scenario (KPIs, lengths of
-    stay, bottleneck tables), computed in the workers so only small tables come back."""
-    return pool.map(scenario_tasks(scenario, settings), comparison_tables, on_done)
+    stay, bottleneck tables), computed in the workers so only small tables come back.
+    ``on_done(replication)`` as each finishes."""
+    run = experiment.RunSettings.resolve(
+        scenario,
+        seed=settings.seed,
+        horizon_days=settings.horizon_days,
+        warm_up_days=settings.warm_up_days,
+        replications=settings.replications,
+    )
+    done = None if on_done is None else (lambda _i, r: on_done(r))
+    found = pool.run_paired([scenario], run, comparison_tables, done)
+    return [found[0, r] for r in range(run.replications)]
 
 
 def compare_scenarios(

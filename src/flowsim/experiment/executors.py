@@ -31,6 +31,7 @@ __all__ = [
     "ExecutorError",
     "ProcessExecutor",
     "SerialExecutor",
+    "choose_executor",
     "default_workers",
     "usable_cpus",
 ]
@@ -166,6 +167,12 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def choose_executor(workers: int) -> Executor:
+    """The one choice between this process and local processes: a pool of one is not worth a
+    process's start-up (a second or two to import pandas and the model)."""
+    return ProcessExecutor(workers) if workers > 1 else SerialExecutor()
 
 
 class DaskExecutor(Executor):

@@ -7,17 +7,28 @@ once the relative half-width of the 95% interval is within the precision, keep g
 look-ahead of ``k_limit`` more (more for long runs) and accept only if it stays within it, so
 an interval that is narrow by luck after a few replications does not stop the run. With several
 KPIs every one of them must meet the precision.
+
+`run_until_precise` is the one loop that applies it, for the command line, the API and anyone
+else: replications run in batches (as many at once as there are workers, and never fewer than
+the rule still needs), and every replication run is kept and counted, since it only narrows the
+intervals.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["ReplicationsAlgorithm", "relative_half_width"]
+from flowsim.experiment.executors import Executor
+from flowsim.experiment.runner import Reduce, replications_in_order
+from flowsim.experiment.settings import RunSettings
+from flowsim.scenario.schema import Scenario
+
+__all__ = ["ReplicationsAlgorithm", "relative_half_width", "run_until_precise"]
 
 
 def relative_half_width(values: np.ndarray, confidence: float = 0.95) -> float:
@@ -71,6 +82,8 @@ class ReplicationsAlgorithm:
         self.values: dict[str, list[float]] = {k: [] for k in self.kpis}
         self.solution: int | None = None
         """The replication count that met the precision (still being confirmed if not done)."""
+        self.history: list[dict[str, float]] = []
+        """After each replication: ``replications`` and each KPI's relative half-width."""
 
     @property
     def n(self) -> int:
@@ -81,9 +94,11 @@ class ReplicationsAlgorithm:
         for k in self.kpis:
             self.values[k].append(float(kpis.get(k, math.nan)))
         n = self.n
+        widths = self.half_widths()
+        self.history.append({"replications": n, **widths})
         if n < self.min_replications:
             return
-        if self.within_precision():
+        if all(h <= self.precision for h in widths.values()):
             if self.solution is None:
                 self.solution = n
         else:
@@ -121,3 +136,37 @@ class ReplicationsAlgorithm:
         if self.solution is not None:
             return min(cap, self.solution + self.look_ahead(self.solution) - self.n)
         return min(cap, max(1, self.min_replications - self.n))
+
+
+def run_until_precise(
+    scenario: Scenario,
+    settings: RunSettings,
+    algorithm: ReplicationsAlgorithm,
+    record: Callable[[Any], Mapping[str, float]],
+    reduce: Reduce = None,
+    *,
+    on_done: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
+) -> None:
+    """Run replications 0, 1, ... of ``scenario`` until ``algorithm`` is done.
+
+    ``record(result)`` takes each replication's ``reduce(log)`` (the log itself without
+    ``reduce``), in replication order, and returns its KPI values for the algorithm. Each batch
+    is ``settings.workers`` replications, or what the rule still needs if more, within the
+    algorithm's cap; ``settings.replications`` is not used.
+    """
+    while not algorithm.done:
+        first = algorithm.n
+        batch = min(
+            algorithm.max_replications - first, max(algorithm.still_needed(), settings.workers)
+        )
+        for result in replications_in_order(
+            scenario,
+            settings.but(replications=batch, workers=min(settings.workers, batch)),
+            reduce,
+            first_replication=first,
+            on_done=on_done,
+            executor=executor,
+        ):
+            algorithm.add(record(result))
+            del result

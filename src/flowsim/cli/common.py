@@ -1,0 +1,330 @@
+"""What every ``flowsim`` command shares: the typer app, consoles, error handling, the
+options of a run, run settings resolved once, a progress bar, and the results folder.
+
+A `ScenarioError` or `ModelError` raised anywhere under a command ends the program with exit
+status 2 and the message on stderr, never a traceback, so commands need no error handling of
+their own for bad scenarios. Command modules import this module only, never each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+from typer.core import TyperGroup
+
+from flowsim._version import __version__
+from flowsim.errors import ModelError, ScenarioError
+
+if TYPE_CHECKING:
+    from flowsim.experiment.settings import RunSettings
+    from flowsim.scenario import Scenario
+
+T = TypeVar("T")
+
+EXIT_BAD_INPUT = 2
+"""Exit status for a scenario that cannot be used (the same status as a mistyped command)."""
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def print_scenario_error(error: ScenarioError) -> None:
+    """Each problem on its own line on stderr: ``file:line: key.path: what is wrong``."""
+    for problem in error.problems:
+        stderr.print(Text(str(problem), style="red"))
+
+
+def print_model_error(error: ModelError) -> None:
+    """``cannot run the scenario: what is wrong`` on stderr."""
+    stderr.print(Text(f"cannot run the scenario: {error}", style="red"))
+
+
+def fail(message: str) -> typer.Exit:
+    """``message`` in red on stderr, and the exit (status 2) for the caller to raise."""
+    stderr.print(Text(message, style="red"))
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def write_or_fail(path: Path, write: Callable[[Path], object], advice: str = "") -> None:
+    """``write(path)``, or a message naming ``path`` and the reason, then exit status 2."""
+    try:
+        write(path)
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror}{advice}") from None
+
+
+# ---------------------------------------------------------------- the app
+
+
+class Commands(TyperGroup):
+    """Lists commands in the order a user meets them, and turns a `ScenarioError` or
+    `ModelError` into a message and exit status 2."""
+
+    ORDER = (
+        "validate",
+        "show",
+        "diff",
+        "run",
+        "compare",
+        "bottlenecks",
+        "sensitivity",
+        "warmup",
+        "snapshot",
+        "batch",
+        "results",
+        "export-log",
+        "synth",
+        "fit",
+        "check-fit",
+        "schema",
+        "library",
+        "app",
+    )
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """In the order a user meets them: scenarios, runs, analysis, batches, data, docs."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as error:
+            print_scenario_error(error)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ModelError as error:
+            print_model_error(error)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+app = typer.Typer(
+    cls=Commands,
+    name="flowsim",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        stdout.print(f"flowsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _flowsim(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Simulate patient flow through an urgent-care and frailty system.
+
+    A scenario is a YAML file describing demand, services, discharge and community capacity.
+    Start from scenarios/baseline.yaml, or write a short file that begins with the line
+    'extends: baseline.yaml' and lists only the settings you change.
+    """
+
+
+# ---------------------------------------------------------------- shared options
+
+
+def argument(metavar: str, help: str) -> Any:
+    return typer.Argument(metavar=metavar, help=help, show_default=False)
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be more than 0, got {value:g}")
+    return value
+
+
+Days = Annotated[
+    float | None,
+    typer.Option(
+        help="Simulated days measured, after warm-up. [default: the scenario's run.horizon_days]",
+        callback=_positive,
+        show_default=False,
+    ),
+]
+WarmUp = Annotated[
+    float | None,
+    typer.Option(
+        "--warm-up",
+        min=0,
+        help="Days simulated first and left out of the results. [default: the scenario's "
+        "run.warm_up_days]",
+        show_default=False,
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(min=0, help="Run seed. [default: the scenario's run.seed]", show_default=False),
+]
+PairedReplications = Annotated[
+    int | None,
+    typer.Option(
+        min=2,
+        help="Replications of each scenario or variant, paired: replication r of every one "
+        "shares its random numbers. [default: the (first) scenario's run.replications]",
+        show_default=False,
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Processes running replications side by side; the results do not depend on it. "
+        "[default: one per replication, at most one per CPU]",
+        show_default=False,
+    ),
+]
+
+
+def out_option(default: str) -> Any:
+    return typer.Option(
+        metavar="DIR",
+        help=f"Folder for the results (created if need be). [default: {default}]",
+        show_default=False,
+    )
+
+
+# ---------------------------------------------------------------- run settings
+
+
+def settings_of(
+    scenario: Scenario,
+    *,
+    days: float | None = None,
+    warm_up: float | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+    workers: int | None = None,
+) -> RunSettings:
+    """The options of a command resolved against ``scenario``'s ``run`` settings, once."""
+    from flowsim.experiment.settings import RunSettings
+
+    return RunSettings.resolve(
+        scenario,
+        seed=seed,
+        horizon_days=days,
+        warm_up_days=warm_up,
+        replications=replications,
+        workers=workers,
+    )
+
+
+def require_paired(settings: RunSettings, file: Path, what: str, how: str = "") -> None:
+    """Refuse a scenario file whose own ``run.replications`` is below 2 for a paired
+    comparison (the option itself cannot be set below 2)."""
+    if settings.replications < 2:
+        raise typer.BadParameter(
+            f"{file} sets run.replications to {settings.replications}; {what} needs at least 2 "
+            f"for a confidence interval (use --replications{how})",
+            param_hint="'--replications'",
+        )
+
+
+def span(settings: RunSettings) -> str:
+    """``21 days after 7 days' warm-up``."""
+    return f"{settings.horizon_days:g} days after {settings.warm_up_days:g} days' warm-up"
+
+
+def where(settings: RunSettings) -> str:
+    """``seed 42, 2 worker process(es)``."""
+    return f"seed {settings.seed}, {settings.workers} worker process(es)"
+
+
+# ---------------------------------------------------------------- progress and results
+
+
+def progress_bar() -> Progress:
+    """The progress bar of long commands, on stderr so tables on stdout stay clean."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=False,
+    )
+
+
+def run_with_progress(label: str, total: int | None, work: Callable[[Callable[..., None]], T]) -> T:
+    """``work(tick)`` under a progress bar of ``total`` steps (None: unknown), where ``tick``
+    (any arguments) advances it by one, e.g. as the ``progress`` of an API function."""
+    with progress_bar() as progress:
+        task = progress.add_task(label, total=total)
+        return work(lambda *_: progress.advance(task))
+
+
+def folder_name(name: str) -> str:
+    """A scenario name as a folder name: letters, digits, ``.``, ``_`` and ``-`` kept."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+
+
+def make_out(out: Path) -> Path:
+    """Create the results folder before simulating, so a bad path fails at once."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise fail(f"cannot write results to {out}: {error.strerror}") from None
+    return out
+
+
+def out_folder(out: Path | None, default: str) -> Path:
+    """``out``, or results/``default``, created."""
+    return make_out(Path("results") / default if out is None else out)
+
+
+def now() -> str:
+    return f"{dt.datetime.now():%Y-%m-%d %H:%M}"
+
+
+def write_run_txt(
+    out: Path, command: str, lines: Iterable[str], settings: RunSettings, extra: str = ""
+) -> Path:
+    """DIR/run.txt: the command, when, what it ran, and its settings."""
+    s = settings
+    text = (
+        f"flowsim {__version__} {command}, {now()}\n"
+        + "".join(f"{line}\n" for line in lines)
+        + f"seed {s.seed}, replications {s.replications}, horizon {s.horizon_days:g} days, "
+        f"warm-up {s.warm_up_days:g} days{extra}\n"
+    )
+    path = out / "run.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def print_results(out: Path, paths: Iterable[Path], started: float) -> None:
+    """``Results in DIR/ (N s):`` and each file written."""
+    stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s):"))
+    for path in paths:
+        stdout.print(Text(f"  {path}"))
