@@ -417,7 +417,8 @@ def blocking_chain(
         if key[0] == key[1] or hours <= 0:
             continue
         edges[key] = edges.get(key, 0.0) + float(hours)
-    nodes = [*{c for _, c in edges}, *{loc for loc, _ in edges}]
+    # dict, not set: the order of equal-ranked nodes (ward groups) must not follow string hashes
+    nodes = [*dict.fromkeys(c for _, c in edges), *dict.fromkeys(loc for loc, _ in edges)]
     order = _order_key(nodes)
     nodes = sorted(set(nodes) - set(FRONT_DOOR), key=lambda x: order.get(x, len(order)))
     waiting_for = {x: sum(h for (_, c), h in edges.items() if c == x) for x in nodes}
