@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= results/baseline
 
-.PHONY: run test lint bench clean venv app
+.PHONY: run test mutate lint bench clean venv app
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/flowsim run scenarios/baseline.yaml --out $(OUT)
 
+# One process per core (pytest-xdist). The browser tests fail, not skip, when chromium is missing
+# (apt-get install chromium); a plain `pytest` run outside make lets them skip.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto
+
+# Deliberate bugs, one at a time, on a copy of src/; prints which tests catch each (not in CI).
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -9,15 +9,31 @@ Each test sets its own ``max_examples``.
 
 Derandomized is not quite context-free: Hypothesis also draws literal constants harvested from
 the project's modules imported so far, so one test run alone may try other examples than the same
-test in the full suite. The full suite, which CI runs, tries the same examples every time.
+test in the full suite. The full suite, which CI runs, tries the same examples every time:
+every pytest-xdist worker collects every test module, and `pytest_collection_finish` below
+imports every flowsim module before the first test, so the harvested constants do not depend on
+which tests a worker happened to run first.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 
+import pytest
 from hypothesis import settings
+
+import flowsim
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Import all of flowsim up front (see the module docstring); the Streamlit script is not a
+    module to import."""
+    for module in pkgutil.walk_packages(flowsim.__path__, "flowsim."):
+        if module.name != "flowsim.app.main":
+            importlib.import_module(module.name)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
 from flowsim.app import MAIN_SCRIPT, engine, presets

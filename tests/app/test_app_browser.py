@@ -27,7 +27,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("FLOWSIM_REQUIRE_BROWSER"),
-    reason="chromium is not installed (apt-get install chromium); .ci/run installs it",
+    reason="chromium is not installed (apt-get install chromium); under make test this fails",
 )
 
 
