@@ -45,14 +45,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from flowsim.analysis.episodes import Episodes
 from flowsim.analysis.rows import (
     PatientRows,
     first_of_runs,
-    last_before,
-    last_of_runs,
     next_after,
     run_ends,
-    run_starts,
 )
 from flowsim.analysis.steps import StepSeries
 from flowsim.analysis.steps import ratio_quantile as ratio_quantile
@@ -60,8 +58,6 @@ from flowsim.log import PATIENT_FIELDS, ROUTES, EventLog, Kind
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS
 from flowsim.scenario.units import (
     COMMUNITY_UNITS,
-    ED_PLACES,
-    ED_UNITS,
     is_inpatient,
     is_ward,
     unit_order,
@@ -258,7 +254,8 @@ class EventFrame:
             }
         )
 
-    def _names(self, codes: np.ndarray) -> pd.Categorical:
+    def place_names(self, codes: np.ndarray) -> pd.Categorical:
+        """Place codes (-1: none) as a categorical of place names."""
         return self._categorical(np.asarray(codes, dtype=np.int64))
 
     def _time_or_nan(self, rows: np.ndarray) -> np.ndarray:
@@ -274,7 +271,7 @@ class EventFrame:
         return pd.DataFrame(
             {
                 "patient": self.pp[rows],
-                "unit": self._names(self.pu[rows]),
+                "unit": self.place_names(self.pu[rows]),
                 "queue": self._time_or_nan(self._q_of_start[rows]),
                 "start": self.pt[rows],
                 "end": end,
@@ -305,7 +302,7 @@ class EventFrame:
         return pd.DataFrame(
             {
                 "patient": self.pp[rows],
-                "unit": self._names(self.pu[rows]),
+                "unit": self.place_names(self.pu[rows]),
                 "queue": self.pt[rows],
                 "start": np.where(started, left, np.nan),
                 "left": left,
@@ -337,7 +334,7 @@ class EventFrame:
         return pd.DataFrame(
             {
                 "patient": self.pp[rows].tolist(),
-                "unit": [str(u) for u in self._names(self.pu[rows])],
+                "unit": [str(u) for u in self.place_names(self.pu[rows])],
                 "reserved": self.pt[rows],
             }
         )
@@ -350,210 +347,33 @@ class EventFrame:
         return pd.DataFrame(
             {
                 "patient": self.pp[rows],
-                "unit": self._names(self.pu[rows]),
+                "unit": self.place_names(self.pu[rows]),
                 "start": self.pt[rows],
                 "end": end,
                 "censored": np.isnan(end),
             }
         )
 
-    # ------------------------------------------------------------ ED visits
+    # ------------------------------------------------------------ ED visits and spells
 
     @cached_property
-    def _visit_of_row(self) -> tuple[np.ndarray, np.ndarray]:
-        """ED attendance number of each row in patient order (-1 before the first), arrival rows."""
-        arrival = (self.pk == _Q) & (self.pu == self.code("ed_cubicle"))
-        last = last_before(arrival, self._pstart, inclusive=True)
-        visit = np.where(last >= 0, np.cumsum(arrival) - 1, -1)
-        return visit, np.flatnonzero(arrival)
-
-    def _per_visit(
-        self, mask: np.ndarray, n_visits: int, first: bool = True
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """For rows in ``mask`` belonging to a visit: the first (or last) row of each visit."""
-        visit, _ = self._visit_of_row
-        rows = np.flatnonzero(mask & (visit >= 0))
-        v = visit[rows]
-        pick = first_of_runs(v) if first else last_of_runs(v)
-        out = np.full(n_visits, -1, np.int64)
-        out[v[pick]] = rows[pick]
-        return out, v
+    def _episodes(self) -> Episodes:
+        return Episodes(self)
 
     @cached_property
     def ed_visits(self) -> pd.DataFrame:
-        """One row per ED attendance (``QUEUE`` at ``ed_cubicle``), times in hours:
-
-        ``arrival``; ``handover`` (crew released) and ``handover_place``; ``cubicle`` (first START
-        at ed_cubicle); ``decision`` (first QUEUE at a unit outside ED while still in ED, else the
-        exit); ``next_unit`` (that unit); ``exit`` (leaving ED: the last END at ed_cubicle/corridor
-        once nothing is held there, else the first START elsewhere or DEPART for a patient never
-        placed; NaN while still in ED at the end); ``censored``; ``admitted`` (a hospital spell
-        began during this attendance, also via SDEC); ``ambulance`` (the patient's route is
-        ambulance, or there was a handover); ``time_in_ed``, ``handover_wait`` (arrival to crew
-        released; NaN for an ambulance patient who left ED with no handover recorded) and
-        ``boarding`` (decision to exit, for patients whose next unit is an inpatient unit), censored
-        at the end of the run.
-        """
-        visit, arrivals = self._visit_of_row
-        nv = len(arrivals)
-        pk, pu, pt = self.pk, self.pu, self.pt
-        in_ed = self.place_mask(lambda n: n in ED_PLACES)[pu]
-        ed_unit = self.place_mask(lambda n: n in ED_UNITS)[pu]
-        v_rows = visit >= 0
-        starts_ed = np.bincount(visit[v_rows & in_ed & (pk == _S)], minlength=nv)
-        ends_ed = np.bincount(visit[v_rows & in_ed & (pk == _E)], minlength=nv)
-        last_end, _ = self._per_visit(in_ed & (pk == _E), nv, first=False)
-        elsewhere, _ = self._per_visit(((pk == _S) & ~ed_unit) | (pk == _DEPART), nv)
-        exit_ = np.where(
-            starts_ed > ends_ed,
-            np.nan,
-            np.where(ends_ed > 0, self._time_or_nan(last_end), self._time_or_nan(elsewhere)),
-        )
-        exit_c = np.where(np.isnan(exit_), self.end, exit_)
-        cubicle, _ = self._per_visit((pk == _S) & (pu == self.code("ed_cubicle")), nv)
-        handover, _ = self._per_visit(pk == _HANDOVER, nv)
-        dec_row, _ = self._per_visit((pk == _Q) & ~ed_unit, nv)
-        dec_time = self._time_or_nan(dec_row)
-        has_dec = (dec_row >= 0) & (dec_time <= exit_c)
-        decision = np.where(has_dec, dec_time, exit_)
-        next_code = np.where(has_dec, pu[np.clip(dec_row, 0, None)], -1)
-        inpatient = self.place_mask(is_inpatient)
-        to_inpatient = inpatient[next_code]
-
-        arrival = pt[arrivals]
-        patient = self.pp[arrivals]
-        handover_t = self._time_or_nan(handover)
-        route = self.patient_field(patient, "route")
-        ambulance = ~np.isnan(handover_t) | (route == ROUTES.index("ambulance"))
-        # No handover yet: still under way at the end (censored), else never recorded (NaN).
-        handover_end = np.where(np.isnan(handover_t) & np.isnan(exit_), self.end, handover_t)
-        handover_wait = np.where(ambulance, handover_end - arrival, np.nan)
-        admitted = np.zeros(nv, dtype=bool)
-        sv = self._spell_arrays["visit"]
-        admitted[sv[sv >= 0]] = True
-        return pd.DataFrame(
-            {
-                "patient": patient,
-                "route": pd.Categorical.from_codes(
-                    np.where((route >= 0) & (route < len(ROUTES)), route, -1), list(ROUTES)
-                ),
-                "arrival": arrival,
-                "handover": handover_t,
-                "handover_place": self._names(np.where(handover >= 0, pu[handover], -1)),
-                "cubicle": self._time_or_nan(cubicle),
-                "decision": decision,
-                "next_unit": self._names(next_code),
-                "exit": exit_,
-                "censored": np.isnan(exit_),
-                "admitted": admitted,
-                "ambulance": ambulance,
-                "time_in_ed": exit_c - arrival,
-                "handover_wait": handover_wait,
-                "boarding": np.where(to_inpatient, exit_c - dec_time, np.nan),
-            }
-        )
-
-    # ------------------------------------------------------------ hospital spells
-
-    @cached_property
-    def _spell_arrays(self) -> dict[str, np.ndarray]:
-        inpatient = self.place_mask(is_inpatient)
-        pk, pu, pp, pt = self.pk, self.pu, self.pp, self.pt
-        rows = np.flatnonzero(inpatient[pu] & ((pk == _S) | (pk == _E)))
-        # At equal times a move START(next) and END(old) must not split the spell: STARTs first.
-        rows = rows[np.lexsort((pk[rows], pt[rows], pp[rows]))]
-        k, p = pk[rows], pp[rows]
-        delta = np.where(k == _S, 1, -1)
-        cs = np.cumsum(delta)
-        starts = run_starts(p)
-        base = (cs - delta)[starts] if len(rows) else cs
-        after = cs - base
-        before = after - delta
-        begin = (k == _S) & (before == 0)
-        finish = (k == _E) & (after == 0)
-        ok = last_before(begin, starts, inclusive=True) >= 0
-        spell = np.where(ok, np.cumsum(begin) - 1, -1)
-        b = rows[begin]
-        ns = len(b)
-        end_row = np.full(ns, -1, np.int64)
-        f = np.flatnonzero(finish & ok)
-        # A spell finishes once; a later begin makes a new spell, so the first finish is the one.
-        fs = spell[f]
-        first = first_of_runs(fs)
-        end_row[fs[first]] = rows[f[first]]
-        visit, _ = self._visit_of_row
-        return {
-            "patient": pp[b],
-            "start": pt[b],
-            "first_unit": pu[b],
-            "end_row": end_row,
-            "visit": visit[b] if ns else np.zeros(0, np.int64),
-        }
-
-    @cached_property
-    def _died_in_hospital(self) -> np.ndarray:
-        """Patient-order DEPART rows at ``died`` straight after an END at an inpatient unit."""
-        died = self.code("died")
-        rows = np.flatnonzero((self.pk == _DEPART) & (self.pu == died))
-        prev = rows - 1
-        inpatient = self.place_mask(is_inpatient)
-        ok = (
-            (prev >= 0)
-            & (self.pp[np.clip(prev, 0, None)] == self.pp[rows])
-            & (self.pk[np.clip(prev, 0, None)] == _E)
-            & inpatient[self.pu[np.clip(prev, 0, None)]]
-        )
-        return rows[ok]
+        """One row per ED attendance; see `Episodes.ed_visits`."""
+        return self._episodes.ed_visits()
 
     @cached_property
     def spells(self) -> pd.DataFrame:
-        """One row per hospital spell: from the first START at amu/afu/a ward to the END that leaves
-        the patient holding no inpatient place (moves between units keep the spell going).
-
-        Columns: ``patient, start, end`` (NaN if still in hospital), ``censored``, ``first_unit``,
-        ``last_unit``, ``los_days`` (NaN if censored), ``frailty``, ``from_ed`` (began during an ED
-        attendance, directly or via SDEC), ``died`` (died in hospital at the end of this spell),
-        ``last_of_patient``. SDEC time before an admission is not part of the spell.
-        """
-        s = self._spell_arrays
-        end_row = s["end_row"]
-        end = self._time_or_nan(end_row)
-        patient = s["patient"]
-        last_of_patient = last_of_runs(patient)
-        died_rows = self._died_in_hospital
-        died_patients = self.pp[died_rows]
-        died = last_of_patient & ~np.isnan(end) & np.isin(patient, died_patients)
-        frailty = self.patient_field(patient, "frailty")
-        return pd.DataFrame(
-            {
-                "patient": patient,
-                "start": s["start"],
-                "end": end,
-                "censored": np.isnan(end),
-                "first_unit": self._names(s["first_unit"]),
-                "last_unit": self._names(np.where(end_row >= 0, self.pu[end_row], -1)),
-                "los_days": (end - s["start"]) / 24.0,
-                "frailty": pd.Categorical.from_codes(
-                    np.where((frailty >= 0) & (frailty < len(FRAILTY_BANDS)), frailty, -1),
-                    list(FRAILTY_BANDS),
-                ),
-                "from_ed": s["visit"] >= 0,
-                "died": died,
-                "last_of_patient": last_of_patient,
-            }
-        )
+        """One row per hospital spell; see `Episodes.spells`."""
+        return self._episodes.spells()
 
     @cached_property
     def deaths_in_hospital(self) -> pd.DataFrame:
         """``patient, time, unit`` of each death straight after an END at amu/afu/a ward."""
-        rows = self._died_in_hospital
-        return pd.DataFrame(
-            {
-                "patient": self.pp[rows],
-                "time": self.pt[rows],
-                "unit": self._names(self.pu[rows - 1]),
-            }
-        )
+        return self._episodes.deaths_in_hospital()
 
     # ------------------------------------------------------------ step series
 
