@@ -56,6 +56,16 @@ def test_no_pressure_section_writes_no_pressure_rows() -> None:
     assert run(scenario(None), seed=4).pressure == []
 
 
+@pytest.mark.parametrize("pressure", [{}, dict.fromkeys(("opel", "outlying", "electives"))])
+def test_a_pressure_section_with_nothing_on_changes_nothing(pressure: dict[str, Any]) -> None:
+    off = run(scenario(None), seed=4)
+    empty = simulate(scenario(pressure), seed=4)
+    assert empty.events == off.events
+    assert empty.patients == off.patients
+    assert empty.capacity == off.capacity
+    assert empty.pressure == []
+
+
 def test_opel_only_observes_the_run_it_measures() -> None:
     """Working out the level (with no response switched on it) changes no patient's journey."""
     off = run(scenario(None), seed=4)
