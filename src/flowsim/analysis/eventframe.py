@@ -30,9 +30,11 @@ Derived tables (one row per ...):
 ``community_waits`` ``queues`` at p1/p2/p3/virtual_ward
 =================  ============================================================
 
-Step series (`StepSeries`) give occupancy (``START`` +1, ``END`` -1), queue
-length (``QUEUE`` +1, leaving the queue -1) and capacity in force for any unit or
-group of units.
+Step series (`StepSeries`, in `flowsim.analysis.steps`) give occupancy (``START`` +1,
+``END`` -1), queue length (``QUEUE`` +1, leaving the queue -1) and capacity in force for any
+unit or group of units. ``EventFrame.rows`` is the row-level view for analyses that need more
+than the tables: events in patient order with their pairing (`flowsim.analysis.rows`); ED
+attendances and spells are grouped from it in `flowsim.analysis.episodes`.
 """
 
 from __future__ import annotations
