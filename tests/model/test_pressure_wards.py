@@ -186,3 +186,17 @@ def test_escalation_can_follow_the_opel_level() -> None:
     opened = {c for t, c, _ in by_level.capacity if c in codes and t <= 6.0}
     assert opened, "escalation beds did not open within hours of OPEL 4"
     assert len(by_level.capacity) != len(own.capacity)
+
+
+def test_the_documented_example_is_a_valid_pressure_section() -> None:
+    import textwrap
+
+    import yaml
+
+    from flowsim.scenario import pressure as module
+
+    example = yaml.safe_load(textwrap.dedent(module.__doc__.split("::", 1)[1]))
+    section = module.Pressure.model_validate(example["pressure"])
+    assert all(getattr(section, name) is not None for name in ("opel", "outlying", "electives"))
+    s = scenario(example["pressure"])
+    assert s.pressure == section

@@ -9,7 +9,18 @@ found (no OPEL numeric thresholds are published, P and the not-found list).
 
 The section is pure data like the rest of the scenario; `flowsim.model.opel`,
 `flowsim.model.outlying`, `flowsim.model.electives`, `flowsim.model.surge` and the ward and
-discharge modules turn it into behaviour.
+discharge modules turn it into behaviour. An example (values illustrative, to calibrate)::
+
+    pressure:
+      opel: {occupancy: [0.94, 0.97, 0.99], ed_boarding: [40, 80, 140]}
+      outlying: {after_hours: 4, los_multiplier: 1.0, ring_fenced_beds: {surgery: 10}}
+      electives:
+        admissions_by_weekday: {surgery: [12, 12, 12, 12, 12, 0, 0]}
+        los_days: {dist: lognormal, median: 2.0, sigma: 0.8}
+        cancel_from_level: 4
+      discharge_push: {above_occupancy: 0.95, weekend_discharge_factor: 0.7}
+      community_surge:
+        p1: {places: 30, open_when_waiting: 40, open_after_days: 7, close_when_waiting: 10}
 """
 
 from __future__ import annotations
@@ -253,7 +264,7 @@ class SpotPurchase(_Frozen):
     close_after_days: _NonNegativeFloat = Field(
         7.0,
         description="Days the list must stay that short before the places are given up "
-        "(estimate). People in them keep their place until they leave.",
+        "(estimate), each as soon as it is empty: a place held or reserved stays paid for.",
     )
 
     @model_validator(mode="after")
@@ -279,8 +290,8 @@ class CommunitySurge(_Frozen):
 
 
 class Pressure(_Frozen):
-    """Responses to pressure, each off unless given: the OPEL level that switches them,
-    outlying, elective competition, discharge under pressure and community surge."""
+    """Evidence for each response: pressure.md rows O, E, L, X, P and D, cited per key below.
+    Recorded in ``EventLog.pressure``; KPIs in `flowsim.analysis.pressure_kpis`."""
 
     opel: Opel | None = None
     outlying: Outlying | None = None
