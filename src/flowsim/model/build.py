@@ -192,7 +192,7 @@ def _open_door(sys: System, arrivals: Arrivals) -> None:
 
     def let_in(_event: object) -> None:
         nonlocal following
-        now = env._now
+        now = env.now
         first = following
         while following < n and not times[following] > now:
             following += 1

@@ -18,7 +18,16 @@ priority, then first come first served), event for event, but costs fewer schedu
 due just moves the clock on), and `Environment` has the tighter run loop that tells units which
 event is being processed. The scheduler still decides the order of everything that happens at
 one instant, so a run is the same, bit for bit, as on SimPy's own processes, timeouts and
-resources (checked against saved logs of the SimPy version when this was written).
+resources: tests/model/test_kernel_vs_simpy.py runs small models on both and compares their logs.
+
+This is the only module in flowsim that touches SimPy's private state (``_now``, ``_queue``,
+``_eid``, ``_ok``, ``_value``; tests/architecture checks it), which is why SimPy is pinned to
+4.1.x. What is scheduled once goes through SimPy's public ``Environment.schedule`` and
+``Event.succeed`` (calls, the run's end, grants from the waiting line, a release's turn). What
+runs for nearly every event reads the scheduler directly, because SimPy's ``peek()`` and ``now``
+cost an extra call each time and nothing public can hold an event id for later: the run loop,
+a process's delay, the "is anything else due now?" checks, the releases not yet scheduled, and
+the event log's clock (`recorder`).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from itertools import count
 from typing import Any
 
 import simpy
+
+from flowsim.log import KIND_SHIFT, Events
 
 URGENT = 0
 NORMAL = 1
@@ -59,8 +70,8 @@ class Environment(simpy.Environment):
         if at <= self._now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         stop = Wake([])
+        self.schedule(stop, URGENT, at - self._now)  # type: ignore[arg-type]
         queue = self._queue
-        heappush(queue, (self._now + (at - self._now), URGENT, next(self._eid), stop))
         steps = 0
         try:
             while True:
@@ -104,7 +115,27 @@ def call_later(
     priority: int = NORMAL,
 ) -> None:
     """Run ``callbacks`` after ``delay`` hours, where SimPy would process a ``Timeout``."""
-    heappush(env._queue, (env._now + delay, priority, next(env._eid), Wake(callbacks)))
+    env.schedule(Wake(callbacks), priority, delay)  # type: ignore[arg-type]
+
+
+def recorder(env: Environment, events: Events) -> Callable[[int, int, int], None]:
+    """``record(patient, kind, place)``: append one event at the current instant to ``events``.
+
+    It runs for every event of a run, so it reads the clock as the scheduler does: SimPy's
+    ``now`` property would add about a tenth to each write.
+    """
+    add_time, add_patient, add_code = (
+        events.times.append,
+        events.patients.append,
+        events.codes.append,
+    )
+
+    def record(patient: int, kind: int, place: int) -> None:
+        add_time(env._now)
+        add_patient(patient)
+        add_code(kind << KIND_SHIFT | place)
+
+    return record
 
 
 class Process:
@@ -175,11 +206,7 @@ def start(env: Environment, generator: Generator[Any, None, Any]) -> None:
 
 
 def _granted(env: Environment) -> simpy.Event:
-    event = simpy.Event(env)
-    event._ok = True
-    event._value = None
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
-    return event
+    return simpy.Event(env).succeed()
 
 
 class Unit:
@@ -271,12 +298,8 @@ class Unit:
     def _trigger(self, _event: object) -> None:
         """SimPy's ``_trigger_put``: grant the head of the line if there is room."""
         if self.queue and self.in_use < self.capacity:
-            event = self._head()
             self.in_use += 1
-            event._ok = True
-            event._value = None
-            env = self._env
-            heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
+            self._head().succeed()
 
     def _serve(self, _event: object) -> None:
         """The release's turn in the schedule: grant the head of the line if there is room.
@@ -317,7 +340,7 @@ class Unit:
                 env.skip()
                 self._serve(None)
                 return
-            heappush(queue, (env._now, NORMAL, next(env._eid), Wake(self._trigger_cbs)))
+            env.schedule(Wake(self._trigger_cbs))  # type: ignore[arg-type]
             return
         if self._unscheduled and self._unscheduled_at != env._now:
             self._unscheduled.clear()

@@ -8,7 +8,7 @@ from flowsim.errors import ModelError
 from flowsim.log import KIND_SHIFT, ROUTES, EventLog, Kind
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import Fate
-from flowsim.model.kernel import Environment, PriorityUnit, Unit
+from flowsim.model.kernel import Environment, PriorityUnit, Unit, recorder
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 from flowsim.scenario.units import log_places, ward_unit
 
@@ -84,17 +84,7 @@ class System:
         )
         self.code = {name: i for i, name in enumerate(places)}
         env = self.env
-        add_time = self.log.events.times.append
-        add_patient = self.log.events.patients.append
-        add_code = self.log.events.codes.append
-
-        def record(pid: int, kind: int, place: int) -> None:
-            """Append an event now, as `record.Events.append` does."""
-            add_time(env._now)
-            add_patient(pid)
-            add_code(kind << KIND_SHIFT | place)
-
-        self.record = record
+        self.record = recorder(env, self.log.events)
         capacity_log = self.log.capacity
 
         def record_capacity(t: float, place: int, capacity: int) -> None:
