@@ -1,8 +1,11 @@
 """The Python API for notebooks and scripts: compare scenarios, choose a warm-up, choose how many
 replications — the same functions the ``flowsim`` commands call.
 
-Everything here runs replications through `flowsim.experiment` and reduces each log to KPIs as
-soon as it arrives, so memory holds one year-long log at a time, not all of them.
+A thin façade: run settings, the runner, the executor and the stopping rule are
+`flowsim.experiment`'s, the statistics `flowsim.analysis`'s. Each log is reduced to KPIs where
+it is made, so memory holds one year-long log at a time, not all of them. The run options
+(``seed``, ``horizon_days``, ``warm_up_days``, ``workers``: `RunOptions`) are keywords of every
+function that runs replications; each left out is the (first) scenario's ``run`` setting.
 
     import flowsim
     table = flowsim.compare("scenarios/baseline.yaml", "scenarios/afu_expansion.yaml")
@@ -14,6 +17,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Unpack
 
 import pandas as pd
 
@@ -24,6 +28,7 @@ from flowsim.analysis.figure_data import los_table
 from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up, warmup_series
 from flowsim.experiment import RunSettings, replications_in_order, run_paired
 from flowsim.experiment.replications import ReplicationsAlgorithm, run_until_precise
+from flowsim.experiment.settings import RunOptions
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, load_scenario
 
@@ -104,12 +109,9 @@ def run_kpis(
     scenarios: Sequence[ScenarioLike],
     replications: int,
     *,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     first_replication: int = 0,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> pd.DataFrame:
     """KPIs of replications ``first_replication ..`` of each scenario, on common random numbers.
 
@@ -122,13 +124,7 @@ def run_kpis(
     if not loaded:
         raise ValueError("no scenarios to run")
     settings = RunSettings.resolve(
-        loaded[0],
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=replications,
-        workers=workers,
-        scenarios=len(loaded),
+        loaded[0], replications=replications, scenarios=len(loaded), **options
     )
     labels = scenario_labels(loaded, list(scenarios))
     out = _paired_kpis(
@@ -141,12 +137,9 @@ def compare(
     baseline: ScenarioLike,
     *alternatives: ScenarioLike,
     replications: int | None = None,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     kpis: Sequence[str] | None = None,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> pd.DataFrame:
     """Each alternative against the baseline, on common random numbers: per KPI the two means,
     the paired difference with its 95% CI, % change and a verdict in words.
@@ -156,20 +149,12 @@ def compare(
     """
     if not alternatives:
         raise ValueError("compare needs a baseline and at least one alternative scenario")
-    scenarios = [_scenario(s) for s in (baseline, *alternatives)]
-    labels = scenario_labels(scenarios, [baseline, *alternatives])
-    named = [
-        s.model_copy(update={"name": label}) for s, label in zip(scenarios, labels, strict=True)
-    ]
-    settings = RunSettings.resolve(
-        scenarios[0],
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=replications,
-        workers=workers,
-        scenarios=len(scenarios),
-    )
+    everyone = [_scenario(s) for s in (baseline, *alternatives)]
+    labels = scenario_labels(everyone, [baseline, *alternatives])
+    named = [s.model_copy(update={"name": n}) for s, n in zip(everyone, labels, strict=True)]
+    base = everyone[0]
+    k = len(everyone)
+    settings = RunSettings.resolve(base, replications=replications, scenarios=k, **options)
     settings.require_paired("a comparison")
     table = _paired_kpis(named, labels, settings, progress=progress)
     out = paired_comparison(table[["scenario", "replication", "kpi", "unit", "value"]], labels[0])
@@ -203,14 +188,7 @@ def warmup(
     key units, averaged over replications."""
     s = _scenario(scenario)
     days = max(365.0, s.run.warm_up_days + s.run.horizon_days) if days is None else days
-    settings = RunSettings.resolve(
-        s,
-        seed=seed,
-        horizon_days=days,
-        warm_up_days=0.0,
-        replications=replications,
-        workers=workers,
-    )
+    settings = RunSettings.resolve(s, seed, days, 0.0, replications, workers)
     frames = []
     reduce = functools.partial(_warmup_series, units=tuple(units))
     for table in replications_in_order(s, settings, reduce):
@@ -248,11 +226,8 @@ def auto_replications(
     precision: float = 0.05,
     kpis: Sequence[str] = PRIMARY_KPIS,
     max_replications: int = 50,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> AutoReplications:
     """Run replications until the 95% CI of each of ``kpis`` is within ``precision`` of its
     mean (Hoad, Robinson & Davies 2010), or ``max_replications``.
@@ -262,14 +237,7 @@ def auto_replications(
     `flowsim.experiment.replications.run_until_precise`, as ``flowsim run --replications auto``.
     """
     s = _scenario(scenario)
-    settings = RunSettings.resolve(
-        s,
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=max_replications,
-        workers=workers,
-    )
+    settings = RunSettings.resolve(s, replications=max_replications, **options)
     algorithm = ReplicationsAlgorithm(list(kpis), precision, max_replications=max_replications)
     frames: list[pd.DataFrame] = []
 
@@ -319,25 +287,15 @@ def bottlenecks(
     scenario: ScenarioLike,
     *,
     replications: int | None = None,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> Bottlenecks:
     """`flowsim.analysis.bottlenecks.find_bottlenecks` over replications of a scenario: each
     log is reduced to small tables where it runs, so memory holds one log at a time."""
     from flowsim.analysis.bottlenecks import bottleneck_tables, combine_bottlenecks
 
     s = _scenario(scenario)
-    settings = RunSettings.resolve(
-        s,
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=replications,
-        workers=workers,
-    )
+    settings = RunSettings.resolve(s, replications=replications, **options)
     parts = []
     for tables in replications_in_order(s, settings, bottleneck_tables):
         parts.append(tables)
@@ -364,11 +322,8 @@ def value_of_one_more(
     rank_by: str | None = None,
     capacities: Sequence[str] | None = None,
     replications: int | None = None,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> ValueOfOneMore:
     """+k units at each capacity in turn (k = ``step`` of it, at least 1), on common random
     numbers with the scenario, and the paired change in ``kpis`` per added unit, ranked by
@@ -385,13 +340,7 @@ def value_of_one_more(
     steps = capacity_steps(base, step, only=capacities)
     variants = step_scenarios(base, steps)
     settings = RunSettings.resolve(
-        base,
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=replications,
-        workers=workers,
-        scenarios=len(variants) + 1,
+        base, replications=replications, scenarios=len(variants) + 1, **options
     )
     settings.require_paired("the value of one more unit")
     labels = [base.name, *(v.name for v in variants)]
@@ -437,11 +386,8 @@ def sensitivity(
     params: Sequence[str] | None = None,
     kpis: Sequence[str] = SENSITIVITY_KPIS,
     replications: int | None = None,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = None,
     progress: Progress | None = None,
+    **options: Unpack[RunOptions],
 ) -> Sensitivity:
     """One-at-a-time sensitivity over weak-evidence inputs, on common random numbers.
 
@@ -475,13 +421,7 @@ def sensitivity(
     )
     everyone = [base, *(v.scenario for v in variants)]
     settings = RunSettings.resolve(
-        base,
-        seed=seed,
-        horizon_days=horizon_days,
-        warm_up_days=warm_up_days,
-        replications=replications,
-        workers=workers,
-        scenarios=len(everyone),
+        base, replications=replications, scenarios=len(everyone), **options
     )
     settings.require_paired("sensitivity")
     table = _paired_kpis(everyone, scenario_labels(everyone), settings, progress=progress)
@@ -585,8 +525,6 @@ def check_fit(
     df = read_extract(extract)
     days = (extract_end(df) - df["arrival_time"].min()).total_seconds() / 86400.0
     beds = sum(w.beds for w in s.wards.values())
-    settings = RunSettings.resolve(
-        s, seed=seed, horizon_days=days, replications=replications, workers=workers
-    )
+    settings = RunSettings.resolve(s, seed, days, None, replications, workers)
     results = run_paired([s], settings, log_extract_kpis)
     return fit_check_table(extract_kpis(df, beds), [results[k] for k in sorted(results)])

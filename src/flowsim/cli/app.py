@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from flowsim.cli.common import stderr
+from flowsim.cli import common
 
 
 def app_command(
@@ -49,7 +49,7 @@ def app_command(
     try:
         import streamlit  # noqa: F401
     except ImportError:
-        stderr.print(
+        common.stderr.print(
             "The app needs Streamlit, which is not installed; install it with: "
             "pip install 'flowsim[app]'"
         )
@@ -59,7 +59,9 @@ def app_command(
     env = dict(os.environ)
     if scenarios is not None:
         if not (scenarios / "baseline.yaml").is_file():
-            stderr.print(f"{scenarios} has no baseline.yaml; give the folder of the library.")
+            common.stderr.print(
+                f"{scenarios} has no baseline.yaml; give the folder of the library."
+            )
             raise typer.Exit(2)
         env["FLOWSIM_SCENARIOS"] = str(scenarios.resolve())
     if replications is not None:

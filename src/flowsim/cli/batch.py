@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flowsim.cli.common import argument, fail, folder_name, make_out, run_with_progress, stdout
+from flowsim.cli import common
+from flowsim.cli.common import argument
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,19 +90,21 @@ def batch(
     from flowsim.scenario.sweep import load_sweep
 
     if scheduler is not None and dask_local is not None:
-        raise fail("give --scheduler or --dask-local, not both: one Dask cluster runs a batch")
+        raise common.fail(
+            "give --scheduler or --dask-local, not both: one Dask cluster runs a batch"
+        )
     if workers is not None and (scheduler is not None or dask_local is not None):
-        raise fail(
+        raise common.fail(
             "--workers sets local processes; on Dask, the cluster's workers run the batch, so "
             "leave out --workers (with --dask-local N, N sets the workers)"
         )
     plan = load_sweep(file)  # every point checked before anything runs
-    out = Path("results") / folder_name(Path(file).stem) if out is None else out
+    out = Path("results") / common.folder_name(Path(file).stem) if out is None else out
     store = ResultStore(out)
     work = Batch(plan, store, replications=replications, keep_logs=True if keep_logs else None)
     scenarios = len({point.scenario_index for point in plan.points})
     points = len(plan.points) // max(1, scenarios)
-    stdout.print(
+    common.stdout.print(
         Text.assemble(
             "Sweep ",
             (plan.name, "bold"),
@@ -110,20 +113,22 @@ def batch(
         )
     )
     if work.skipped:
-        stdout.print(f"Skipping {work.skipped} replication(s) already in {out}/.")
+        common.stdout.print(f"Skipping {work.skipped} replication(s) already in {out}/.")
     if not work.pending:
-        stdout.print(f"Nothing left to run. Summarise with: flowsim results {out}")
+        common.stdout.print(f"Nothing left to run. Summarise with: flowsim results {out}")
         return
-    make_out(out)
+    common.make_out(out)
 
     executor = _executor(workers, scheduler, dask_local, len(work.pending))
     started = time.perf_counter()
     with executor:
-        stdout.print(f"Running {len(work.pending)} replication(s) on {executor.description}.")
-        ran = run_with_progress(
+        common.stdout.print(
+            f"Running {len(work.pending)} replication(s) on {executor.description}."
+        )
+        ran = common.run_with_progress(
             "replications", len(work.pending), lambda tick: work.run(executor, compute_kpis, tick)
         )
-    stdout.print(
+    common.stdout.print(
         f"Stored {ran} replication(s) in {out}/ ({time.perf_counter() - started:.0f} s). "
         f"Summarise with: flowsim results {out}"
     )
@@ -143,7 +148,7 @@ def _executor(
         if dask_local is not None:
             return DaskExecutor(local_workers=dask_local)
     except ExecutorError as error:
-        raise fail(str(error)) from None
+        raise common.fail(str(error)) from None
     return choose_executor(default_workers(pending) if workers is None else min(workers, pending))
 
 
@@ -174,7 +179,7 @@ def results(
 
     kpis = ResultStore(folder).load() if folder.is_dir() else None
     if kpis is None or kpis.empty:
-        raise fail(
+        raise common.fail(
             f"no results in {folder}: give the folder that 'flowsim batch SWEEP --out DIR' wrote"
         )
     kpis, variants = _variants(kpis)
@@ -184,7 +189,7 @@ def results(
     elif baseline.isdigit() and 1 <= int(baseline) <= len(names):
         baseline = names[int(baseline) - 1]
     elif baseline not in names:
-        raise fail(
+        raise common.fail(
             f"--baseline {baseline!r} is not in {folder}: give a number from 1 to {len(names)} "
             "(the # column of the tables) or a name from the variant column of summary.csv"
         )
@@ -201,11 +206,11 @@ def results(
             written.append(folder / COMPARISON_FILE)
             comparison.to_csv(written[1], index=False)
     except OSError as error:
-        raise fail(f"cannot write the tables into {folder}: {error.strerror}") from None
+        raise common.fail(f"cannot write the tables into {folder}: {error.strerror}") from None
 
     reps = summary.groupby("variant", sort=False)["n"].max()
     count = f"{reps.min()}" if reps.min() == reps.max() else f"{reps.min()} to {reps.max()}"
-    stdout.print(
+    common.stdout.print(
         Text.assemble(
             (str(folder), "bold"),
             f": {len(names)} scenario(s)/point(s), {count} replication(s) each"
@@ -219,8 +224,8 @@ def results(
     for kpi in list(dict.fromkeys(summary["kpi"])) if all_kpis else PRIMARY_KPIS:
         rows = summary[summary["kpi"] == kpi]
         if not rows.empty:
-            stdout.print(_kpi_table(kpi, rows, variants, comparison, baseline))
-    stdout.print(Text("Every measure in: " + ", ".join(str(p) for p in written)))
+            common.stdout.print(_kpi_table(kpi, rows, variants, comparison, baseline))
+    common.stdout.print(Text("Every measure in: " + ", ".join(str(p) for p in written)))
 
 
 def _variants(kpis: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -12,25 +12,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flowsim.cli.common import (
-    Days,
-    PairedReplications,
-    Seed,
-    WarmUp,
-    Workers,
-    argument,
-    folder_name,
-    out_folder,
-    out_option,
-    print_results,
-    require_paired,
-    run_with_progress,
-    settings_of,
-    span,
-    stdout,
-    where,
-    write_run_txt,
-)
+from flowsim.cli import common
+from flowsim.cli.common import Days, PairedReplications, Seed, WarmUp, Workers, argument, out_option
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -71,34 +54,27 @@ def bottlenecks(
     from flowsim.api import value_of_one_more
 
     scenario = load_scenario(file)
-    settings = settings_of(
-        scenario,
-        days=days,
-        warm_up=warm_up,
-        seed=seed,
-        replications=replications,
-        workers=workers,
-    )
+    settings = common.settings_of(scenario, seed, days, warm_up, replications, workers)
     if value:
-        require_paired(settings, file, "the value of one more unit", ", or --no-value")
+        common.require_paired(settings, file, "the value of one more unit", ", or --no-value")
     n = settings.replications
-    out = out_folder(out, f"bottlenecks_{folder_name(file.stem)}")
-    stdout.print(
+    out = common.out_folder(out, f"bottlenecks_{common.folder_name(file.stem)}")
+    common.stdout.print(
         Text.assemble(
             ("Bottlenecks", "bold"),
-            f" of {scenario.name}: {n} replication(s) of {span(settings)}, {where(settings)}.",
+            f" of {scenario.name}: {n} replication(s) of {common.span_seed_workers(settings)}.",
         )
     )
     started = time.perf_counter()
     api_settings = {"replications": n, "workers": settings.workers, **settings.model}
-    found = run_with_progress(
+    found = common.run_with_progress(
         "replications", n, lambda tick: find(scenario, **api_settings, progress=tick)
     )
     found.resources.to_csv(out / "resources.csv", index=False)
     found.attribution.to_csv(out / "attribution.csv", index=False)
     _chain_frame(found).to_csv(out / "chain.csv", index=False)
-    stdout.print(_resources_table(found))
-    stdout.print(_attribution_table(found))
+    common.stdout.print(_resources_table(found))
+    common.stdout.print(_attribution_table(found))
     _print_chain(found)
     files = ["resources.csv", "attribution.csv", "chain.csv"]
 
@@ -106,21 +82,21 @@ def bottlenecks(
         from flowsim.analysis.bottlenecks import capacity_steps
 
         variants = len(capacity_steps(scenario))
-        worth = run_with_progress(
+        worth = common.run_with_progress(
             "capacity variants",
             n * (variants + 1),
             lambda tick: value_of_one_more(scenario, **api_settings, progress=tick),
         )
         worth.table.to_csv(out / "value_of_one_more.csv", index=False)
         worth.kpis.to_csv(out / "value_kpis.csv", index=False)
-        stdout.print(_value_table(worth.table, n))
+        common.stdout.print(_value_table(worth.table, n))
         for line in worth.table["sentence"].head(3):
-            stdout.print(Text(f"  {line}"))
+            common.stdout.print(Text(f"  {line}"))
         files += ["value_of_one_more.csv", "value_kpis.csv"]
     extra = f", value of one more unit: {'yes' if value else 'no'}"
-    write_run_txt(out, "bottlenecks", [f"scenario: {file}"], settings, extra)
+    common.write_run_txt(out, "bottlenecks", [f"scenario: {file}"], settings, extra)
     files.append("run.txt")
-    print_results(out, [out / f for f in files], started)
+    common.print_results(out, [out / f for f in files], started)
 
 
 def _num(x: float, digits: int = 1) -> str:
@@ -181,12 +157,12 @@ def _attribution_table(found: Bottlenecks) -> Table:
 
 def _print_chain(found: Bottlenecks) -> None:
     if not found.chain:
-        stdout.print(Text("Nobody waited: no blocking chain.", style="green"))
+        common.stdout.print(Text("Nobody waited: no blocking chain.", style="green"))
         return
-    stdout.print(Text.assemble("Blocking chain: ", (found.chain_text(), "bold")))
+    common.stdout.print(Text.assemble("Blocking chain: ", (found.chain_text(), "bold")))
     links = ", ".join(f"{k} {_num(v)}" for k, v in found.chain_hours.items())
-    stdout.print(Text(f"  patient-hours a day at each link: {links}"))
-    stdout.print(Text.assemble("Primary constraint: ", (found.primary, "bold red")))
+    common.stdout.print(Text(f"  patient-hours a day at each link: {links}"))
+    common.stdout.print(Text.assemble("Primary constraint: ", (found.primary, "bold red")))
 
 
 def _chain_frame(found: Bottlenecks) -> pd.DataFrame:

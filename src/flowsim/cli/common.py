@@ -218,24 +218,17 @@ def out_option(default: str) -> Any:
 
 def settings_of(
     scenario: Scenario,
-    *,
-    days: float | None = None,
-    warm_up: float | None = None,
-    seed: int | None = None,
-    replications: int | None = None,
-    workers: int | None = None,
+    seed: int | None,
+    days: float | None,
+    warm_up: float | None,
+    replications: int | None,
+    workers: int | None,
 ) -> RunSettings:
-    """The options of a command resolved against ``scenario``'s ``run`` settings, once."""
+    """The options of a command resolved against ``scenario``'s ``run`` settings, once (the
+    import waits until a command runs: the experiment layer brings the model and numpy)."""
     from flowsim.experiment.settings import RunSettings
 
-    return RunSettings.resolve(
-        scenario,
-        seed=seed,
-        horizon_days=days,
-        warm_up_days=warm_up,
-        replications=replications,
-        workers=workers,
-    )
+    return RunSettings.resolve(scenario, seed, days, warm_up, replications, workers)
 
 
 def require_paired(settings: RunSettings, file: Path, what: str, how: str = "") -> None:
@@ -254,9 +247,9 @@ def span(settings: RunSettings) -> str:
     return f"{settings.horizon_days:g} days after {settings.warm_up_days:g} days' warm-up"
 
 
-def where(settings: RunSettings) -> str:
-    """``seed 42, 2 worker process(es)``."""
-    return f"seed {settings.seed}, {settings.workers} worker process(es)"
+def span_seed_workers(settings: RunSettings) -> str:
+    """``21 days after 7 days' warm-up, seed 42, 2 worker process(es)``."""
+    return f"{span(settings)}, seed {settings.seed}, {settings.workers} worker process(es)"
 
 
 # ---------------------------------------------------------------- progress and results

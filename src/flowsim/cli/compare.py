@@ -12,27 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from flowsim._version import __version__
-from flowsim.cli.common import (
-    Days,
-    PairedReplications,
-    Seed,
-    WarmUp,
-    Workers,
-    argument,
-    folder_name,
-    now,
-    out_folder,
-    out_option,
-    print_results,
-    require_paired,
-    run_with_progress,
-    settings_of,
-    span,
-    stderr,
-    stdout,
-    where,
-    write_run_txt,
-)
+from flowsim.cli import common
+from flowsim.cli.common import Days, PairedReplications, Seed, WarmUp, Workers, argument, out_option
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -81,17 +62,12 @@ def compare(
     scenarios = [load_scenario(f) for f in files]
     labels = scenario_labels(scenarios, files)
     named = [s.model_copy(update={"name": n}) for s, n in zip(scenarios, labels, strict=True)]
-    settings = settings_of(
-        scenarios[0],
-        days=days,
-        warm_up=warm_up,
-        seed=seed,
-        replications=replications,
-        workers=workers,
-    )
-    require_paired(settings, baseline, "a comparison")
+    settings = common.settings_of(scenarios[0], seed, days, warm_up, replications, workers)
+    common.require_paired(settings, baseline, "a comparison")
     n = settings.replications
-    out = out_folder(out, "compare_" + "_".join(folder_name(f.stem) for f in alternatives))
+    out = common.out_folder(
+        out, "compare_" + "_".join(common.folder_name(f.stem) for f in alternatives)
+    )
     base = scenarios[0].run
     for f, s in zip(files[1:], scenarios[1:], strict=True):
         r = s.run
@@ -100,7 +76,7 @@ def compare(
             base.horizon_days,
             base.warm_up_days,
         ):
-            stderr.print(
+            common.stderr.print(
                 Text(
                     f"note: {f} sets its own run seed/horizon/warm-up; the comparison uses "
                     f"BASE's (seed {settings.seed}, {settings.horizon_days:g} days after "
@@ -108,15 +84,15 @@ def compare(
                     style="yellow",
                 )
             )
-    stdout.print(
+    common.stdout.print(
         Text.assemble(
             "Comparing ",
             *[(label, "bold") if i == 0 else f", {label}" for i, label in enumerate(labels)],
-            f": {n} paired replication(s) each of {span(settings)}, {where(settings)}.",
+            f": {n} paired replication(s) each of {common.span_seed_workers(settings)}.",
         )
     )
     started = time.perf_counter()
-    results = run_with_progress(
+    results = common.run_with_progress(
         "replications",
         n * len(named),
         lambda tick: run_paired(named, settings, comparison_tables, on_done=tick),
@@ -147,7 +123,7 @@ def compare(
         "warm_up_days": settings.warm_up_days,
         "workers": settings.workers,
         "flowsim_version": __version__,
-        "date": now(),
+        "date": common.now(),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     figures = {
@@ -165,7 +141,7 @@ def compare(
         scenarios, labels, table, figures, meta, changes=changes, bottlenecks=chains
     )
     (out / "report.html").write_text(html, encoding="utf-8")
-    write_run_txt(
+    common.write_run_txt(
         out,
         "compare",
         [f"base: {baseline}", f"alternatives: {' '.join(map(str, alternatives))}"],
@@ -173,11 +149,11 @@ def compare(
     )
     shown = table if all_kpis else headline
     for name in labels[1:]:
-        stdout.print(_comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
+        common.stdout.print(_comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
     for label, b in chains.items():
-        stdout.print(Text(f"{label}: primary constraint {b.primary} ({b.chain_text()})"))
+        common.stdout.print(Text(f"{label}: primary constraint {b.primary} ({b.chain_text()})"))
     written = ("compare.csv", "kpis.csv", "forest.png", "report.html", "run.txt")
-    print_results(out, [out / f for f in written], started)
+    common.print_results(out, [out / f for f in written], started)
 
 
 def _comparison_table(rows: pd.DataFrame, base: str, name: str, n: int) -> Table:
@@ -264,7 +240,7 @@ def sensitivity(
             low = f"x{1 - p.relative:g}" if p.relative is not None else f"{p.low:g}"
             high = f"x{1 + p.relative:g}" if p.relative is not None else f"{p.high:g}"
             listing.add_row(p.key, p.source, low, high, p.note)
-        stdout.print(listing)
+        common.stdout.print(listing)
         return
 
     from flowsim.api import SENSITIVITY_KPIS
@@ -275,27 +251,20 @@ def sensitivity(
     scenario = load_scenario(file)
     keys = _split(params)
     chosen = _split(kpis) or list(SENSITIVITY_KPIS)
-    settings = settings_of(
-        scenario,
-        days=days,
-        warm_up=warm_up,
-        seed=seed,
-        replications=replications,
-        workers=workers,
-    )
-    require_paired(settings, file, "sensitivity")
+    settings = common.settings_of(scenario, seed, days, warm_up, replications, workers)
+    common.require_paired(settings, file, "sensitivity")
     n = settings.replications
     count = len(keys) if keys else len(WEAK_EVIDENCE)
-    out = out_folder(out, f"sensitivity_{folder_name(file.stem)}")
-    stdout.print(
+    out = common.out_folder(out, f"sensitivity_{common.folder_name(file.stem)}")
+    common.stdout.print(
         Text(
             f"Varying {count} setting(s) of {scenario.name} one at a time: "
-            f"{2 * count + 1} scenarios x {n} paired replication(s) of {span(settings)}."
+            f"{2 * count + 1} scenarios x {n} paired replication(s) of {common.span(settings)}."
         )
     )
     started = time.perf_counter()
     try:
-        found = run_with_progress(
+        found = common.run_with_progress(
             "replications",
             n * (2 * count + 1),
             lambda tick: run_sensitivity(
@@ -317,7 +286,9 @@ def sensitivity(
     title = f"{scenario.name}: one-at-a-time sensitivity ({n} paired replications)"
     (out / "tornado.png").write_bytes(figure_png(tornado_figure(found.table, title)))
     parameters = ", ".join(found.design["parameter"].unique())
-    write_run_txt(out, "sensitivity", [f"scenario: {file}", f"parameters: {parameters}"], settings)
+    common.write_run_txt(
+        out, "sensitivity", [f"scenario: {file}", f"parameters: {parameters}"], settings
+    )
     for kpi in dict.fromkeys(found.table["kpi"]):
         rows = found.table[(found.table["kpi"] == kpi) & (found.table["rank"] <= 5)]
         shown = Table(title=Text(f"{kpi_label(str(kpi))}: the 5 inputs that move it most"))
@@ -331,9 +302,9 @@ def sensitivity(
                 f"{row.difference:+.3g} ({row.ci_low:+.3g} to {row.ci_high:+.3g}) {row.unit}",
                 f"{row.swing:.3g}",
             )
-        stdout.print(shown)
+        common.stdout.print(shown)
     written = ("sensitivity.csv", "kpis.csv", "tornado.png", "run.txt")
-    print_results(out, [out / f for f in written], started)
+    common.print_results(out, [out / f for f in written], started)
 
 
 def _split(text: str | None) -> list[str] | None:

@@ -10,20 +10,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from flowsim.cli.common import (
-    Days,
-    Seed,
-    WarmUp,
-    Workers,
-    argument,
-    folder_name,
-    make_out,
-    run_with_progress,
-    settings_of,
-    span,
-    stdout,
-    write_or_fail,
-)
+from flowsim.cli import common
+from flowsim.cli.common import Days, Seed, WarmUp, Workers, argument
 from flowsim.scenario import load_scenario
 
 
@@ -80,27 +68,20 @@ def export_log(
     from flowsim.experiment.runner import replications_in_order
 
     scenario = load_scenario(file)
-    settings = settings_of(
-        scenario,
-        days=days,
-        warm_up=warm_up,
-        seed=seed,
-        replications=replications,
-        workers=workers,
-    )
+    settings = common.settings_of(scenario, seed, days, warm_up, replications, workers)
     suffix = log_format.value.replace("-", "_")
-    default = Path("results") / f"{folder_name(file.stem)}_{suffix}.{file_type.value}"
+    default = Path("results") / f"{common.folder_name(file.stem)}_{suffix}.{file_type.value}"
     out = default if out is None else out
-    make_out(out.parent)
+    common.make_out(out.parent)
     reduce = vidigi_log if log_format is LogFormat.vidigi else process_mining_log
-    stdout.print(
+    common.stdout.print(
         Text(
-            f"Exporting {scenario.name}: {replications} replication(s) of {span(settings)}, "
+            f"Exporting {scenario.name}: {replications} replication(s) of {common.span(settings)}, "
             f"seed {settings.seed}, as a {log_format.value} log."
         )
     )
     started = time.perf_counter()
-    tables = run_with_progress(
+    tables = common.run_with_progress(
         "replications",
         replications,
         lambda tick: list(replications_in_order(scenario, settings, reduce, on_done=tick)),
@@ -109,20 +90,22 @@ def export_log(
 
     table = concat_logs(tables)
     if file_type is FileType.csv:
-        write_or_fail(out, lambda path: table.to_csv(path, index=False))
+        common.write_or_fail(out, lambda path: table.to_csv(path, index=False))
     else:
-        write_or_fail(out, lambda path: table.to_parquet(path, index=False, compression="zstd"))
+        common.write_or_fail(
+            out, lambda path: table.to_parquet(path, index=False, compression="zstd")
+        )
     cases = table["entity_id" if "entity_id" in table else "case_id"]
     runs = table["run_number" if "run_number" in table else "replication"]
     n_cases = int(pd.MultiIndex.from_arrays([runs, cases]).nunique())
-    stdout.print(
+    common.stdout.print(
         Text(
             f"Wrote {len(table):,} events of {n_cases:,} patients to {out} "
             f"({out.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.0f} s)."
         )
     )
     if log_format is LogFormat.vidigi and replications > 1:
-        stdout.print(Text("vidigi animates one run at a time: filter on run_number first."))
+        common.stdout.print(Text("vidigi animates one run at a time: filter on run_number first."))
 
 
 COMMANDS = {"export-log": export_log}

@@ -11,12 +11,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flowsim.cli.common import Seed, Workers, argument, fail, stderr, stdout
+from flowsim.cli import common
+from flowsim.cli.common import Seed, Workers, argument
 
 
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
     if path.suffix.lower() not in allowed:
-        raise fail(f"{path}: {what} must end in {' or '.join(allowed)}")
+        raise common.fail(f"{path}: {what} must end in {' or '.join(allowed)}")
 
 
 def synth(
@@ -36,11 +37,11 @@ def synth(
     from flowsim.api import synth_extract
 
     _suffix(out, (".csv", ".parquet"), "--out")
-    with stderr.status(f"simulating {file}"):
+    with common.stderr.status(f"simulating {file}"):
         df = synth_extract(file, days=days, seed=seed)
     write_extract(df, out)
     admitted = int(df["disposition"].isin(["amu", "afu", "ward"]).sum())
-    stdout.print(
+    common.stdout.print(
         Text(
             f"Wrote {out}: {len(df)} attendances ({admitted} admitted) from "
             f"{df['arrival_time'].min():%Y-%m-%d} to {df['arrival_time'].max():%Y-%m-%d}."
@@ -76,9 +77,11 @@ def fit(
         try:
             dt.date.fromisoformat(census_date)
         except ValueError:
-            raise fail(f"--census-date: {census_date!r} is not a date; use YYYY-MM-DD") from None
+            raise common.fail(
+                f"--census-date: {census_date!r} is not a date; use YYYY-MM-DD"
+            ) from None
     started = time.perf_counter()
-    with stderr.status(f"fitting {extract}"):
+    with common.stderr.status(f"fitting {extract}"):
         result = fit_scenario(extract, base, out, census_date=census_date)
     out.write_text(result.yaml_text, encoding="utf-8")
     page = out.with_name(f"{out.stem}_fit.html")
@@ -89,12 +92,14 @@ def fit(
     for d in result.fit.dists:  # type: ignore[attr-defined]
         spec = ", ".join(f"{k} {v}" for k, v in d.spec.items() if k != "dist")
         table.add_row(d.key, f"{d.spec['dist']} ({spec})", str(d.n), f"{d.ks:.3f}")
-    stdout.print(table)
+    common.stdout.print(table)
     if result.census:
-        stdout.print(Text("Census: " + ", ".join(f"{u} {n}" for u, n in result.census.items())))
+        common.stdout.print(
+            Text("Census: " + ", ".join(f"{u} {n}" for u, n in result.census.items()))
+        )
     for note in result.notes:
-        stderr.print(Text(f"note: {note}", style="yellow"))
-    stdout.print(
+        common.stderr.print(Text(f"note: {note}", style="yellow"))
+    common.stdout.print(
         Text(
             f"Wrote {out} and {page} ({time.perf_counter() - started:.0f} s). "
             f"Check it with: flowsim check-fit {out} {extract}"
@@ -121,7 +126,7 @@ def check_fit_command(
     from flowsim.api import check_fit
     from flowsim.report.figures import check_fit_figure, figure_png
 
-    with stderr.status(f"simulating {file}"):
+    with common.stderr.status(f"simulating {file}"):
         table = check_fit(file, extract, replications, seed=seed, workers=workers)
     out = Table(title=Text(f"{file} against {extract}"))
     for col in ("KPI", "unit", "observed", "simulated mean", "95% CI", "95% PI", ""):
@@ -140,10 +145,10 @@ def check_fit_command(
         "PI: where one period's value falls 95% of the time; an observed KPI outside it "
         "suggests the fit misses something."
     )
-    stdout.print(out)
+    common.stdout.print(out)
     if figure is not None:
         figure.write_bytes(figure_png(check_fit_figure(table)))
-        stdout.print(Text(f"Wrote {figure}"))
+        common.stdout.print(Text(f"Wrote {figure}"))
 
 
 COMMANDS = {"synth": synth, "fit": fit, "check-fit": check_fit_command}

@@ -13,25 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from flowsim._version import __version__
-from flowsim.cli.common import (
-    Days,
-    Seed,
-    WarmUp,
-    Workers,
-    argument,
-    folder_name,
-    now,
-    out_folder,
-    out_option,
-    print_results,
-    progress_bar,
-    run_with_progress,
-    settings_of,
-    span,
-    stderr,
-    stdout,
-    where,
-)
+from flowsim.cli import common
+from flowsim.cli.common import Days, Seed, WarmUp, Workers, argument, out_option
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -105,31 +88,25 @@ def run(
     scenario = load_scenario(file)
     auto = replications is not None and _replications(replications) is None
     wanted = None if replications is None else _replications(replications)
-    settings = settings_of(
-        scenario,
-        days=days,
-        warm_up=warm_up,
-        seed=seed,
-        replications=max_replications if auto else wanted,
-        workers=workers,
-    )
-    out = out_folder(out, folder_name(Path(file).stem))
+    planned = max_replications if auto else wanted
+    settings = common.settings_of(scenario, seed, days, warm_up, planned, workers)
+    out = common.out_folder(out, common.folder_name(Path(file).stem))
     how_many = (
         f"replications until the 95% CIs are within ±{precision:.0%} "
         f"(at most {settings.replications})"
         if auto
         else f"{settings.replications} replication(s)"
     )
-    stdout.print(
+    common.stdout.print(
         Text.assemble(
             "Running ",
             (scenario.name, "bold"),
-            f": {how_many} of {span(settings)}, {where(settings)}.",
+            f": {how_many} of {common.span_seed_workers(settings)}.",
         )
     )
     started = time.perf_counter()
     results = RunResults()
-    with progress_bar() as progress:
+    with common.progress_bar() as progress:
         task = progress.add_task("replications", total=settings.replications)
         _replicate(
             scenario,
@@ -149,19 +126,19 @@ def run(
         "start_date": scenario.run.start_date.isoformat(),
         "workers": settings.workers,
         "flowsim_version": __version__,
-        "date": now(),
+        "date": common.now(),
     }
     paired = settings.but(replications=max(n, 2))
     if value:
         _add_value_of_one_more(scenario, paired, results)
     if sensitivity:
         _add_sensitivity(scenario, paired, sensitivity, results, out)
-    with stderr.status("writing results"):
+    with common.stderr.status("writing results"):
         summary = results.summary
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
         paths = results.write(out, scenario, meta, scenario_file=file)
-    stdout.print(_summary_table(summary, scenario.name, n))
-    print_results(out, paths.values(), started)
+    common.stdout.print(_summary_table(summary, scenario.name, n))
+    common.print_results(out, paths.values(), started)
 
 
 def _replicate(
@@ -197,14 +174,14 @@ def _replicate(
 def _add_value_of_one_more(scenario: Scenario, settings: RunSettings, results: RunResults) -> None:
     from flowsim.api import value_of_one_more
 
-    found = run_with_progress(
+    found = common.run_with_progress(
         "value of one more unit",
         None,
         lambda tick: value_of_one_more(scenario, **_api(settings), progress=tick),
     )
     results.value_of_one_more = found.table
     for sentence in found.table["sentence"].head(5):
-        stdout.print(Text(f"  {sentence}"))
+        common.stdout.print(Text(f"  {sentence}"))
 
 
 def _add_sensitivity(
@@ -216,7 +193,7 @@ def _add_sensitivity(
     chosen = (
         None if keys.strip().lower() == "all" else [k.strip() for k in keys.split(",") if k.strip()]
     )
-    varied = run_with_progress(
+    varied = common.run_with_progress(
         "sensitivity",
         None,
         lambda tick: vary(scenario, params=chosen, **_api(settings), progress=tick),
@@ -252,7 +229,7 @@ def _report_auto(algorithm: ReplicationsAlgorithm, precision: float) -> None:
     widths = algorithm.half_widths()
     if algorithm.met:
         assert algorithm.solution is not None
-        stdout.print(
+        common.stdout.print(
             Text(
                 f"Precision ±{precision:.0%} reached at {algorithm.solution} replications and "
                 f"held for {algorithm.n - algorithm.solution} more (Hoad, Robinson & Davies "
@@ -261,7 +238,7 @@ def _report_auto(algorithm: ReplicationsAlgorithm, precision: float) -> None:
         )
         return
     loose = [f"{kpi_label(k)} (±{w:.1%})" for k, w in widths.items() if not w <= precision]
-    stderr.print(
+    common.stderr.print(
         Text(
             f"Stopped at the cap of {algorithm.n} replications before every CI was within "
             f"±{precision:.0%}: {'; '.join(loose)}. Run longer (--days), raise "
@@ -327,9 +304,9 @@ def warmup(
     from flowsim.report.figures import figure_png, warmup_figure
 
     scenario = load_scenario(file)
-    out = out_folder(out, f"warmup_{folder_name(file.stem)}")
+    out = common.out_folder(out, f"warmup_{common.folder_name(file.stem)}")
     started = time.perf_counter()
-    found = run_with_progress(
+    found = common.run_with_progress(
         "replications",
         replications,
         lambda tick: find_warmup(
@@ -351,14 +328,14 @@ def warmup(
     table.add_column("mean occupied after that", justify="right")
     for row in found.truncation.itertuples(index=False):
         table.add_row(str(row.unit), f"{row.truncation_days:g} days", f"{row.settled_mean:.1f}")
-    stdout.print(table)
+    common.stdout.print(table)
     current = scenario.run.warm_up_days
     advice = (
         "enough"
         if current >= found.days
         else f"too short: set run.warm_up_days to at least {found.days:g}"
     )
-    stdout.print(
+    common.stdout.print(
         Text.assemble(
             "Recommended warm-up: ",
             (f"{found.days:g} days", "bold"),
@@ -367,14 +344,14 @@ def warmup(
         )
     )
     if found.days > found.horizon_days / 4:
-        stderr.print(
+        common.stderr.print(
             Text(
                 "note: the recommendation is over a quarter of the run; run longer (--days) to "
                 "confirm the series have settled.",
                 style="yellow",
             )
         )
-    stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s)"))
+    common.stdout.print(Text(f"Results in {out}/ ({time.perf_counter() - started:.0f} s)"))
 
 
 def snapshot(
@@ -410,7 +387,7 @@ def snapshot(
 
     scenario = load_scenario(file)
     out = file.with_name(f"{file.stem}_warm.yaml") if out is None else out
-    with stderr.status(f"running {scenario.name} for {day:g} days"):
+    with common.stderr.status(f"running {scenario.name} for {day:g} days"):
         log = simulate(scenario, replication, seed=seed, horizon_days=day, warm_up_days=0.0)
     census = take_snapshot(log)
     try:
@@ -437,10 +414,10 @@ def snapshot(
     table.add_column("patients", justify="right")
     for unit, n in census.occupied.items():
         table.add_row(unit, str(n))
-    stdout.print(table)
+    common.stdout.print(table)
     for note in census.notes:
-        stderr.print(Text(f"note: {note}", style="yellow"))
-    stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))
+        common.stderr.print(Text(f"note: {note}", style="yellow"))
+    common.stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))
 
 
 COMMANDS = {"run": run, "warmup": warmup, "snapshot": snapshot}

@@ -13,20 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from flowsim._version import __version__
-from flowsim.cli.common import (
-    EXIT_BAD_INPUT,
-    Seed,
-    WarmUp,
-    Workers,
-    argument,
-    fail,
-    print_scenario_error,
-    run_with_progress,
-    settings_of,
-    span,
-    stdout,
-    write_or_fail,
-)
+from flowsim.cli import common
+from flowsim.cli.common import Seed, WarmUp, Workers, argument
 from flowsim.errors import ScenarioError
 from flowsim.scenario import MISSING, diff_scenarios, load_scenario, scenario_to_yaml
 
@@ -45,12 +33,12 @@ def validate(
             load_scenario(file)
         except ScenarioError as error:
             invalid += 1
-            stdout.print(Text.assemble(("✗ ", "bold red"), str(file)))
-            print_scenario_error(error)
+            common.stdout.print(Text.assemble(("✗ ", "bold red"), str(file)))
+            common.print_scenario_error(error)
         else:
-            stdout.print(Text.assemble(("✓ ", "bold green"), str(file)))
+            common.stdout.print(Text.assemble(("✓ ", "bold green"), str(file)))
     if invalid:
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise typer.Exit(common.EXIT_BAD_INPUT)
 
 
 def show(
@@ -69,12 +57,12 @@ def diff(
     """Show the settings that differ between two scenarios."""
     rows = diff_scenarios(load_scenario(a), load_scenario(b))
     if not rows:
-        stdout.print(f"no differences between {a} and {b}")
+        common.stdout.print(f"no differences between {a} and {b}")
         return
     table = Table("setting", str(a), str(b), title=f"{len(rows)} setting(s) differ")
     for path, value_a, value_b in rows:
         table.add_row(Text(path), _cell(value_a), _cell(value_b))
-    stdout.print(table)
+    common.stdout.print(table)
 
 
 def _cell(value: Any) -> Text:
@@ -91,8 +79,8 @@ def _write(path: Path, text: str) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
 
-    write_or_fail(path, write, "; choose another --out")
-    stdout.print(Text(f"Wrote {path}"))
+    common.write_or_fail(path, write, "; choose another --out")
+    common.stdout.print(Text(f"Wrote {path}"))
 
 
 def schema(
@@ -169,20 +157,18 @@ def library(
     base = load_scenario(folder / "baseline.yaml")
     entries = library_entries(folder)
     if not entries:
-        raise fail(f"no scenario files besides baseline.yaml in {folder}/")
+        raise common.fail(f"no scenario files besides baseline.yaml in {folder}/")
     scenarios = [load_scenario(e.path) for e in entries]
     names = {e.path.name: s.name for e, s in zip(entries, scenarios, strict=True)}
-    settings = settings_of(
-        base, days=days, warm_up=warm_up, seed=seed, replications=replications, workers=workers
-    )
-    stdout.print(
+    settings = common.settings_of(base, seed, days, warm_up, replications, workers)
+    common.stdout.print(
         Text(
             f"Running {base.name} and {len(entries)} library scenario(s): {replications} paired "
-            f"replication(s) each of {span(settings)}, seed {settings.seed}."
+            f"replication(s) each of {common.span(settings)}, seed {settings.seed}."
         )
     )
     started = time.perf_counter()
-    table = run_with_progress(
+    table = common.run_with_progress(
         "replications",
         replications * (len(entries) + 1),
         lambda tick: compare(
@@ -214,7 +200,7 @@ def library(
                 f"{float(row['difference']):+.3g} ({lo:+.3g} to {hi:+.3g}) {row['unit']}",
                 Text(verdict, style=style),
             )
-    stdout.print(shown)
+    common.stdout.print(shown)
     if markdown:
         import datetime as dt
 
@@ -227,7 +213,7 @@ def library(
             "date": f"{dt.date.today():%Y-%m-%d}",
         }
         _write(out, library_markdown(entries, table, names, run))
-    stdout.print(Text(f"Done in {time.perf_counter() - started:.0f} s."))
+    common.stdout.print(Text(f"Done in {time.perf_counter() - started:.0f} s."))
 
 
 COMMANDS = {

@@ -17,7 +17,6 @@ from flowsim.experiment.executors import (
 )
 from flowsim.experiment.runner import (
     ReplicationTask,
-    iter_paired,
     iter_replications,
     replications_in_order,
     run_paired,
@@ -36,7 +35,6 @@ __all__ = [
     "SerialExecutor",
     "choose_executor",
     "default_workers",
-    "iter_paired",
     "iter_replications",
     "replications_in_order",
     "run_paired",

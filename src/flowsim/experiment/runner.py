@@ -228,31 +228,7 @@ def iter_replications(
     )
 
 
-def run_replications(
-    scenario: Scenario,
-    replications: int,
-    *,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    warm_up_days: float | None = None,
-    workers: int | None = 1,
-    first_replication: int = 0,
-    on_done: Callable[[int], None] | None = None,
-    executor: Executor | None = None,
-    reduce: Reduce = None,
-) -> list[Any]:
-    """`iter_replications` as a list, in replication order: the logs, or ``reduce(log)``."""
-    return list(
-        iter_replications(
-            scenario,
-            replications,
-            seed=seed,
-            horizon_days=horizon_days,
-            warm_up_days=warm_up_days,
-            workers=workers,
-            first_replication=first_replication,
-            on_done=on_done,
-            executor=executor,
-            reduce=reduce,
-        )
-    )
+def run_replications(scenario: Scenario, replications: int, **options: Any) -> list[Any]:
+    """`iter_replications` (the same keywords) as a list, in replication order: the logs, or
+    ``reduce(log)``."""
+    return list(iter_replications(scenario, replications, **options))

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from flowsim.experiment.executors import default_workers
 from flowsim.scenario.schema import Scenario
 
-__all__ = ["RunSettings"]
+__all__ = ["RunOptions", "RunSettings"]
+
+
+class RunOptions(TypedDict, total=False):
+    """The options of a run a caller may give (the keywords of the `flowsim.api` functions);
+    each one left out, or None, is the scenario's ``run`` setting. ``workers`` changes only how
+    fast the results come, never the results."""
+
+    seed: int | None
+    horizon_days: float | None
+    warm_up_days: float | None
+    workers: int | None
 
 
 @dataclass(frozen=True)
@@ -42,15 +53,16 @@ class RunSettings:
     def resolve(
         cls,
         scenario: Scenario,
-        *,
         seed: int | None = None,
         horizon_days: float | None = None,
         warm_up_days: float | None = None,
         replications: int | None = None,
         workers: int | None = None,
+        *,
         scenarios: int = 1,
     ) -> RunSettings:
-        """``scenario.run``'s value for each option left as None.
+        """``scenario.run``'s value for each option left as None (given by keyword, or in the
+        order of the fields).
 
         ``workers`` is capped at the replications that can run at once (``replications`` of
         each of ``scenarios`` in one pool); None means one per replication, at most one per
