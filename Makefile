@@ -18,10 +18,11 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/flowsim run scenarios/baseline.yaml --out $(OUT)
 
-# One process per core (pytest-xdist). The browser tests fail, not skip, when chromium is missing
+# One process per core (pytest-xdist); tests that share an expensive fixture carry one
+# xdist_group so it is built once. The browser tests fail, not skip, when chromium is missing
 # (apt-get install chromium); a plain `pytest` run outside make lets them skip.
 test: $(STAMP)
-	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto
+	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # Deliberate bugs, one at a time, on a copy of src/; prints which tests catch each (not in CI).
 mutate: $(STAMP)

@@ -37,3 +37,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for module in pkgutil.walk_packages(flowsim.__path__, "flowsim."):
         if module.name != "flowsim.app.main":
             importlib.import_module(module.name)
+
+
+SHARED_FIXTURE_FILES = frozenset(
+    {
+        "test_scenario_library.py",  # the library direction runs: minutes of full-size runs
+        "test_report.py",
+        "test_figures.py",
+        "test_batch.py",
+        "test_run_cli.py",
+        "test_fit.py",
+        "test_compare.py",
+        "test_export.py",
+        "test_experiment_executors.py",
+        "test_app_browser.py",  # one Streamlit server
+        "test_report_browser.py",
+    }
+)
+"""Files whose tests share a module-scoped fixture that takes long to build. Under pytest-xdist
+each worker would build it again; `make test` runs ``--dist loadgroup``, and each of these files
+is one group, so one worker builds the fixture once and runs the file's tests."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SHARED_FIXTURE_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

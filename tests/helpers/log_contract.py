@@ -54,8 +54,58 @@ def turnaround_hours(s: Scenario) -> dict[str, float]:
     return out
 
 
-def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
+def scenario_capacities(s: Scenario) -> dict[str, int]:
+    """Each unit's capacity at time 0, read from the scenario here and not from the model (or
+    the unit catalogue it uses), so a model that gives a unit another unit's beds is caught."""
+    fdf = s.ed.front_door_frailty
+    out = {
+        "ucr": s.ucr.teams,
+        "ed_cubicle": s.ed.cubicles,
+        "ed_clinician": s.ed.clinicians_by_hour[0],
+        "frailty_team": fdf.assessors if fdf else 0,
+        "sdec": s.sdec.chairs,
+        "amu": s.amu.beds,
+        "afu": s.afu.beds,
+        "p1": s.community.p1.capacity,
+        "p2": s.community.p2.capacity,
+        "p3": s.community.p3.capacity,
+        "virtual_ward": s.community.virtual_ward.capacity,
+    }
+    out.update({f"ward:{name}": w.beds for name, w in s.wards.items()})
+    return out
+
+
+def escalation_beds(s: Scenario) -> dict[str, int]:
+    out = {"amu": s.amu.escalation.beds, "afu": s.afu.escalation.beds}
+    out.update({f"ward:{name}": w.escalation.beds for name, w in s.wards.items()})
+    return out
+
+
+def assert_capacities_allowed(log: EventLog, s: Scenario) -> None:
+    """The model's capacities are the scenario's: at time 0 every unit's, and every change is the
+    clinician rota of that hour, or a unit's base beds with or without its escalation beds."""
+    base = scenario_capacities(s)
+    for unit, capacity in base.items():
+        if unit in log.capacities:
+            assert log.capacities[unit] == capacity, (
+                f"{unit}: the model gave it {log.capacities[unit]}, the scenario {capacity}"
+            )
+    escalation = escalation_beds(s)
+    for t, code, capacity in log.capacity:
+        unit = log.places[code]
+        if unit == "ed_clinician":
+            assert capacity == s.ed.clinicians_by_hour[int(t % 24)], f"rota wrong at t={t}"
+        elif unit in escalation:
+            assert capacity in (base[unit], base[unit] + escalation[unit]), (
+                f"{unit} at t={t}: capacity {capacity}, base {base[unit]}"
+            )
+
+
+def check_log(log: EventLog, s: Scenario | None) -> Report:
     """Replay ``log`` and assert the event-log contract; return what was seen.
+
+    With the scenario ``s``, capacities come from it (`assert_capacities_allowed`); without it
+    (a hand-made log), from the log.
 
     Per patient: ARRIVE first and once, DEPART last and at most once; every START follows a QUEUE
     at the same unit and every END a START; time never goes back; between two instants the
@@ -69,6 +119,11 @@ def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
     rep = Report()
     patients: dict[int, _Patient] = {}
     capacity = dict(log.capacities)
+    turnaround: dict[str, float] = {}
+    if s is not None:
+        assert_capacities_allowed(log, s)
+        capacity.update(scenario_capacities(s))
+        turnaround = turnaround_hours(s)
     changes = deque(sorted(log.capacity, key=lambda c: c[0]))
     rep.capacity_changes = len(changes)
     held_in: Counter[str] = Counter()
@@ -170,6 +225,8 @@ def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
             )
         elif kind == DEPART:
             assert place in OUTCOMES, f"patient {pid}: DEPART to {place!r}, not an outcome"
+            if place == "left_before_seen":  # stops waiting for a cubicle or a clinician
+                p.queued["ed_cubicle"] = p.queued["ed_clinician"] = 0
             p.departed = True
             rep.departed += 1
             rep.outcomes[place] += 1
@@ -189,7 +246,7 @@ def check_log(log: EventLog, turnaround: dict[str, float]) -> Report:
 
 
 def assert_conserved(log: EventLog, s: Scenario) -> Report:
-    rep = check_log(log, turnaround_hours(s))
+    rep = check_log(log, s)
     assert rep.arrived > 0
     assert rep.arrived == rep.departed + rep.in_system
     assert rep.departed == sum(rep.outcomes.values())

@@ -9,6 +9,8 @@ cut so that blocking reaches the ambulances.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from flowsim.log import EventLog
@@ -96,7 +98,19 @@ def test_checker_catches_a_patient_in_two_beds() -> None:
         patients=[(0, 0, 0, 0, 3, 3, 1, -1)],
     )
     with pytest.raises(AssertionError, match="holds"):
-        check_log(bad, {})
+        check_log(bad, None)
+
+
+def test_checker_catches_a_unit_given_another_units_capacity() -> None:
+    """Capacities are checked against the scenario, so a model that swaps two units' capacities
+    (and logs what it did) fails, even though its log is consistent with itself."""
+    s = small_scenario(horizon_days=3, warm_up_days=0)
+    log = run(s, seed=1)
+    assert s.community.p2.capacity != s.community.p3.capacity
+    caps = dict(log.capacities)
+    caps["p2"], caps["p3"] = caps["p3"], caps["p2"]
+    with pytest.raises(AssertionError, match="p2: the model gave it"):
+        check_log(dataclasses.replace(log, capacities=caps), s)
 
 
 def test_community_place_starts_as_the_ward_bed_ends() -> None:

@@ -6,8 +6,9 @@ their mean length clipped to the window; the same for queues. This ties the anal
 (`EventFrame`, `compute_kpis`) to the model's own START/END and QUEUE/START pairs, unit by unit.
 
 Then as a law: in a stationary small system, the mean occupancy over a long window matches
-(stays begun in the window / its length) x (their mean length, followed to the end), within a few
-per cent, for every unit.
+(stays begun in the window / its length) x (their mean length, followed to the end) for every
+unit, within four standard deviations of the edge effect (stays straddling the window's ends),
+computed from the stays themselves.
 """
 
 from __future__ import annotations
@@ -116,12 +117,17 @@ def test_littles_law_holds_in_a_stationary_system() -> None:
         occupancy = float(np.sum(np.clip(end, a, b) - np.clip(start, a, b))) / (b - a)
         begun = (start >= a) & (start < b)
         n = int(np.count_nonzero(begun))
-        assert n >= 100, f"{unit}: only {n} stays, too few to test"
-        rate, mean_stay = n / (b - a), float(np.mean(end[begun] - start[begun]))
-        # Stays that straddle the window's ends are the error; they matter more the longer the
-        # stay is compared with the window (community services: ~1 month in 10).
-        tolerance = 0.02 if mean_stay < 48.0 else 0.06
-        assert rate * mean_stay == pytest.approx(occupancy, rel=tolerance), (
-            f"{unit}: L = {occupancy:.3f}, λW = {rate * mean_stay:.3f} "
+        assert n >= 30, f"{unit}: only {n} stays, too few to test"
+        stays = end[begun] - start[begun]
+        rate, mean_stay = n / (b - a), float(np.mean(stays))
+        # L and λW differ only by the stays that straddle the window's two ends: at each end
+        # about L stays, each with a residual R of E[R^2] = E[S^3] / (3 E[S]) (renewal theory).
+        # Their difference has a standard deviation of about sqrt(2 L E[R^2]) / (b - a); allow
+        # four of those, so the test fails for a unit that is not in steady state (or whose
+        # stays are paired wrongly), not for an unlucky seed.
+        residual_sq = float(np.mean(stays**3)) / (3.0 * mean_stay)
+        tolerance = 4.0 * np.sqrt(2.0 * max(occupancy, 1.0) * residual_sq) / (b - a)
+        assert abs(rate * mean_stay - occupancy) <= tolerance, (
+            f"{unit}: L = {occupancy:.3f}, λW = {rate * mean_stay:.3f}, tolerance {tolerance:.3f} "
             f"({n} stays of {mean_stay / 24:.2f} days)"
         )
