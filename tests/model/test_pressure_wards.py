@@ -16,7 +16,7 @@ from flowsim.log import EventLog
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario
 from helpers.log_contract import assert_conserved
-from helpers.model_helpers import OPTIMISED, QUEUE, START, run, small_scenario
+from helpers.model_helpers import DEPART, END, OPTIMISED, QUEUE, START, run, small_scenario
 
 UNBALANCED = {"wards.general_medicine.beds": 45, "wards.surgery.beds": 50}
 """General medicine short of beds, surgery with some to spare: outlying has somewhere to go."""
@@ -200,3 +200,53 @@ def test_the_documented_example_is_a_valid_pressure_section() -> None:
     assert all(getattr(section, name) is not None for name in ("opel", "outlying", "electives"))
     s = scenario(example["pressure"])
     assert s.pressure == section
+
+
+def test_delayed_discharges_as_an_opel_indicator() -> None:
+    """The level follows the share of ward beds held by medically optimised patients, as the
+    log counts them (OPTIMISED .. END at a ward), hour by hour."""
+    no_escalation = {
+        f"wards.{w}.escalation.beds": 0 for w in ("general_medicine", "care_of_elderly", "surgery")
+    }
+    thresholds = [0.04, 0.08, 0.12]
+    opel = {"occupancy": None, "delayed_share": thresholds, "step_down_after_hours": 0}
+    log = simulate(scenario({"opel": opel}, **no_escalation), seed=4)
+    names = log.places
+    beds = sum(n for u, n in log.capacities.items() if u.startswith("ward:"))
+    changes: list[tuple[float, int]] = []
+    delayed: set[int] = set()
+    for t, p, k, place in log.events:
+        if k == OPTIMISED:
+            delayed.add(p)
+            changes.append((t, +1))
+        elif k == END and p in delayed and names[place].startswith("ward:"):
+            delayed.discard(p)
+            changes.append((t, -1))
+    times = np.array([t for t, _ in changes])
+    counts = np.cumsum([d for _, d in changes])
+    levels = signal_rows(log, "opel")
+    level_times = np.array([t for t, _, _ in levels])
+    assert len(levels) > 3
+    for hour in range(1, int(log.end_hours)):
+        # the check may fall between events of this very instant: any count they pass through
+        lo, hi = np.searchsorted(times, hour, side="left"), np.searchsorted(times, hour, "right")
+        during = [counts[i - 1] if i > 0 else 0 for i in range(lo, hi + 1)]
+        level = levels[np.searchsorted(level_times, hour, side="right") - 1][2]
+        expected = {1 + sum(n / beds >= x for x in thresholds) for n in during}
+        assert level in expected, f"hour {hour}: level {level}, expected {expected}"
+
+
+def test_outlier_death_multiplier() -> None:
+    def outlier_deaths(multiplier: float) -> tuple[int, int]:
+        outlying = {"after_hours": 2, "death_multiplier": multiplier}
+        log = simulate(scenario({"outlying": outlying}), seed=4)
+        outliers = {pid for _, _, pid in signal_rows(log, "outlier")}
+        died = log.places.index("died")
+        dead = {p for _, p, k, place in log.events if k == DEPART and place == died}
+        return len(outliers & dead), len(outliers)
+
+    none_die, n = outlier_deaths(0.0)
+    assert none_die == 0 and n > 0
+    usual, _ = outlier_deaths(1.0)
+    many_die, _ = outlier_deaths(8.0)
+    assert many_die > max(2 * usual, 2)

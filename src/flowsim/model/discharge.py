@@ -29,6 +29,7 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, 
         wait_hours = _hours_to_window(sys, p)
         if wait_hours > 0:
             yield wait_hours
+        sys.pressure.delayed -= 1  # type: ignore[attr-defined]
         leave(sys, p, holding)
         sys.record(p.id, DEPART, sys.code["P0"])
         community.maybe_readmit(sys, p, "P0")
@@ -46,6 +47,7 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, 
     if wait_hours > 0:
         yield wait_hours
     sys.record(p.id, START, service.code)
+    sys.pressure.delayed -= 1  # type: ignore[attr-defined]
     leave(sys, p, holding)
     community.maybe_readmit(sys, p, pathway)
     yield f.community_days * 24.0

@@ -4,9 +4,9 @@ responses share.
 Real hospitals declare an operational pressure level from a few indicators and switch their
 responses on it (outlying, cancelling electives, opening escalation beds; pressure.md P1-P5).
 The level here is the highest any configured indicator reaches (G&A occupancy, ED boarders,
-the ED queue), rising at once and falling only after a few calm hours, so a response does not
-flap on and off within a shift. With no ``pressure.opel`` the level stays 1 and nothing is
-scheduled.
+the ED queue, delayed discharges), rising at once and falling only after a few calm hours, so
+a response does not flap on and off within a shift. With no ``pressure.opel`` the level stays
+1 and nothing is scheduled.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flowsim.scenario.pressure import Opel, Pressure
 class PressureState:
     """What the pressure responses read and write during one replication (``sys.pressure``)."""
 
-    __slots__ = ("_log", "_sys", "config", "level", "pushed")
+    __slots__ = ("_log", "_sys", "config", "delayed", "level", "pushed")
 
     def __init__(self, sys: System) -> None:
         self._sys = sys
@@ -29,6 +29,8 @@ class PressureState:
         self.config: Pressure = sys.scenario.pressure or Pressure()
         self.level = 1
         """OPEL level now (1 when no level is worked out)."""
+        self.delayed = 0
+        """Medically optimised patients still in a ward bed now (no criteria to reside)."""
         self.pushed: set[int] = set()
         """Patients whose stay or discharge was hurried by `DischargePush` (readmission cost)."""
 
@@ -60,6 +62,12 @@ def ga_occupancy(sys: System) -> float:
     return sum(x.in_use for x in units) / beds if beds else 0.0
 
 
+def delayed_share(sys: System) -> float:
+    """Delayed discharges over ward beds in force (0 for a hospital without ward beds)."""
+    beds = sum(w.capacity for w in sys.units.wards)
+    return sys.pressure.delayed / beds if beds else 0.0  # type: ignore[attr-defined]
+
+
 def indicated_level(sys: System, opel: Opel) -> int:
     """The level the indicators point to now: the highest any of them reaches."""
     level = 1
@@ -67,6 +75,7 @@ def indicated_level(sys: System, opel: Opel) -> int:
         (opel.occupancy, lambda: ga_occupancy(sys)),
         (opel.ed_boarding, lambda: sys.boarding),
         (opel.ed_queue, lambda: len(sys.units.cubicles.queue)),
+        (opel.delayed_share, lambda: delayed_share(sys)),
     ]
     for thresholds, read in readings:
         if thresholds is None:

@@ -23,9 +23,11 @@ def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None,
     else:
         ward = yield from outlying.move_to_ward(sys, p, home, holding, pressure.outlying)
     treatment_hours = f.ward_los_days * 24.0
+    death_probability = cfg.death_probability.get(p.frailty)
     if ward is not home:
         treatment_hours *= pressure.outlying.los_multiplier
-    dies = f.death_u < cfg.death_probability.get(p.frailty)
+        death_probability *= pressure.outlying.death_multiplier
+    dies = f.death_u < death_probability
 
     vw = sys.scenario.community.virtual_ward
     elapsed_hours = 0.0
@@ -47,6 +49,7 @@ def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None,
         sys.record(p.id, DEPART, sys.code["died"])
         return
     sys.record(p.id, OPTIMISED, ward.code)
+    sys.pressure.delayed += 1  # type: ignore[attr-defined]
     yield from discharge.leave_hospital(sys, p, ward)
 
 

@@ -95,6 +95,15 @@ class Opel(_Frozen):
         "them, for OPEL 2, 3, 4 (estimate; handover delay is a core parameter [P2 (H)]). Null: "
         "not an indicator.",
     )
+    delayed_share: list[_Probability] | None = Field(
+        None,
+        min_length=3,
+        max_length=3,
+        description="Medically optimised patients still in a ward bed (no criteria to reside) "
+        "over ward beds in force, for OPEL 2, 3, 4 (estimate; NCTR is a core acute parameter "
+        "[P2 (H)]; England ran at about 1 bed in 7 in winter 2024/25 [S34 (H)]). Null: not an "
+        "indicator.",
+    )
     step_down_after_hours: _NonNegativeFloat = Field(
         4.0,
         description="Hours the indicators must stay below the level before it falls (estimate: "
@@ -108,7 +117,7 @@ class Opel(_Frozen):
         "unit's own trigger.",
     )
 
-    @field_validator("occupancy", "ed_boarding", "ed_queue")
+    @field_validator("occupancy", "ed_boarding", "ed_queue", "delayed_share")
     @classmethod
     def _thresholds(cls, v: list | None) -> list | None:
         return _ascending(v, "opel")
@@ -138,6 +147,13 @@ class Outlying(_Frozen):
         description="Scales an outlier's time to medically optimised. Sign uncertain: longer in "
         "an English DGH [O1 (M)], shorter in Adelaide and Ontario (110.7 vs 141.9 h [O3 (M)]; "
         "-0.1 d [O6 (H)]). Keep near 1.0 and vary it in sensitivity runs.",
+    )
+    death_multiplier: _NonNegativeFloat = Field(
+        1.0,
+        description="Scales an outlier's chance of dying in hospital. Bounds: HR 0.95 [O6 (H)] "
+        "to about 1.4 [O3 (M)], 3.4 at admission in one centre [O5 (M)]; the review finds "
+        "'increased trends in mortality' [O7 (H)]. The risk is front-loaded (O3, O5), which "
+        "the model does not time: deaths come at the end of treatment.",
     )
     ring_fenced_beds: dict[str, _NonNegativeInt] = Field(
         default_factory=dict,
