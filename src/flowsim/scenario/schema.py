@@ -17,6 +17,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flowsim.scenario.costs import Costs
 from flowsim.scenario.distributions import Distribution, Fixed, Lognormal
 from flowsim.scenario.seasons import Seasons
 from flowsim.scenario.seasons import check as check_seasons
@@ -688,6 +689,10 @@ class Scenario(Frozen):
         None,
         description="Responses to pressure (OPEL level, outlying, electives, discharge "
         "push, community surge); each off unless given.",
+    )
+    costs: Costs = Field(
+        default_factory=Costs,
+        description="Unit costs for the cost KPIs, with their sources; they change no behaviour.",
     )
 
     @model_validator(mode="after")
