@@ -33,11 +33,14 @@ Semantics of each kind (``place`` in brackets):
 - ``OPTIMISED`` [ward]: medically optimised; from here on the patient is a
   delayed discharge (no criteria to reside) until ``END`` of the ward.
 - ``DEPART`` [outcome]: leaves the system: ``home``, ``died``, ``P0``..``P3``
-  (community pathway started after hospital), ``ucr_home``, ``virtual_ward_home``.
-  Always the last event of a patient.
+  (community pathway started after hospital), ``ucr_home``, ``virtual_ward_home``,
+  ``left_before_seen`` (left ED before a clinician saw them: straight from the
+  cubicle QUEUE, or after ``END ed_cubicle`` while still queued at
+  ``ed_clinician``; either queue ends there). Always the last event of a patient.
 
 Patients are described once in ``EventLog.patients`` (see `PATIENT_FIELDS`).
-Capacity changes (clinician rota, escalation beds) go to ``EventLog.capacity``.
+Capacity changes (clinician rota, escalation beds, seasonal bed closures) go to
+``EventLog.capacity``.
 
 A patient may stop waiting for one unit and ``QUEUE`` at another without a ``START`` at the
 first: an admitted patient placed in another ward group's bed (an outlier,

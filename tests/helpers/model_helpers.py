@@ -94,7 +94,7 @@ def small_scenario(
         "community.p3.capacity": scaled(s.community.p3.capacity, scale),
         "community.virtual_ward.capacity": scaled(s.community.virtual_ward.capacity, scale),
     }
-    if s.ed.crowding is not None:
+    if s.ed.crowding is not None and s.ed.crowding.is_old_form:
         threshold = s.ed.crowding.boarding_threshold
         base["ed.crowding.boarding_threshold"] = scaled(threshold, population_scale)
     base["amu.escalation.open_when_waiting"] = scaled(

@@ -42,6 +42,8 @@ ed_boarding_over_12h_share            %             the same, as % of admitted a
 admissions                            per day       hospital spells starting (any route)
 ed_conversion                         %             attendances leading to a spell (also via
                                                     SDEC)
+ed_left_before_seen_share             %             attendances ending in DEPART
+                                                    left_before_seen (ed.leave_before_seen)
 los_mean / los_median                 days          hospital spell, first amu/afu/ward START
                                                     to leaving the last inpatient unit
 los_mean_frailty_<band>               days          los_mean for fit / frail / severe
@@ -125,6 +127,7 @@ UNITS: dict[str, str] = {
     "ed_boarding_over_12h_share": PCT,
     "admissions": PER_DAY,
     "ed_conversion": PCT,
+    "ed_left_before_seen_share": PCT,
     "los_mean": DAYS,
     "los_median": DAYS,
     "los_mean_frailty_": DAYS,
@@ -249,6 +252,19 @@ def _ed_kpis(ef: EventFrame, out: _Rows) -> None:
     started = sp[(sp["start"] >= w) & (sp["start"] < e)]
     out.add("admissions", len(started) / days)
     out.add("ed_conversion", _pct(v["admitted"].to_numpy()))
+    out.add("ed_left_before_seen_share", left_before_seen_share(ef))
+
+
+def left_before_seen_share(ef: EventFrame) -> float:
+    """% of attendances arriving in the period whose patient left before being seen.
+
+    A leaver's visit is their last (DEPART ends it), so patients and attendances pair up."""
+    w, e = ef.warm_up, ef.end
+    v = ef.ed_visits
+    v = v[(v["arrival"] >= w) & (v["arrival"] < e)]
+    pts = ef.patients
+    left = pts.loc[pts["outcome"] == "left_before_seen", "patient"].to_numpy()
+    return _pct(np.isin(v["patient"].to_numpy(), left))
 
 
 def _hospital_kpis(ef: EventFrame, out: _Rows) -> None:

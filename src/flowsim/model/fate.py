@@ -289,13 +289,16 @@ def _draw_patience(
 
     By triage category: a patient of a category with a patience distribution would leave with
     that category's ``would_leave_share`` (a uniform of their own), after a patience drawn from
-    the category's own stream; everyone else waits however long it takes (inf).
+    the category's own stream; everyone else, and patients heading for a bed unless
+    ``admitted_may_leave``, waits however long it takes (inf).
     """
     cfg = s.ed.leave_before_seen
     patience = np.full(n, np.inf)
     cols["reattend_u"] = np.ones(n)
     if cfg is not None and route in cfg.routes:
         leaves = rng("leave_before_seen_u").random(n)
+        if not cfg.admitted_may_leave:
+            leaves[np.isin(cols["disposition"], _ADMITTING)] = 1.0
         acuity = cols["acuity"]
         for category, spec in sorted(cfg.patience_hours.items()):
             share = cfg.would_leave_share.get(category, 1.0)

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flowsim.scenario.costs import Costs
 from flowsim.scenario.distributions import Distribution, Fixed, Lognormal
+from flowsim.scenario.pressure import Pressure
 from flowsim.scenario.seasons import Seasons
 from flowsim.scenario.seasons import check as check_seasons
-from flowsim.scenario.pressure import Pressure
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
 from flowsim.scenario.units import (
     WARM_START_UNITS,
@@ -351,12 +351,13 @@ class Crowding(Frozen):
     @classmethod
     def _old_form_has_no_steps(cls, data: object) -> object:
         if isinstance(data, dict) and (
-            "boarding_threshold" in data or "admission_avoided_share" in data
+            data.get("boarding_threshold") is not None
+            or data.get("admission_avoided_share") is not None
         ):
             if data.get("steps"):
                 raise ValueError(
                     "give either steps or the old boarding_threshold/admission_avoided_share, "
-                    "not both"
+                    "not both (a scenario extending one with the old form: set those two to null)"
                 )
             return {**data, "steps": [], "measure": data.get("measure", "boarding")}
         return data
@@ -401,7 +402,8 @@ class LeaveBeforeSeen(Frozen):
     attendances (pressure.md W1-W4, H; 0.4-6.7% across trusts, W2); leavers are mostly low
     acuity and carry no added harm (W10, H). The defaults follow W8 (M: 51% willing to wait up
     to 2 h, 17% 2-8 h, 32% indefinitely, for low acuity) and W7 (M: less urgent patients leave
-    sooner), shortened to land near 2-3% at typical waits (estimate, L).
+    sooner), shortened to land near 1.5-3.5% of attendances on the baseline at 4-hour
+    performance of 48-65% (estimate, L).
     """
 
     routes: list[Literal["walk_in", "gp_referral"]] = Field(
@@ -411,9 +413,9 @@ class LeaveBeforeSeen(Frozen):
     )
     patience_hours: dict[Literal[1, 2, 3, 4, 5], Distribution] = Field(
         default_factory=lambda: {
-            3: Lognormal(dist="lognormal", median=4.0, sigma=0.6),
-            4: Lognormal(dist="lognormal", median=2.5, sigma=0.6),
-            5: Lognormal(dist="lognormal", median=2.0, sigma=0.6),
+            3: Lognormal(dist="lognormal", median=3.0, sigma=0.6),
+            4: Lognormal(dist="lognormal", median=1.75, sigma=0.6),
+            5: Lognormal(dist="lognormal", median=1.25, sigma=0.6),
         },
         description="Wait from arrival before leaving unseen, by triage category (1-5); a "
         "category not listed never leaves (W7/W8, M; sizes an estimate).",
@@ -423,6 +425,12 @@ class LeaveBeforeSeen(Frozen):
         description="Share of the category who would ever leave; the rest wait however long "
         "(W8, M: 68% of low-acuity patients would not wait indefinitely; category 3 an "
         "estimate). A category not listed: all of it.",
+    )
+    admitted_may_leave: bool = Field(
+        False,
+        description="Whether patients ED would admit may leave too. No by default: leavers are "
+        "mostly low acuity and at no higher risk of adverse events (W10, H), so the sicker "
+        "patients the model would admit are taken to stay.",
     )
     re_attend_share: Probability = Field(
         0.0,
