@@ -140,7 +140,12 @@ def _executor(
     dask_local: int | None,
     pending: int,
 ) -> Executor:
-    from flowsim.experiment import DaskExecutor, ExecutorError, choose_executor, default_workers
+    from flowsim.experiment.executors import (
+        DaskExecutor,
+        ExecutorError,
+        choose_executor,
+        workers_for,
+    )
 
     try:
         if scheduler is not None:
@@ -149,7 +154,7 @@ def _executor(
             return DaskExecutor(local_workers=dask_local)
     except ExecutorError as error:
         raise common.fail(str(error)) from None
-    return choose_executor(default_workers(pending) if workers is None else min(workers, pending))
+    return choose_executor(workers_for(pending, workers))
 
 
 def results(

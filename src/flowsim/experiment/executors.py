@@ -34,6 +34,7 @@ __all__ = [
     "choose_executor",
     "default_workers",
     "usable_cpus",
+    "workers_for",
 ]
 
 T = TypeVar("T")
@@ -55,6 +56,11 @@ def usable_cpus() -> int:
 def default_workers(replications: int) -> int:
     """One worker per replication, at most one per CPU this process may use."""
     return max(1, min(replications, usable_cpus()))
+
+
+def workers_for(tasks: int, workers: int | None = None) -> int:
+    """``workers`` capped at the ``tasks`` that can run at once, or `default_workers`."""
+    return default_workers(tasks) if workers is None else min(workers, tasks)
 
 
 class Executor(ABC):

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from flowsim.experiment.executors import default_workers
+from flowsim.experiment.executors import workers_for
 from flowsim.scenario.schema import Scenario
 
 __all__ = ["RunOptions", "RunSettings"]
@@ -76,7 +76,7 @@ class RunSettings:
             horizon_days=run.horizon_days if horizon_days is None else horizon_days,
             warm_up_days=run.warm_up_days if warm_up_days is None else warm_up_days,
             replications=n,
-            workers=default_workers(tasks) if workers is None else min(workers, tasks),
+            workers=workers_for(tasks, workers),
         )
 
     def but(self, **changes: Any) -> RunSettings:
