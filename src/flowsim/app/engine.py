@@ -52,9 +52,9 @@ from flowsim.scenario.units import (
 __all__ = [
     "MAX_UPLOAD_BYTES",
     "Comparison",
+    "ComparisonSettings",
     "Lever",
     "ResultCache",
-    "RunSettings",
     "WorkerPool",
     "census",
     "compare_scenarios",
@@ -79,9 +79,10 @@ file ten times that size is not a scenario someone wrote by hand."""
 
 
 @dataclass(frozen=True)
-class RunSettings:
+class ComparisonSettings:
     """How much simulation one comparison runs. The defaults answer in well under 10 s on a
-    2-core laptop; more replications or days narrow the intervals at the cost of waiting."""
+    2-core laptop; more replications or days narrow the intervals at the cost of waiting.
+    Resolved into a `flowsim.experiment.settings.RunSettings` for each scenario it runs."""
 
     replications: int = 4
     horizon_days: float = 21.0
@@ -104,13 +105,13 @@ class RunSettings:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def default_settings() -> RunSettings:
-    """`RunSettings` with any of ``FLOWSIM_APP_REPLICATIONS``, ``FLOWSIM_APP_DAYS``,
+def default_settings() -> ComparisonSettings:
+    """`ComparisonSettings` with any of ``FLOWSIM_APP_REPLICATIONS``, ``FLOWSIM_APP_DAYS``,
     ``FLOWSIM_APP_WARM_UP`` and ``FLOWSIM_APP_CENSUS_DAY`` from the environment, so tests and
     slower machines can run less without changing the page."""
     env = os.environ
-    base = RunSettings()
-    return RunSettings(
+    base = ComparisonSettings()
+    return ComparisonSettings(
         replications=int(env.get("FLOWSIM_APP_REPLICATIONS", base.replications)),
         horizon_days=float(env.get("FLOWSIM_APP_DAYS", base.horizon_days)),
         warm_up_days=float(env.get("FLOWSIM_APP_WARM_UP", base.warm_up_days)),
@@ -335,7 +336,7 @@ def _census_section(log: EventLog) -> dict[str, Any]:
     return snapshot(log).warm_start
 
 
-def census(scenario: Scenario, settings: RunSettings, pool: WorkerPool) -> dict[str, Any]:
+def census(scenario: Scenario, settings: ComparisonSettings, pool: WorkerPool) -> dict[str, Any]:
     """The ``warm_start`` section of ``scenario`` on day ``settings.census_day`` of a run from
     empty (replication 0): who is in AMU, AFU, each ward and each community service."""
     base = scenario.model_copy(update={"warm_start": None})
@@ -381,7 +382,7 @@ class Comparison:
 
     labels: list[str]
     scenarios: list[Scenario]
-    settings: RunSettings
+    settings: ComparisonSettings
     kpis: pd.DataFrame
     table: pd.DataFrame
     los: pd.DataFrame
@@ -406,7 +407,7 @@ class Comparison:
 
 def run_scenario(
     scenario: Scenario,
-    settings: RunSettings,
+    settings: ComparisonSettings,
     pool: WorkerPool,
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -429,7 +430,7 @@ def compare_scenarios(
     scenarios: Sequence[Scenario],
     labels: Sequence[str],
     results: Sequence[Sequence[Mapping[str, Any]]],
-    settings: RunSettings,
+    settings: ComparisonSettings,
 ) -> Comparison:
     """The paired comparison of ``scenarios`` (the first is the baseline) from the results of
     `run_scenario` for each."""

@@ -25,7 +25,7 @@ import streamlit as st
 
 from flowsim.api import scenario_labels
 from flowsim.app import engine, presets
-from flowsim.app.engine import Comparison, RunSettings
+from flowsim.app.engine import Comparison, ComparisonSettings
 from flowsim.errors import ModelError, ScenarioError
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 
@@ -50,7 +50,7 @@ def _load(path: str, mtime: float) -> Scenario:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _census(scenario_json: str, census_day: float, _scenario: Scenario) -> dict[str, Any]:
-    settings = RunSettings(census_day=census_day)
+    settings = ComparisonSettings(census_day=census_day)
     return engine.census(_scenario, settings, engine.shared_pool())
 
 
@@ -62,7 +62,7 @@ def _results_cache() -> engine.ResultCache:
 
 
 def _replications(
-    scenario: Scenario, settings: RunSettings, on_done: Callable[[int], None]
+    scenario: Scenario, settings: ComparisonSettings, on_done: Callable[[int], None]
 ) -> tuple[list[dict[str, Any]], bool]:
     """Every replication of one scenario, and whether they came from the cache."""
     cache = _results_cache()
@@ -166,7 +166,7 @@ def _lever_widgets(base: Scenario) -> dict[str, Any]:
     return out
 
 
-def _settings_widgets() -> RunSettings:
+def _settings_widgets() -> ComparisonSettings:
     default = engine.default_settings()
     reps = st.number_input(
         "Replications (more: narrower intervals, longer wait)",
@@ -182,7 +182,7 @@ def _settings_widgets() -> RunSettings:
         value=int(default.horizon_days),
         key="days",
     )
-    return RunSettings(
+    return ComparisonSettings(
         replications=int(reps),
         horizon_days=float(days),
         warm_up_days=default.warm_up_days,
@@ -193,7 +193,7 @@ def _settings_widgets() -> RunSettings:
 # ---------------------------------------------------------------- running
 
 
-def _run(choices: list[tuple[str, Scenario]], settings: RunSettings) -> Comparison:
+def _run(choices: list[tuple[str, Scenario]], settings: ComparisonSettings) -> Comparison:
     started = time.perf_counter()
     scenarios = [s for _, s in choices]
     labels = scenario_labels(
