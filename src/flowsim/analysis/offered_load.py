@@ -43,7 +43,14 @@ from flowsim.scenario.units import (
     ward_unit,
 )
 
-__all__ = ["WARN_AT", "OfferedLoad", "erlang_b", "load_warnings", "offered_load"]
+__all__ = [
+    "WARN_AT",
+    "OfferedLoad",
+    "erlang_b",
+    "load_warnings",
+    "offered_load",
+    "offered_load_lines",
+]
 
 WARN_AT = 0.95
 """Offered load (busy places / places) from which a unit is flagged."""
@@ -432,8 +439,8 @@ def _warning(s: Scenario, row: dict) -> str:
     elif is_ward(unit):
         label = f"The {ward_name(unit)} wards".replace("_", " ")
     pct = "every one" if math.isinf(load) else f"{100 * load:.0f}%"
-    verb = "are" if is_ward(unit) else "is"
-    head = f"{label} {verb} offered {pct} of its {noun}"
+    verb, its, it = ("are", "their", "them") if is_ward(unit) else ("is", "its", "it")
+    head = f"{label} {verb} offered {pct} of {its} {noun}"
     diverted = _diverted_to(s, unit)
     if diverted is not None:
         return (
@@ -444,16 +451,30 @@ def _warning(s: Scenario, row: dict) -> str:
     if spec is not None and spec.discharge_pathway:
         tail = "and the beds it holds will block the hospital"
     elif is_ward(unit):
-        tail = "and patients will wait for its beds in AMU and ED"
+        tail = "and patients will wait for their beds in AMU and ED"
     elif in_group(unit, "acute"):
         tail = "and admitted patients will board in ED"
     elif unit == "ed_cubicle":
         tail = "and ambulances will queue outside"
     else:
         tail = "and patients will wait for it in ED"
-    return f"{head}: the queue for it {grows}, {tail}."
+    return f"{head}: the queue for {it} {grows}, {tail}."
 
 
 def load_warnings(scenario: Scenario) -> list[str]:
     """The plain-words warnings of `offered_load` (empty when every unit is below `WARN_AT`)."""
     return offered_load(scenario).warnings
+
+
+def offered_load_lines(result: OfferedLoad) -> list[str]:
+    """The table and warnings as plain text lines (for YAML comments, logs and the report)."""
+    lines = [f"{'unit':34s} {'arrivals/day':>12s} {'busy':>8s} {'places':>7s} {'load':>6s}"]
+    for row in result.table.to_dict("records"):
+        if row["places"] <= 0 and row["busy_places"] <= 0:
+            continue
+        load = row["load"]
+        lines.append(
+            f"{row['label'][:34]:34s} {row['arrivals_per_day']:12.1f} "
+            f"{row['offered_places']:8.1f} {row['places']:7.0f} {100 * load:5.0f}%"
+        )
+    return lines + [f"! {w}" for w in result.warnings]

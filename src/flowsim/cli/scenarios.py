@@ -23,31 +23,82 @@ REFERENCE_JSON = Path("docs/scenario.schema.json")
 LIBRARY_MD = Path("docs/scenarios.md")
 
 
+LoadOption = Annotated[
+    bool,
+    typer.Option(
+        "--load",
+        help="Also show each unit's offered load (arrivals x mean stay / places, from the "
+        "scenario alone) and a warning for any unit at 95% or more.",
+    ),
+]
+
+
 def validate(
     files: Annotated[list[Path], argument("FILE", "Scenario files to check.")],
+    load: LoadOption = False,
 ) -> None:
     """Check scenario files: a ✓ or ✗ line for each, and what to fix."""
     invalid = 0
     for file in files:
         try:
-            load_scenario(file)
+            scenario = load_scenario(file)
         except ScenarioError as error:
             invalid += 1
             common.stdout.print(Text.assemble(("✗ ", "bold red"), str(file)))
             common.print_scenario_error(error)
         else:
             common.stdout.print(Text.assemble(("✓ ", "bold green"), str(file)))
+            if load:
+                _print_offered_load(scenario)
     if invalid:
         raise typer.Exit(common.EXIT_BAD_INPUT)
 
 
 def show(
     file: Annotated[Path, argument("FILE", "Scenario file.")],
+    load: LoadOption = False,
 ) -> None:
-    """Print the whole scenario as YAML, with everything it extends filled in."""
-    text = scenario_to_yaml(load_scenario(file))
+    """Print the whole scenario as YAML, with everything it extends filled in (with --load,
+    the offered-load table first, as YAML comments)."""
+    scenario = load_scenario(file)
+    text = scenario_to_yaml(scenario)
     typer.echo(f"# {file}, resolved by 'flowsim show': every setting, including inherited ones.")
+    if load:
+        from flowsim.analysis.offered_load import offered_load, offered_load_lines
+
+        for line in offered_load_lines(offered_load(scenario)):
+            typer.echo(f"# {line}".rstrip())
     typer.echo(text, nl=False)
+
+
+def _print_offered_load(scenario: Any) -> None:
+    from flowsim.analysis.offered_load import offered_load
+
+    result = offered_load(scenario)
+    table = Table(title=Text(f"Offered load of {scenario.name} (from the scenario, no run)"))
+    for column in ("unit", "arrivals/day", "mean stay", "busy", "places", "load"):
+        table.add_column(column, justify="left" if column == "unit" else "right")
+    for row in result.table.to_dict("records"):
+        if row["places"] <= 0 and row["busy_places"] <= 0:
+            continue
+        style = "bold red" if row["warning"] else ""
+        table.add_row(
+            row["label"],
+            f"{row['arrivals_per_day']:.1f}",
+            _hours(row["mean_stay_hours"]),
+            f"{row['offered_places']:.1f}",
+            f"{row['places']:.0f}",
+            Text(f"{100 * row['load']:.0f}%", style=style),
+        )
+    common.stdout.print(table)
+    for warning in result.warnings:
+        common.stdout.print(Text(f"! {warning}", style="red"))
+
+
+def _hours(value: float) -> str:
+    if value != value:  # NaN
+        return "-"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
 def diff(
