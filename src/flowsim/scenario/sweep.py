@@ -35,17 +35,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowsim.errors import Problem, ScenarioError
-from flowsim.scenario.load import (
-    _bare,
-    _locate,
-    _message,
-    _read,
-    _Spot,
-    _Where,
-    apply_changes,
-    load_scenario,
-)
+from flowsim.scenario.changes import apply_changes
+from flowsim.scenario.load import load_scenario
+from flowsim.scenario.problems import Spot, bare_type, error_message
 from flowsim.scenario.schema import Scenario
+from flowsim.scenario.yaml_io import Where, locate, read_mapping
 
 __all__ = ["Sweep", "SweepPlan", "SweepPoint", "load_sweep", "point_label"]
 
@@ -130,7 +124,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepPlan:
     """Read and check a sweep file, its scenarios and every point of its grid."""
     shown = os.fspath(path)
     try:
-        data, where = _read(Path(path), shown)
+        data, where = read_mapping(Path(path), shown)
     except ScenarioError as error:
         if not error.message.startswith("the file is empty"):
             raise
@@ -152,7 +146,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepPlan:
 # ---------------------------------------------------------------- checks
 
 
-def _check_lists(sweep: Sweep, shown: str, where: _Where) -> None:
+def _check_lists(sweep: Sweep, shown: str, where: Where) -> None:
     problems = []
     for i, name in enumerate(sweep.scenarios):
         if name in sweep.scenarios[:i]:
@@ -175,7 +169,7 @@ def _check_lists(sweep: Sweep, shown: str, where: _Where) -> None:
 
 
 def _load_scenarios(
-    sweep: Sweep, path: Path, shown: str, where: _Where
+    sweep: Sweep, path: Path, shown: str, where: Where
 ) -> list[tuple[str, Scenario]]:
     """(file as shown, scenario) for each scenario file; a missing file names the sweep's line."""
     found: list[tuple[int, str, Path]] = []
@@ -201,7 +195,7 @@ def _load_scenarios(
 
 
 def _points(
-    sweep: Sweep, scenarios: Sequence[tuple[str, Scenario]], shown: str, where: _Where
+    sweep: Sweep, scenarios: Sequence[tuple[str, Scenario]], shown: str, where: Where
 ) -> list[SweepPoint]:
     """Every scenario at every combination of the grid, each validated; all problems at once.
 
@@ -236,7 +230,7 @@ class _Problems:
     """Problems of `apply_changes` at sweep points, moved to the sweep's lines, without
     repeats (a bad key would otherwise be listed once per point)."""
 
-    def __init__(self, sweep: Sweep, shown: str, where: _Where) -> None:
+    def __init__(self, sweep: Sweep, shown: str, where: Where) -> None:
         self.sweep, self.shown, self.where = sweep, shown, where
         self.found: dict[tuple[str, str, str, int | None], Problem] = {}
 
@@ -273,7 +267,7 @@ def _point_problem(
     sweep: Sweep,
     file: str,
     shown: str,
-    where: _Where,
+    where: Where,
 ) -> Problem:
     """A problem of `apply_changes` at one point, moved to the sweep line that caused it."""
     context = f" (scenario {file}" + (f", {point_label(parameters)})" if parameters else ")")
@@ -294,8 +288,8 @@ def _point_problem(
     return _problem(shown, where, ["grid"] if parameters else [], message + context)
 
 
-def _problem(shown: str, where: _Where, path: list[str | int], message: str) -> Problem:
-    node = _locate(where, path)
+def _problem(shown: str, where: Where, path: list[str | int], message: str) -> Problem:
+    node = locate(where, path)
     return Problem(shown, _dotted(path), message, node.line if node is not None else None)
 
 
@@ -309,7 +303,7 @@ def _dotted(path: Sequence[str | int]) -> str:
 # ---------------------------------------------------------------- schema errors
 
 
-def _explain(detail: Mapping[str, Any], shown: str, where: _Where) -> Problem:
+def _explain(detail: Mapping[str, Any], shown: str, where: Where) -> Problem:
     spot = _spot(detail["loc"])
     kind = detail["type"]
     in_grid = len(spot.path) == 2 and spot.path[0] == "grid"
@@ -334,16 +328,16 @@ def _explain(detail: Mapping[str, Any], shown: str, where: _Where) -> Problem:
             f", got {_flow(detail.get('input'))}"
         )
     else:
-        message = _message(detail, spot)
-    node = _locate(where, spot.path)
+        message = error_message(detail, spot)
+    node = locate(where, spot.path)
     return Problem(shown, _dotted(spot.path), message, node.line if node is not None else None)
 
 
-def _spot(loc: Sequence[str | int]) -> _Spot:
+def _spot(loc: Sequence[str | int]) -> Spot:
     """A pydantic error location read against `Sweep`, for the scenario loader's messages."""
-    spot = _Spot(path=[], tp=Sweep)
+    spot = Spot(path=[], tp=Sweep)
     for part in loc:
-        tp, _ = _bare(spot.tp)
+        tp, _ = bare_type(spot.tp)
         if part == "[key]":
             spot.bad_key = True
             continue
@@ -359,7 +353,7 @@ def _spot(loc: Sequence[str | int]) -> _Spot:
             spot.tp, spot.constraints = get_args(tp)[-1], []
         else:
             spot.tp, spot.constraints = Any, []
-    tp, constraints = _bare(spot.tp)
+    tp, constraints = bare_type(spot.tp)
     spot.tp, spot.constraints = tp, spot.constraints + constraints
     return spot
 
