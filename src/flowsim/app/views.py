@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from flowsim import __version__
+from flowsim._version import __version__
 from flowsim.analysis.figure_data import unit_label
 from flowsim.app.engine import Comparison
 from flowsim.experiment import ReplicationTask
