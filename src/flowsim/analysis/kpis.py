@@ -99,10 +99,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from flowsim.analysis.costs import UNITS as COST_UNITS
+from flowsim.analysis.costs import cost_kpis
 from flowsim.analysis.eventframe import EventFrame, ratio_quantile
 from flowsim.analysis.pressure_kpis import UNITS as PRESSURE_UNITS
 from flowsim.analysis.pressure_kpis import pressure_kpis
 from flowsim.log import EventLog
+from flowsim.scenario.costs import Costs
 from flowsim.scenario.schema import FRAILTY_BANDS
 from flowsim.scenario.units import COMMUNITY_UNITS
 
@@ -144,6 +147,7 @@ UNITS: dict[str, str] = {
     "admissions_avoided_virtual_ward": PER_DAY,
     "deaths_in_hospital": PER_DAY,
     **PRESSURE_UNITS,
+    **COST_UNITS,
 }
 """Unit of measurement of each KPI; keys ending in ``_`` are prefixes of per-service KPIs."""
 
@@ -202,11 +206,12 @@ class _Rows:
         self.rows.append((kpi, kpi_unit(kpi), float(value)))
 
 
-def compute_kpis(log: EventLog | EventFrame) -> pd.DataFrame:
+def compute_kpis(log: EventLog | EventFrame, costs: Costs | None = None) -> pd.DataFrame:
     """The KPIs of one replication as a tidy table ``kpi, unit, value`` (see the module table).
 
     Accepts an `EventFrame` too, so a caller that also wants figures decodes the log once.
-    The caller adds the ``replication`` column.
+    The caller adds the ``replication`` column. Cost KPIs (`flowsim.analysis.costs`) come last,
+    at ``costs`` (a scenario's ``costs`` section; None: the cited default unit costs).
     """
     ef = _frame(log)
     if not ef.end > ef.warm_up:
@@ -221,6 +226,9 @@ def compute_kpis(log: EventLog | EventFrame) -> pd.DataFrame:
     _discharge_kpis(ef, out)
     _community_kpis(ef, out)
     pressure_kpis(ef.log, out.add)  # only for a run with a pressure section
+    found = {kpi: value for kpi, _, value in out.rows}
+    for kpi, value in cost_kpis(ef, found, Costs() if costs is None else costs):
+        out.add(kpi, value)
     return pd.DataFrame(out.rows, columns=["kpi", "unit", "value"])
 
 
