@@ -10,6 +10,7 @@ run on the same seed share common random numbers wherever they share structure.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from flowsim.scenario.distributions import (
     _Dist as DistSpec,
 )
 
-__all__ = ["sample", "stream", "stream_key"]
+__all__ = ["Streams", "sample", "stream", "stream_key"]
 
 
 def stream_key(name: str) -> list[int]:
@@ -40,6 +41,22 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     return np.random.Generator(
         np.random.PCG64(np.random.SeedSequence([seed, replication, *stream_key(name)]))
     )
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The random streams of one replication of one run: what makes its draws its own.
+
+    Passed as one value to everything in the model that draws, so no function takes (or can
+    swap) a loose seed and replication.
+    """
+
+    seed: int
+    replication: int
+
+    def generator(self, name: str) -> np.random.Generator:
+        """The generator of the stream ``name`` (see `stream`)."""
+        return stream(self.seed, self.replication, name)
 
 
 def sample(spec: DistSpec, rng: np.random.Generator, n: int) -> np.ndarray:

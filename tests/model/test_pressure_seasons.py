@@ -13,14 +13,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from flowsim.errors import ScenarioError
 from flowsim.model.arrivals import arrival_streams, arrival_times, seasonal_profile
 from flowsim.model.build import simulate
 from flowsim.model.calendar import Calendar
 from flowsim.model.fate import draw_fate_table, seasonal_disposition, seasonal_fate
+from flowsim.random import Streams
 from flowsim.scenario import Scenario, apply_changes
 from flowsim.scenario.schema import DISPOSITIONS
+from flowsim.scenario.seasons import EXAMPLE
 from helpers.model_helpers import END, START, small_scenario
 
 ADMITTING = [DISPOSITIONS.index(d) for d in ("amu", "afu", "ward")]
@@ -34,7 +37,7 @@ def scenario(seasons: dict[str, Any] | None, **changes: Any) -> Scenario:
 
 
 def fates(s: Scenario, months: np.ndarray | None, band: str = "frail", route: str = "walk_in"):
-    return draw_fate_table(s, 3, 0, f"City/85+/{band}/{route}", band, route, N, months)
+    return draw_fate_table(s, Streams(3, 0), f"City/85+/{band}/{route}", band, route, N, months)
 
 
 def months_of(month: int) -> np.ndarray:
@@ -182,16 +185,17 @@ def test_walk_in_multiplier_adds_walk_ins_and_leaves_other_routes_alone() -> Non
     cal = Calendar(s.run.start_date, 32)
     profile = np.ones(24 * 31)
     for st in arrival_streams(s):
-        times_b = arrival_times(st, profile, 1, 0, 24 * 31)
-        times_s = arrival_times(st, seasonal_profile(st, profile, s, cal), 1, 0, 24 * 31)
+        times_b = arrival_times(st, profile, Streams(1, 0), 24 * 31)
+        times_s = arrival_times(st, seasonal_profile(st, profile, s, cal), Streams(1, 0), 24 * 31)
         if st.route == "walk_in":
             assert len(times_s) >= len(times_b)
         else:
             assert np.array_equal(times_b, times_s)
     walk = [st for st in arrival_streams(s) if st.route == "walk_in"]
-    n_b = sum(len(arrival_times(st, profile, 1, 0, 744)) for st in walk)
+    n_b = sum(len(arrival_times(st, profile, Streams(1, 0), 744)) for st in walk)
     n_s = sum(
-        len(arrival_times(st, seasonal_profile(st, profile, s, cal), 1, 0, 744)) for st in walk
+        len(arrival_times(st, seasonal_profile(st, profile, s, cal), Streams(1, 0), 744))
+        for st in walk
     )
     assert n_s / n_b == pytest.approx(1.3, abs=0.05)
     assert seasonal_profile(walk[0], profile, base, cal) is profile
@@ -274,3 +278,32 @@ def test_unknown_ward_in_a_seasonal_profile_is_an_error_naming_the_key() -> None
         scenario({"beds_closed_share": {"all": [1.0] * 12}})  # a whole ward cannot close
     with pytest.raises(ScenarioError):
         scenario({"admission_multiplier": {"all": [1.0] * 11}})
+
+
+# ---------------------------------------------------------------- community places, the example
+
+
+def test_community_places_follow_their_monthly_multiplier() -> None:
+    p1 = [0.8, 1.0] + [1.0] * 10
+    s = scenario(
+        {"community_places_multiplier": {"p1": p1}},
+        **{"run.start_date": dt.date(2025, 1, 20), "run.warm_up_days": 0, "run.horizon_days": 20},
+    )
+    log = simulate(s, 0, seed=3)
+    code = log.places.index("p1")
+    base = s.community.p1.capacity
+    changes = [(t, c) for t, p, c in log.capacity if p == code]
+    assert changes == [(0.0, round(0.8 * base)), (24.0 * 12, base)]
+
+
+def test_the_documented_example_is_a_valid_seasons_section() -> None:
+    section = yaml.safe_load(EXAMPLE)["seasons"]
+    for profiles in section.values():
+        for values in profiles.values():
+            assert len(values) == 12
+    for key in ("attendance_multiplier", "admission_multiplier", "ward_los_multiplier"):
+        for values in section[key].values():
+            assert np.mean(values) == pytest.approx(1.0, abs=0.01), key
+    s = scenario(section, **{"run.start_date": dt.date(2025, 1, 1), "run.horizon_days": 20})
+    log = simulate(s, 0, seed=1)
+    assert log.capacity  # beds closed and p1 places lost in January

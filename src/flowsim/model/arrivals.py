@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowsim.model.calendar import Calendar
-from flowsim.random import stream
+from flowsim.random import Streams
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 
 HOURS_PER_YEAR = 24 * 365.25
@@ -56,14 +56,14 @@ def arrival_streams(scenario: Scenario) -> list[ArrivalStream]:
 
 
 def arrival_times(
-    s: ArrivalStream, profile: np.ndarray, seed: int, replication: int, end_hours: float
+    s: ArrivalStream, profile: np.ndarray, streams: Streams, end_hours: float
 ) -> np.ndarray:
     """Arrival times in [0, end_hours) for a rate ``s.rate_per_hour * profile[hour]``."""
     rates = s.rate_per_hour * profile
     cumulative = np.concatenate([[0.0], np.cumsum(rates)])
     grid = np.arange(len(cumulative), dtype=float)
     total = cumulative[-1]
-    rng = stream(seed, replication, f"{s.name}/arrivals")
+    rng = streams.generator(f"{s.name}/arrivals")
     expected = int(total + 10 * np.sqrt(total + 1) + 10)
     unit_times = np.cumsum(rng.exponential(1.0, expected))
     while unit_times[-1] < total:  # pragma: no cover - astronomically rare

@@ -19,6 +19,7 @@ from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.patient import journey
 from flowsim.model.seasons import schedule_bed_closures
 from flowsim.model.system import Patient, System
+from flowsim.random import Streams
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
 
 _READMISSION_BATCH = 512
@@ -42,16 +43,17 @@ def simulate(
     _check_runnable(scenario)
     warm_up_hours = warm_up * 24.0
     end_hours = (warm_up + horizon) * 24.0
+    streams = Streams(seed, replication)
     sys = System(scenario, warm_up_hours, end_hours)
     env = sys.env
     opel.install(sys)
 
-    arrivals = _scheduled_arrivals(sys, seed, replication)
+    arrivals = _scheduled_arrivals(sys, streams)
     sys.next_id = len(arrivals)
-    warm_start.place_patients(sys, seed, replication)
+    warm_start.place_patients(sys, streams)
 
     def re_present(p: Patient, route: str, at_once: bool = False) -> None:
-        fate = _readmission_fate(sys, seed, replication, p.frailty, route)
+        fate = _readmission_fate(sys, streams, p.frailty, route)
         new = Patient(sys.next_id, p.place, p.age_band, p.frailty, route, fate, p.id)
         sys.next_id += 1
         sys.register(new, fate.cfs, fate.acuity)
@@ -67,7 +69,7 @@ def simulate(
     for unit, escalation in _escalating_units(sys):
         _escalation(sys, unit, escalation)
     schedule_bed_closures(sys)
-    electives.schedule(sys, seed, replication)
+    electives.schedule(sys, streams)
     surge.schedule(sys)
 
     with _no_cyclic_gc():
@@ -119,38 +121,35 @@ def _check_runnable(s: Scenario) -> None:
                 )
 
 
-def _scheduled_arrivals(sys: System, seed: int, replication: int) -> Arrivals:
+def _scheduled_arrivals(sys: System, streams: Streams) -> Arrivals:
     """Every arrival from the population over the run, in time order, with its fate table."""
     s = sys.scenario
     total_hours = int(np.ceil(sys.end_hours)) + 1
     profile = sys.calendar.hourly_profile(s.demand_profile, total_hours)
-    streams = arrival_streams(s)
+    sources = arrival_streams(s)
     times_per_stream = [
-        arrival_times(
-            st, seasonal_profile(st, profile, s, sys.calendar), seed, replication, sys.end_hours
-        )
-        for st in streams
+        arrival_times(st, seasonal_profile(st, profile, s, sys.calendar), streams, sys.end_hours)
+        for st in sources
     ]
     tables = [
         draw_fate_table(
             s,
-            seed,
-            replication,
+            streams,
             st.name,
             FRAILTY_BANDS[st.frailty],
             st.route,
             len(times),
             None if s.seasons is None else sys.calendar.months_at(times),
         )
-        for st, times in zip(streams, times_per_stream, strict=True)
+        for st, times in zip(sources, times_per_stream, strict=True)
     ]
-    if not streams:
-        return Arrivals(streams, tables, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
+    if not sources:
+        return Arrivals(sources, tables, np.zeros(0), np.zeros(0, int), np.zeros(0, int))
     all_times = np.concatenate(times_per_stream)
     stream_of = np.concatenate([np.full(len(t), i) for i, t in enumerate(times_per_stream)])
     index_in_stream = np.concatenate([np.arange(len(t)) for t in times_per_stream])
     order = np.lexsort((index_in_stream, stream_of, all_times))
-    return Arrivals(streams, tables, all_times[order], stream_of[order], index_in_stream[order])
+    return Arrivals(sources, tables, all_times[order], stream_of[order], index_in_stream[order])
 
 
 @dataclass
@@ -210,15 +209,14 @@ def _open_door(sys: System, arrivals: Arrivals) -> None:
         call_later(env, times[0], callbacks, NORMAL if times[0] > 0 else URGENT)
 
 
-def _readmission_fate(sys: System, seed: int, replication: int, frailty: str, route: str) -> Fate:
+def _readmission_fate(sys: System, streams: Streams, frailty: str, route: str) -> Fate:
     key = (frailty, route)
     queue = sys.readmission_fates.get(key)
     if not queue:
         drawn = sys.readmission_batches.get(key, 0)
         batch = draw_fates(
             sys.scenario,
-            seed,
-            replication,
+            streams,
             f"readmission/{frailty}/{route}/batch{drawn}",
             frailty,
             route,

@@ -21,11 +21,11 @@ import numpy as np
 from flowsim.model.kernel import Unit, call_later
 from flowsim.model.opel import PressureState
 from flowsim.model.system import System
-from flowsim.random import sample, stream
+from flowsim.random import Streams, sample
 from flowsim.scenario.pressure import Electives
 
 
-def schedule(sys: System, seed: int, replication: int) -> None:
+def schedule(sys: System, streams: Streams) -> None:
     """Start the daily elective admissions, if the scenario has any."""
     state: PressureState = sys.pressure  # type: ignore[attr-defined]
     cfg = state.config.electives
@@ -36,7 +36,7 @@ def schedule(sys: System, seed: int, replication: int) -> None:
         if max(counts) == 0:
             continue
         ward = sys.units.wards[sys.ward_names.index(name)]
-        rng = stream(seed, replication, f"electives/{name}/los_days")
+        rng = streams.generator(f"electives/{name}/los_days")
         los_hours = sample(cfg.los_days, rng, days * max(counts)).reshape(days, max(counts)) * 24
         _daily_list(sys, state, cfg, ward, counts, los_hours)
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from flowsim.random import sample, stream
+from flowsim.random import Streams, sample
 from flowsim.scenario.schema import CFS_BY_BAND, DISPOSITIONS, PATHWAYS, Scenario
 from flowsim.scenario.seasons import for_key
 
@@ -110,22 +110,20 @@ class FateTable:
 
 def draw_fates(
     scenario: Scenario,
-    seed: int,
-    replication: int,
+    streams: Streams,
     stream_name: str,
     frailty: str,
     route: str,
     n: int,
 ) -> list[Fate]:
     """The fates of the first ``n`` patients of one arrival stream, as tuples."""
-    table = draw_fate_table(scenario, seed, replication, stream_name, frailty, route, n)
+    table = draw_fate_table(scenario, streams, stream_name, frailty, route, n)
     return [table.fate(i) for i in range(n)]
 
 
 def draw_fate_table(
     scenario: Scenario,
-    seed: int,
-    replication: int,
+    streams: Streams,
     stream_name: str,
     frailty: str,
     route: str,
@@ -139,7 +137,7 @@ def draw_fate_table(
     """
 
     def rng(quantity: str) -> np.random.Generator:
-        return stream(seed, replication, f"{stream_name}/{quantity}")
+        return streams.generator(f"{stream_name}/{quantity}")
 
     s = scenario
     cols: dict[str, np.ndarray] = {}

@@ -30,7 +30,7 @@ from flowsim.model.kernel import URGENT, call_later, start
 from flowsim.model.movement import leave
 from flowsim.model.patient import admit
 from flowsim.model.system import ARRIVE, DEPART, QUEUE, START, Patient, System
-from flowsim.random import sample, stream
+from flowsim.random import Streams, sample
 from flowsim.scenario.distributions import _Dist as DistSpec
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, PATHWAYS, WarmStartUnit
 
@@ -38,37 +38,33 @@ _CANDIDATES = 32
 """Draws per patient for the length-biased and the conditional stays."""
 
 
-def place_patients(sys: System, seed: int, replication: int) -> None:
+def place_patients(sys: System, streams: Streams) -> None:
     """Schedule every warm-start patient to take their place at time 0 (before any arrival)."""
     ws = sys.scenario.warm_start
     if ws is None:
         return
     for unit, spec in ws.units().items():
-        for generator in _patients(sys, seed, replication, unit, spec):
+        for generator in _patients(sys, streams, unit, spec):
             call_later(sys.env, 0.0, [lambda _e, g=generator: start(sys.env, g)], URGENT)
 
 
-def _patients(
-    sys: System, seed: int, replication: int, unit: str, spec: WarmStartUnit
-) -> list[Generator]:
+def _patients(sys: System, streams: Streams, unit: str, spec: WarmStartUnit) -> list[Generator]:
     s = sys.scenario
     n = spec.occupied
-    streams = arrival_streams(s)
-    weights = np.array([st.rate_per_hour * _reaches(sys, unit, st) for st in streams])
+    sources = arrival_streams(s)
+    weights = np.array([st.rate_per_hour * _reaches(sys, unit, st) for st in sources])
     if weights.sum() <= 0:
-        weights = np.array([st.rate_per_hour for st in streams])
-    who = stream(seed, replication, f"warm_start/{unit}/who").choice(
-        len(streams), size=n, p=weights / weights.sum()
+        weights = np.array([st.rate_per_hour for st in sources])
+    who = streams.generator(f"warm_start/{unit}/who").choice(
+        len(sources), size=n, p=weights / weights.sum()
     )
     out = []
     for k in np.unique(who):
-        st, count = streams[k], int(np.sum(who == k))
+        st, count = sources[k], int(np.sum(who == k))
         band = FRAILTY_BANDS[st.frailty]
-        table = draw_fate_table(
-            s, seed, replication, f"warm_start/{unit}/{st.name}", band, st.route, count
-        )
+        table = draw_fate_table(s, streams, f"warm_start/{unit}/{st.name}", band, st.route, count)
         stay_spec, per_day = _stay(sys, unit, band)
-        rng = stream(seed, replication, f"warm_start/{unit}/{st.name}/remaining")
+        rng = streams.generator(f"warm_start/{unit}/{st.name}/remaining")
         elapsed = None
         if spec.elapsed_days is not None:
             elapsed = sample(spec.elapsed_days, rng, count) * per_day
