@@ -14,6 +14,27 @@ mean 1 over the year to move demand between months without changing the annual t
 the calendar month of the simulated day, from ``run.start_date`` (warm-up included).
 
 Pure data: imports nothing of flowsim's model; `check` is called by the scenario's validator.
+`EXAMPLE` is a section with values read from pressure.md, ready to paste into a scenario (checked
+by tests/model/test_pressure_seasons.py)::
+
+    seasons:
+      attendance_multiplier:        # mean 1: summer walk-ins (S1/S6, H; Jan/Jul 0.95, S3, L)
+        walk_in:   [0.95, 0.95, 1.00, 1.00, 1.05, 1.05, 1.05, 1.03, 1.00, 1.00, 0.97, 0.95]
+        ambulance: [1.02, 1.00, 0.99, 0.98, 0.99, 0.99, 1.00, 0.99, 0.99, 1.00, 1.02, 1.03]
+      frailty_attendance_multiplier:  # winter case mix towards frailty (S12/S14/N16; estimate)
+        frail:     [1.04, 1.03, 1.01, 1.00, 0.98, 0.97, 0.97, 0.97, 0.98, 1.00, 1.02, 1.03]
+        severe:    [1.04, 1.03, 1.01, 1.00, 0.98, 0.97, 0.97, 0.97, 0.98, 1.00, 1.02, 1.03]
+      admission_multiplier:         # conversion +1.5% Dec vs Jul (S4/S5, H); shape estimate
+        all:       [1.03, 1.03, 1.01, 1.00, 0.99, 0.98, 0.98, 0.98, 0.99, 1.00, 1.01, 1.03]
+      ward_los_multiplier:          # longer winter stays (S12, M; S44, H); size estimate (L)
+        all:       [1.05, 1.05, 1.02, 1.00, 0.98, 0.97, 0.97, 0.97, 0.98, 1.00, 1.02, 1.04]
+      beds_closed_share:            # D&V closures 0.7-1.4% of G&A beds at the peak (S38/S39/S30)
+        all:       [0.010, 0.012, 0.006, 0.002, 0.0, 0.0, 0.0, 0.0, 0.0, 0.002, 0.004, 0.008]
+      community_places_multiplier:  # winter home-care sickness (S33 direction; estimate)
+        p1:        [0.95, 0.95, 0.98, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 0.98, 0.96]
+
+Flu and COVID beds (S40/S41/S43) are patients the model admits, so they belong to the admission
+and length-of-stay profiles, not to ``beds_closed_share`` (that would count them twice).
 """
 
 from __future__ import annotations
@@ -26,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 if TYPE_CHECKING:
     from flowsim.scenario.schema import Scenario
 
-__all__ = ["ALL", "MONTHS", "Monthly", "Seasons", "check", "for_key"]
+__all__ = ["ALL", "EXAMPLE", "MONTHS", "Monthly", "Seasons", "check", "for_key"]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ALL = "all"
@@ -107,6 +128,19 @@ class Seasons(_Frozen):
         ),
     )
 
+    community_places_multiplier: dict[Literal["p1", "p2", "p3"], Monthly] = Field(
+        default_factory=dict,
+        description=(
+            "Multiplier on community places (P1 home care and reablement, P2 rehabilitation "
+            "beds, P3 care-home places) by month, applied at each month boundary as a change of "
+            "capacity (people in a place keep it): home-care staff sickness and closed care "
+            "homes in winter. Delayed discharges ran 18% higher in January than in June 2023 "
+            "(S33, H) but not in 2021/22 (S32, H: Jan/Jul 0.95), and 24% of delays wait for "
+            "home care (parameters.md D5, H): the size is an estimate (L). A pathway not listed "
+            "keeps its capacity."
+        ),
+    )
+
     def is_neutral(self) -> bool:
         """True when no profile is given (the model then runs exactly as without seasons)."""
         return not (
@@ -115,7 +149,24 @@ class Seasons(_Frozen):
             or self.admission_multiplier
             or self.ward_los_multiplier
             or self.beds_closed_share
+            or self.community_places_multiplier
         )
+
+
+def _example() -> str:
+    """The ``seasons:`` block of this module's docstring, as YAML text."""
+    lines = (__doc__ or "").splitlines()
+    start = lines.index("    seasons:")
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line[4:])
+    return "\n".join(block) + "\n"
+
+
+EXAMPLE = _example()
+"""The example section of the module docstring (YAML with comments)."""
 
 
 def for_key(profiles: dict[str, list[float]], key: str) -> list[float] | None:
