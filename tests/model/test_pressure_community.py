@@ -12,7 +12,7 @@ from flowsim.analysis.kpis import compute_kpis
 from flowsim.analysis.pressure_kpis import elective_counts, opel_hours, spot_place_days
 from flowsim.log import EventLog
 from flowsim.model.build import simulate
-from flowsim.model.community import with_odds_ratio
+from flowsim.model.readmission import with_odds_ratio
 from flowsim.model.wards import speed_up
 from flowsim.scenario import Scenario
 from flowsim.scenario.pressure import DischargePush

@@ -14,15 +14,14 @@ from flowsim.errors import ModelError
 from flowsim.log import EventLog
 from flowsim.model import ed, electives, opel, surge, warm_start
 from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times, seasonal_profile
-from flowsim.model.fate import Fate, FateTable, draw_fate_table, draw_fates, seasonal_fate
+from flowsim.model.fate import FateTable, draw_fate_table
 from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.patient import journey
+from flowsim.model.readmission import Readmissions
 from flowsim.model.seasons import schedule_bed_closures
 from flowsim.model.system import Patient, System
 from flowsim.random import Streams
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
-
-_READMISSION_BATCH = 512
 
 
 def simulate(
@@ -44,25 +43,13 @@ def simulate(
     warm_up_hours = warm_up * 24.0
     end_hours = (warm_up + horizon) * 24.0
     streams = Streams(seed, replication)
-    sys = System(scenario, warm_up_hours, end_hours)
+    sys = System(scenario, warm_up_hours, end_hours, Readmissions(scenario, streams, journey))
     env = sys.env
     opel.install(sys)
 
     arrivals = _scheduled_arrivals(sys, streams)
     sys.next_id = len(arrivals)
     warm_start.place_patients(sys, streams)
-
-    def re_present(p: Patient, route: str, at_once: bool = False) -> None:
-        fate = _readmission_fate(sys, streams, p.frailty, route)
-        new = Patient(sys.next_id, p.place, p.age_band, p.frailty, route, fate, p.id)
-        sys.next_id += 1
-        sys.register(new, fate.cfs, fate.acuity)
-        if at_once:
-            start(env, journey(sys, new))
-        else:  # as SimPy starts a process: an urgent event at this instant
-            call_later(env, 0.0, [lambda _event: start(env, journey(sys, new))], URGENT)
-
-    sys.re_present = re_present  # type: ignore[method-assign]
     _open_door(sys, arrivals)
     if len(set(scenario.ed.clinicians_by_hour)) > 1:
         ed.clinician_rota(sys)
@@ -207,27 +194,6 @@ def _open_door(sys: System, arrivals: Arrivals) -> None:
     callbacks.append(let_in)
     if n:  # the door opens at time 0, as a process would start: urgently
         call_later(env, times[0], callbacks, NORMAL if times[0] > 0 else URGENT)
-
-
-def _readmission_fate(sys: System, streams: Streams, frailty: str, route: str) -> Fate:
-    key = (frailty, route)
-    queue = sys.readmission_fates.get(key)
-    if not queue:
-        drawn = sys.readmission_batches.get(key, 0)
-        batch = draw_fates(
-            sys.scenario,
-            streams,
-            f"readmission/{frailty}/{route}/batch{drawn}",
-            frailty,
-            route,
-            _READMISSION_BATCH,
-        )
-        sys.readmission_batches[key] = drawn + 1
-        batch.reverse()
-        queue = sys.readmission_fates[key] = batch
-    if sys.scenario.seasons is None:
-        return queue.pop()
-    return seasonal_fate(sys.scenario, queue.pop(), frailty, sys.calendar.month(sys.env.now))
 
 
 def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 
-from flowsim.model import community
+from flowsim.model import readmission
 from flowsim.model.calendar import next_time_in_window
 from flowsim.model.movement import Held, leave
 from flowsim.model.opel import ga_occupancy
@@ -32,7 +32,7 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, 
         sys.pressure.delayed -= 1  # type: ignore[attr-defined]
         leave(sys, p, holding)
         sys.record(p.id, DEPART, sys.code["P0"])
-        community.maybe_readmit(sys, p, "P0")
+        readmission.maybe_readmit(sys, p, "P0")
         return
 
     if f.referral_days > 0:
@@ -49,7 +49,7 @@ def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, 
     sys.record(p.id, START, service.code)
     sys.pressure.delayed -= 1  # type: ignore[attr-defined]
     leave(sys, p, holding)
-    community.maybe_readmit(sys, p, pathway)
+    readmission.maybe_readmit(sys, p, pathway)
     yield f.community_days * 24.0
     leave(sys, p, service)
     sys.record(p.id, DEPART, sys.code[pathway])

@@ -13,6 +13,7 @@ from heapq import heapify
 
 import simpy
 
+from flowsim.model import readmission
 from flowsim.model.kernel import PriorityUnit, call_later
 from flowsim.model.movement import Held, leave
 from flowsim.model.system import DEPART, END, HANDOVER, QUEUE, START, Patient, System
@@ -158,7 +159,9 @@ def _leave_unseen(sys: System, p: Patient) -> None:
     u = p.fate.reattend_u
     if cfg is not None and u < cfg.re_attend_share:
         delay_hours = u / cfg.re_attend_share * cfg.re_attend_within_hours
-        call_later(sys.env, delay_hours, [lambda _event: sys.re_present(p, p.route, at_once=True)])
+        call_later(
+            sys.env, delay_hours, [lambda _event: readmission.re_present(sys, p, p.route, True)]
+        )
 
 
 def crowding_turns_home(sys: System, p: Patient, destination: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from flowsim.model import acute, community, ed, ucr, wards
+from flowsim.model import acute, community, ed, readmission, ucr, wards
 from flowsim.model.movement import Held, leave
 from flowsim.model.system import ARRIVE, DEPART, Patient, System
 
@@ -71,11 +71,11 @@ def admit(sys: System, p: Patient, destination: str, holding: Held) -> Generator
         holding = yield from acute.assessment_unit_stay(sys, p, destination, holding)
         if holding is None:
             sys.record(p.id, DEPART, sys.code["home"])
-            community.maybe_readmit(sys, p, "P0")
+            readmission.maybe_readmit(sys, p, "P0")
             return
     yield from wards.ward_stay(sys, p, holding)
 
 
 def go_home(sys: System, p: Patient) -> None:
     sys.record(p.id, DEPART, sys.code["home"])
-    community.maybe_readmit(sys, p, "home_from_ed")
+    readmission.maybe_readmit(sys, p, "home_from_ed")

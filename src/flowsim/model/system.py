@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flowsim.errors import ModelError
 from flowsim.log import KIND_SHIFT, ROUTES, EventLog, Kind
@@ -11,6 +12,9 @@ from flowsim.model.fate import Fate
 from flowsim.model.kernel import Environment, PriorityUnit, Unit, recorder
 from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 from flowsim.scenario.units import log_places, ward_unit
+
+if TYPE_CHECKING:
+    from flowsim.model.readmission import Readmissions
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
 ARRIVE, QUEUE, START, END, HANDOVER, OPTIMISED, DEPART, RESERVE = (int(k) for k in Kind)
@@ -63,9 +67,19 @@ class Units:
 
 
 class System:
-    """Shared state of one replication. Services read it; only `record` writes the log."""
+    """Shared state of one replication. Services read it; only `record` writes the log.
 
-    def __init__(self, scenario: Scenario, warm_up_hours: float, end_hours: float) -> None:
+    ``readmissions`` (made by `flowsim.model.build`, which knows the journey and the streams):
+    None only for a system that is built to be looked at, not run.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        warm_up_hours: float,
+        end_hours: float,
+        readmissions: Readmissions | None = None,
+    ) -> None:
         s = scenario
         self.scenario = s
         self.env = Environment()
@@ -124,23 +138,7 @@ class System:
         self.next_id = 0
         self.boarding = 0
         """Admitted patients in ED (cubicle or corridor) waiting for a bed now."""
-        self.readmission_fates: dict[tuple[str, str], list[Fate]] = {}
-        self.readmission_batches: dict[tuple[str, str], int] = {}
-        readmission = s.community.readmission.probability
-        self.readmission_probability = {
-            (after, band): by_band.get(band)
-            for after, by_band in readmission.items()
-            for band in FRAILTY_BANDS
-        }
-        """Chance of a return within the window, by (what the patient left after, frailty)."""
-
-    def re_present(self, p: Patient, route: str, at_once: bool = False) -> None:
-        """Bring a patient back as a new arrival (readmission); wired up by `build.simulate`.
-
-        ``at_once``: start the journey now, for a caller with nothing else to do at this instant
-        (a callback of its own); otherwise it starts from an urgent event, as a SimPy process.
-        """
-        raise NotImplementedError
+        self.readmissions = readmissions
 
     def register(self, p: Patient, cfs: int, acuity: int) -> None:
         self.log.patients.append(
