@@ -43,25 +43,25 @@ def simulate(
     warm_up_hours = warm_up * 24.0
     end_hours = (warm_up + horizon) * 24.0
     streams = Streams(seed, replication)
-    sys = System(scenario, warm_up_hours, end_hours, Readmissions(scenario, streams, journey))
-    env = sys.env
-    opel.install(sys)
+    system = System(scenario, warm_up_hours, end_hours, Readmissions(scenario, streams, journey))
+    env = system.env
+    opel.install(system)
 
-    arrivals = _scheduled_arrivals(sys, streams)
-    sys.next_id = len(arrivals)
-    warm_start.place_patients(sys, streams)
-    _open_door(sys, arrivals)
+    arrivals = _scheduled_arrivals(system, streams)
+    system.next_id = len(arrivals)
+    warm_start.place_patients(system, streams)
+    _open_door(system, arrivals)
     if len(set(scenario.ed.clinicians_by_hour)) > 1:
-        ed.clinician_rota(sys)
-    for unit, escalation in _escalating_units(sys):
-        _escalation(sys, unit, escalation)
-    schedule_bed_closures(sys)
-    electives.schedule(sys, streams)
-    surge.schedule(sys)
+        ed.clinician_rota(system)
+    for unit, escalation in _escalating_units(system):
+        _escalation(system, unit, escalation)
+    schedule_bed_closures(system)
+    electives.schedule(system, streams)
+    surge.schedule(system)
 
     with _no_cyclic_gc():
         env.run(until=end_hours)
-    sys.log.meta.update(
+    system.log.meta.update(
         scenario=scenario.name,
         seed=seed,
         replication=replication,
@@ -71,7 +71,7 @@ def simulate(
         readmission_within_days=scenario.community.readmission.within_days,
         flowsim_version=__version__,
     )
-    return sys.log
+    return system.log
 
 
 @contextmanager
@@ -108,14 +108,16 @@ def _check_runnable(s: Scenario) -> None:
                 )
 
 
-def _scheduled_arrivals(sys: System, streams: Streams) -> Arrivals:
+def _scheduled_arrivals(system: System, streams: Streams) -> Arrivals:
     """Every arrival from the population over the run, in time order, with its fate table."""
-    s = sys.scenario
-    total_hours = int(np.ceil(sys.end_hours)) + 1
-    profile = sys.calendar.hourly_profile(s.demand_profile, total_hours)
+    s = system.scenario
+    total_hours = int(np.ceil(system.end_hours)) + 1
+    profile = system.calendar.hourly_profile(s.demand_profile, total_hours)
     sources = arrival_streams(s)
     times_per_stream = [
-        arrival_times(st, seasonal_profile(st, profile, s, sys.calendar), streams, sys.end_hours)
+        arrival_times(
+            st, seasonal_profile(st, profile, s, system.calendar), streams, system.end_hours
+        )
         for st in sources
     ]
     tables = [
@@ -126,7 +128,7 @@ def _scheduled_arrivals(sys: System, streams: Streams) -> Arrivals:
             FRAILTY_BANDS[st.frailty],
             st.route,
             len(times),
-            None if s.seasons is None else sys.calendar.months_at(times),
+            None if s.seasons is None else system.calendar.months_at(times),
         )
         for st, times in zip(sources, times_per_stream, strict=True)
     ]
@@ -151,20 +153,20 @@ class Arrivals:
         return len(self.times)
 
 
-def _open_door(sys: System, arrivals: Arrivals) -> None:
+def _open_door(system: System, arrivals: Arrivals) -> None:
     """Let each patient in at their arrival time; patient ids follow arrival order.
 
     A callback where a door process would wake, scheduled with the same delays in the same
     order. A patient arriving alone starts their journey at once (SimPy would start it with the
     next event); patients arriving at one instant start in turn from urgent events, as SimPy's.
     """
-    env, streams, tables = sys.env, arrivals.streams, arrivals.tables
+    env, streams, tables = system.env, arrivals.streams, arrivals.tables
     times = arrivals.times.tolist()
     stream_of = arrivals.stream.tolist()
     index_in_stream = arrivals.index.tolist()
     n = len(times)
     bands = FRAILTY_BANDS
-    register = sys.register
+    register = system.register
     following = 0
     callbacks: list = []
 
@@ -174,7 +176,7 @@ def _open_door(sys: System, arrivals: Arrivals) -> None:
         fate = tables[k].fate(index_in_stream[pid])
         p = Patient(pid, st.place_index, st.age_band, bands[st.frailty], st.route, fate)
         register(p, fate.cfs, fate.acuity)
-        return journey(sys, p)
+        return journey(system, p)
 
     def let_in(_event: object) -> None:
         nonlocal following
@@ -196,13 +198,13 @@ def _open_door(sys: System, arrivals: Arrivals) -> None:
         call_later(env, times[0], callbacks, NORMAL if times[0] > 0 else URGENT)
 
 
-def _escalating_units(sys: System) -> list[tuple[Unit, Escalation]]:
-    s, u = sys.scenario, sys.units
+def _escalating_units(system: System) -> list[tuple[Unit, Escalation]]:
+    s, u = system.scenario, system.units
     pairs = [(u.amu, s.amu.escalation), (u.afu, s.afu.escalation)]
-    reachable = _routed_wards(s, sys.ward_names)
+    reachable = _routed_wards(s, system.ward_names)
     pairs += [
         (unit, s.wards[name].escalation)
-        for unit, name in zip(u.wards, sys.ward_names, strict=True)
+        for unit, name in zip(u.wards, system.ward_names, strict=True)
         if name in reachable or _opens_when_empty(s.wards[name].escalation, unit.base_capacity)
     ]
     return [(unit, esc) for unit, esc in pairs if esc.beds > 0 and unit.base_capacity > 0]
@@ -228,19 +230,19 @@ def _opens_when_empty(esc: Escalation, base: int) -> bool:
     return esc.open_above_occupancy * base <= 0 and esc.open_when_waiting <= 0
 
 
-def _escalation(sys: System, unit: Unit, esc: Escalation) -> None:
+def _escalation(system: System, unit: Unit, esc: Escalation) -> None:
     """Open escalation beds after the unit has been under pressure for a while; close when calm.
 
     Checked on the hour by a callback (where an hourly timeout would end), not a process. With
     ``pressure.opel.escalation_at_level`` the hospital's OPEL level is the trigger instead of the
     unit's own (pressure.md P5, X1-X4).
     """
-    env = sys.env
+    env = system.env
     base = unit.base_capacity
     full = esc.open_above_occupancy * base
     calm = esc.close_below_occupancy * base
     queue_to_open = esc.open_when_waiting
-    state = sys.pressure  # type: ignore[attr-defined]
+    state = system.pressure  # type: ignore[attr-defined]
     at_level = state.config.opel.escalation_at_level if state.config.opel else None
     hours_over = 0.0
     is_open = False

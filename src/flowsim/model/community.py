@@ -13,12 +13,12 @@ from flowsim.model.movement import Held, leave, move_to
 from flowsim.model.system import DEPART, Patient, System
 
 
-def virtual_ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
+def virtual_ward_stay(system: System, p: Patient, holding: Held) -> Generator[object, None, None]:
     """Hospital at home. A share are admitted after all: they come back through ED."""
-    vw = sys.units.virtual_ward
-    yield from move_to(sys, p, vw, holding)
+    vw = system.units.virtual_ward
+    yield from move_to(system, p, vw, holding)
     yield p.fate.virtual_ward_days * 24.0
-    leave(sys, p, vw)
-    sys.record(p.id, DEPART, sys.code["virtual_ward_home"])
-    if p.fate.virtual_ward_admit_u < sys.scenario.community.virtual_ward.admission_share:
-        readmission.re_present(sys, p, route="ambulance")
+    leave(system, p, vw)
+    system.record(p.id, DEPART, system.code["virtual_ward_home"])
+    if p.fate.virtual_ward_admit_u < system.scenario.community.virtual_ward.admission_share:
+        readmission.re_present(system, p, route="ambulance")

@@ -20,51 +20,51 @@ from flowsim.scenario.pressure import DischargePush
 from flowsim.scenario.schema import PATHWAYS
 
 
-def leave_hospital(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
+def leave_hospital(system: System, p: Patient, holding: Held) -> Generator[object, None, None]:
     f = p.fate
     pathway = PATHWAYS[f.pathway]
     if pathway == "P0":
         if f.p0_delay_hours > 0:
             yield f.p0_delay_hours
-        wait_hours = _hours_to_window(sys, p)
+        wait_hours = _hours_to_window(system, p)
         if wait_hours > 0:
             yield wait_hours
-        sys.pressure.delayed -= 1  # type: ignore[attr-defined]
-        leave(sys, p, holding)
-        sys.record(p.id, DEPART, sys.code["P0"])
-        readmission.maybe_readmit(sys, p, "P0")
+        system.pressure.delayed -= 1  # type: ignore[attr-defined]
+        leave(system, p, holding)
+        system.record(p.id, DEPART, system.code["P0"])
+        readmission.maybe_readmit(system, p, "P0")
         return
 
     if f.referral_days > 0:
         yield f.referral_days * 24.0
-    service = getattr(sys.units, pathway.lower())
-    sys.record(p.id, QUEUE, service.code)
+    service = getattr(system.units, pathway.lower())
+    system.record(p.id, QUEUE, service.code)
     reserved = service.request()
     if reserved is not None:
         yield reserved
-    sys.record(p.id, RESERVE, service.code)
-    wait_hours = _hours_to_window(sys, p)
+    system.record(p.id, RESERVE, service.code)
+    wait_hours = _hours_to_window(system, p)
     if wait_hours > 0:
         yield wait_hours
-    sys.record(p.id, START, service.code)
-    sys.pressure.delayed -= 1  # type: ignore[attr-defined]
-    leave(sys, p, holding)
-    readmission.maybe_readmit(sys, p, pathway)
+    system.record(p.id, START, service.code)
+    system.pressure.delayed -= 1  # type: ignore[attr-defined]
+    leave(system, p, holding)
+    readmission.maybe_readmit(system, p, pathway)
     yield f.community_days * 24.0
-    leave(sys, p, service)
-    sys.record(p.id, DEPART, sys.code[pathway])
+    leave(system, p, service)
+    system.record(p.id, DEPART, system.code[pathway])
 
 
-def _hours_to_window(sys: System, p: Patient) -> float:
-    now = sys.env.now
-    push = sys.pressure.config.discharge_push  # type: ignore[attr-defined]
+def _hours_to_window(system: System, p: Patient) -> float:
+    now = system.env.now
+    push = system.pressure.config.discharge_push  # type: ignore[attr-defined]
     if push is None:
-        return discharge_time(sys, now, p.fate.weekend_u) - now
-    return _pushed_discharge_time(sys, p, push) - now
+        return discharge_time(system, now, p.fate.weekend_u) - now
+    return _pushed_discharge_time(system, p, push) - now
 
 
 def discharge_time(
-    sys: System,
+    system: System,
     t: float,
     weekend_u: float,
     start_hour: float | None = None,
@@ -75,30 +75,30 @@ def discharge_time(
     A patient whose ``weekend_u`` is at or above the weekend factor waits for Monday. The
     window's start and the weekend factor are the scenario's unless given (discharge push).
     """
-    cfg = sys.scenario.discharge
+    cfg = system.scenario.discharge
     start = cfg.window_start_hour if start_hour is None else start_hour
     factor = cfg.weekend_discharge_factor if weekend_factor is None else weekend_factor
     target = next_time_in_window(t, start, cfg.window_end_hour)
-    while sys.calendar.is_weekend(target) and weekend_u >= factor:
+    while system.calendar.is_weekend(target) and weekend_u >= factor:
         target = math.floor(target / 24.0) * 24.0 + 24.0 + start
     return target
 
 
-def _pushed_discharge_time(sys: System, p: Patient, push: DischargePush) -> float:
+def _pushed_discharge_time(system: System, p: Patient, push: DischargePush) -> float:
     """Under pressure (G&A occupancy above the push threshold when the patient is ready), the
     window opens earlier and more leave at weekends (pressure.md L5, L9); a patient who leaves
     sooner than they would have carries the readmission cost (L5, L6)."""
-    now = sys.env.now
-    usual = discharge_time(sys, now, p.fate.weekend_u)
-    if ga_occupancy(sys) <= push.above_occupancy:
+    now = system.env.now
+    usual = discharge_time(system, now, p.fate.weekend_u)
+    if ga_occupancy(system) <= push.above_occupancy:
         return usual
     if push.window_start_hour is None and push.weekend_discharge_factor is None:
         return usual
     start = push.window_start_hour
-    if start is not None and start >= sys.scenario.discharge.window_end_hour:
+    if start is not None and start >= system.scenario.discharge.window_end_hour:
         start = None
-    pushed = discharge_time(sys, now, p.fate.weekend_u, start, push.weekend_discharge_factor)
+    pushed = discharge_time(system, now, p.fate.weekend_u, start, push.weekend_discharge_factor)
     if pushed < usual:
-        sys.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+        system.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
         return pushed
     return usual

@@ -24,24 +24,24 @@ LEFT_BEFORE_SEEN = "left_before_seen"
 """The outcome of a patient who left ED before a clinician saw them (`Ed.leave_before_seen`)."""
 
 
-def arrive(sys: System, p: Patient) -> Generator[object, None, Held]:
+def arrive(system: System, p: Patient) -> Generator[object, None, Held]:
     """From the ambulance or the waiting room into a cubicle.
 
     Returns None for a patient who left the waiting room before being seen.
     """
-    f, cubicles, record = p.fate, sys.units.cubicles, sys.record
+    f, cubicles, record = p.fate, system.units.cubicles, system.record
     record(p.id, QUEUE, cubicles.code)
     if p.route != "ambulance":
-        arrived = sys.env.now
+        arrived = system.env.now
         if f.triage_minutes > 0:
             yield f.triage_minutes / 60.0
         cubicle = cubicles.request(cubicle_priority(p))
         if cubicle is not None:
             if f.patience_hours < math.inf:
                 deadline = arrived + f.patience_hours
-                stayed = yield from _wait_or_leave(sys, cubicles, cubicle, deadline)
+                stayed = yield from _wait_or_leave(system, cubicles, cubicle, deadline)
                 if not stayed:
-                    _leave_unseen(sys, p)
+                    _leave_unseen(system, p)
                     return None
             yield cubicle
         record(p.id, START, cubicles.code)
@@ -49,11 +49,11 @@ def arrive(sys: System, p: Patient) -> Generator[object, None, Held]:
 
     cubicle = cubicles.request(cubicle_priority(p))
     if cubicle is not None:
-        max_wait = sys.scenario.ed.max_handover_minutes
+        max_wait = system.scenario.ed.max_handover_minutes
         if max_wait is not None and not cubicle.triggered:
-            yield cubicle | sys.env.timeout(max_wait / 60.0)
+            yield cubicle | system.env.timeout(max_wait / 60.0)
             if not cubicle.triggered:
-                record(p.id, HANDOVER, sys.code["corridor"])
+                record(p.id, HANDOVER, system.code["corridor"])
                 yield cubicle
                 record(p.id, START, cubicles.code)
                 return cubicles
@@ -74,23 +74,23 @@ def cubicle_priority(p: Patient) -> int:
     return 0 if p.fate.acuity <= 2 else 1
 
 
-def assess(sys: System, p: Patient, arrived: float = 0.0) -> Generator[object, None, str]:
+def assess(system: System, p: Patient, arrived: float = 0.0) -> Generator[object, None, str]:
     """Clinician assessment, then tests and treatment; returns where the patient should go.
 
     A patient who may leave unseen (``arrived``: when they came in) and whose patience runs out
     before a clinician is free leaves their cubicle: returns `LEFT_BEFORE_SEEN`.
     """
-    f, clinicians, record = p.fate, sys.units.clinicians, sys.record
+    f, clinicians, record = p.fate, system.units.clinicians, system.record
     record(p.id, QUEUE, clinicians.code)
     clinician = clinicians.request(f.acuity)
     if clinician is not None:
         if f.patience_hours < math.inf and p.route != "ambulance":
             stayed = yield from _wait_or_leave(
-                sys, clinicians, clinician, arrived + f.patience_hours
+                system, clinicians, clinician, arrived + f.patience_hours
             )
             if not stayed:
-                leave(sys, p, sys.units.cubicles)
-                _leave_unseen(sys, p)
+                leave(system, p, system.units.cubicles)
+                _leave_unseen(system, p)
                 return LEFT_BEFORE_SEEN
         yield clinician
     record(p.id, START, clinicians.code)
@@ -102,45 +102,47 @@ def assess(sys: System, p: Patient, arrived: float = 0.0) -> Generator[object, N
     return DISPOSITIONS[f.disposition]
 
 
-def frailty_assessed(sys: System, p: Patient, destination: str) -> bool:
+def frailty_assessed(system: System, p: Patient, destination: str) -> bool:
     """Whether `front_door_frailty` would see this patient (so the journey can skip it)."""
-    cfg = sys.scenario.ed.front_door_frailty
+    cfg = system.scenario.ed.front_door_frailty
     return (
         cfg is not None
         and destination in ADMITTING
         and p.frailty in cfg.eligible_frailty
-        and sys.units.frailty_team.base_capacity > 0
+        and system.units.frailty_team.base_capacity > 0
     )
 
 
-def front_door_frailty(sys: System, p: Patient, destination: str) -> Generator[object, None, str]:
+def front_door_frailty(
+    system: System, p: Patient, destination: str
+) -> Generator[object, None, str]:
     """Comprehensive geriatric assessment in ED may turn an admission into going home."""
-    cfg = sys.scenario.ed.front_door_frailty
-    if cfg is None or not frailty_assessed(sys, p, destination):
+    cfg = system.scenario.ed.front_door_frailty
+    if cfg is None or not frailty_assessed(system, p, destination):
         return destination
-    team = sys.units.frailty_team
-    sys.record(p.id, QUEUE, team.code)
+    team = system.units.frailty_team
+    system.record(p.id, QUEUE, team.code)
     assessor = team.request(p.fate.acuity)
     if assessor is not None:
         yield assessor
-    sys.record(p.id, START, team.code)
+    system.record(p.id, START, team.code)
     yield p.fate.frailty_assessment_hours
     team.release()
-    sys.record(p.id, END, team.code)
+    system.record(p.id, END, team.code)
     return "home" if p.fate.frailty_avoid_u < cfg.admission_avoided_share else destination
 
 
 def _wait_or_leave(
-    sys: System, unit: PriorityUnit, request: simpy.Event, deadline: float
+    system: System, unit: PriorityUnit, request: simpy.Event, deadline: float
 ) -> Generator[object, None, bool]:
     """Wait for ``request`` until ``deadline``; False (request withdrawn) if it was not granted.
 
     The caller yields the request afterwards when True (granted now or earlier at this instant),
     as SimPy processes it.
     """
-    remaining = deadline - sys.env.now
+    remaining = deadline - system.env.now
     if remaining > 0 and not request.triggered:
-        yield request | sys.env.timeout(remaining)
+        yield request | system.env.timeout(remaining)
     if request.triggered:
         return True
     queue = unit.queue
@@ -153,34 +155,36 @@ def _wait_or_leave(
     return False
 
 
-def _leave_unseen(sys: System, p: Patient) -> None:
-    sys.record(p.id, DEPART, sys.code[LEFT_BEFORE_SEEN])
-    cfg = sys.scenario.ed.leave_before_seen
+def _leave_unseen(system: System, p: Patient) -> None:
+    system.record(p.id, DEPART, system.code[LEFT_BEFORE_SEEN])
+    cfg = system.scenario.ed.leave_before_seen
     u = p.fate.reattend_u
     if cfg is not None and u < cfg.re_attend_share:
         delay_hours = u / cfg.re_attend_share * cfg.re_attend_within_hours
         call_later(
-            sys.env, delay_hours, [lambda _event: readmission.re_present(sys, p, p.route, True)]
+            system.env,
+            delay_hours,
+            [lambda _event: readmission.re_present(system, p, p.route, True)],
         )
 
 
-def crowding_turns_home(sys: System, p: Patient, destination: str) -> bool:
+def crowding_turns_home(system: System, p: Patient, destination: str) -> bool:
     """A would-be admission sent home because the hospital is full (`Ed.crowding`).
 
     Only patients the model would admit, of the eligible triage categories, at the share of the
     highest crowding step reached; the old form counts boarders and takes any would-be admission.
     """
-    cfg = sys.scenario.ed.crowding
+    cfg = system.scenario.ed.crowding
     if cfg is None or destination not in ADMITTING:
         return False
     if cfg.is_old_form:
         return (
-            sys.boarding >= cfg.boarding_threshold  # type: ignore[operator]
+            system.boarding >= cfg.boarding_threshold  # type: ignore[operator]
             and p.fate.crowding_u < cfg.admission_avoided_share  # type: ignore[operator]
         )
     if p.fate.acuity < cfg.eligible_min_acuity:
         return False
-    level = sys.boarding if cfg.measure == "boarding" else bed_pressure(sys)
+    level = system.boarding if cfg.measure == "boarding" else bed_pressure(system)
     reduction = 0.0
     for step in cfg.steps:
         if level >= step.at_least:
@@ -188,27 +192,27 @@ def crowding_turns_home(sys: System, p: Patient, destination: str) -> bool:
     return p.fate.crowding_u < reduction
 
 
-def bed_pressure(sys: System) -> float:
+def bed_pressure(system: System) -> float:
     """Patients in or waiting in ED for an AMU, AFU or ward bed, per such bed in force now."""
-    u = sys.units
+    u = system.units
     units = (u.amu, u.afu, *u.wards)
     beds = sum(unit.capacity for unit in units)
-    needing = sum(unit.in_use for unit in units) + sys.boarding
+    needing = sum(unit.in_use for unit in units) + system.boarding
     return needing / beds if beds > 0 else math.inf
 
 
-def wants_ucr_follow_up(sys: System, p: Patient) -> bool:
-    cfg = sys.scenario.ed.front_door_frailty
+def wants_ucr_follow_up(system: System, p: Patient) -> bool:
+    cfg = system.scenario.ed.front_door_frailty
     return cfg is not None and p.fate.frailty_ucr_u < cfg.home_with_ucr_share
 
 
-def clinician_rota(sys: System) -> None:
+def clinician_rota(system: System) -> None:
     """Change the number of clinicians on duty on the hour.
 
     An hourly callback where a SimPy timeout would end, not a process: same instants, same order.
     """
-    rota = sys.scenario.ed.clinicians_by_hour
-    clinicians, env = sys.units.clinicians, sys.env
+    rota = system.scenario.ed.clinicians_by_hour
+    clinicians, env = system.units.clinicians, system.env
     clinicians.set_capacity(rota[int(env.now % 24)])
     callbacks: list = []
 

@@ -25,31 +25,31 @@ from flowsim.random import Streams, sample
 from flowsim.scenario.pressure import Electives
 
 
-def schedule(sys: System, streams: Streams) -> None:
+def schedule(system: System, streams: Streams) -> None:
     """Start the daily elective admissions, if the scenario has any."""
-    state: PressureState = sys.pressure  # type: ignore[attr-defined]
+    state: PressureState = system.pressure  # type: ignore[attr-defined]
     cfg = state.config.electives
     if cfg is None:
         return
-    days = math.ceil(sys.end_hours / 24.0) + 1
+    days = math.ceil(system.end_hours / 24.0) + 1
     for name, counts in cfg.admissions_by_weekday.items():
         if max(counts) == 0:
             continue
-        ward = sys.units.wards[sys.ward_names.index(name)]
+        ward = system.units.wards[system.ward_names.index(name)]
         rng = streams.generator(f"electives/{name}/los_days")
         los_hours = sample(cfg.los_days, rng, days * max(counts)).reshape(days, max(counts)) * 24
-        _daily_list(sys, state, cfg, ward, counts, los_hours)
+        _daily_list(system, state, cfg, ward, counts, los_hours)
 
 
 def _daily_list(
-    sys: System,
+    system: System,
     state: PressureState,
     cfg: Electives,
     ward: Unit,
     counts: list[int],
     los_hours: np.ndarray,
 ) -> None:
-    env = sys.env
+    env = system.env
     in_beds = 0
     admitted = cancelled = no_bed = 0
     in_beds_signal, admitted_signal, cancelled_signal, no_bed_signal = (
@@ -69,8 +69,8 @@ def _daily_list(
     def admit_list(_event: object) -> None:
         nonlocal in_beds, admitted, cancelled, no_bed
         day = int(env.now // 24)
-        n = counts[sys.calendar.weekday(env.now)]
-        if n and _cancelled_for_pressure(sys, state, cfg, ward):
+        n = counts[system.calendar.weekday(env.now)]
+        if n and _cancelled_for_pressure(system, state, cfg, ward):
             cancelled += n
             state.record(cancelled_signal, cancelled)
         elif n:
@@ -95,7 +95,9 @@ def _daily_list(
         call_later(env, cfg.admission_hour, day_callbacks)
 
 
-def _cancelled_for_pressure(sys: System, state: PressureState, cfg: Electives, ward: Unit) -> bool:
+def _cancelled_for_pressure(
+    system: System, state: PressureState, cfg: Electives, ward: Unit
+) -> bool:
     if cfg.cancel_from_level is not None and state.level >= cfg.cancel_from_level:
         return True
     limit = cfg.cancel_above_occupancy

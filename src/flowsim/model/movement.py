@@ -20,25 +20,25 @@ Held = Unit | None
 """The unit whose place a patient holds (units count places; they need no ticket)."""
 
 
-def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[object, None, Unit]:
+def move_to(system: System, p: Patient, unit: Unit, holding: Held) -> Generator[object, None, Unit]:
     """Wait for a place in ``unit`` while keeping ``holding``; then give ``holding`` up."""
-    record = sys.record
+    record = system.record
     record(p.id, QUEUE, unit.code)
     place = unit.request()
     if place is not None:
-        boarding = holding is sys.units.cubicles and not place.triggered
+        boarding = holding is system.units.cubicles and not place.triggered
         if boarding:
-            sys.boarding += 1
-            corridor_after = sys.scenario.ed.corridor_boarding_after_hours
+            system.boarding += 1
+            corridor_after = system.scenario.ed.corridor_boarding_after_hours
             if corridor_after is not None:
-                yield place | sys.env.timeout(corridor_after)
-                while not place.triggered and sys.units.corridor.free == 0:
-                    yield place | sys.env.timeout(1.0)  # ed.corridor_spaces all taken
+                yield place | system.env.timeout(corridor_after)
+                while not place.triggered and system.units.corridor.free == 0:
+                    yield place | system.env.timeout(1.0)  # ed.corridor_spaces all taken
                 if not place.triggered:
-                    holding = yield from board_in_corridor(sys, p, holding)
+                    holding = yield from board_in_corridor(system, p, holding)
         yield place
         if boarding:
-            sys.boarding -= 1
+            system.boarding -= 1
     record(p.id, START, unit.code)
     if holding is not None:
         holding.leave()
@@ -46,20 +46,20 @@ def move_to(sys: System, p: Patient, unit: Unit, holding: Held) -> Generator[obj
     return unit
 
 
-def board_in_corridor(sys: System, p: Patient, cubicle: Unit) -> Generator[object, None, Unit]:
+def board_in_corridor(system: System, p: Patient, cubicle: Unit) -> Generator[object, None, Unit]:
     """Free the cubicle for the next patient; the boarder waits on in a corridor space."""
-    corridor = sys.units.corridor
-    sys.record(p.id, QUEUE, corridor.code)
+    corridor = system.units.corridor
+    system.record(p.id, QUEUE, corridor.code)
     space = corridor.request()
     if space is not None:
         yield space
-    sys.record(p.id, START, corridor.code)
-    leave(sys, p, cubicle)
+    system.record(p.id, START, corridor.code)
+    leave(system, p, cubicle)
     return corridor
 
 
-def leave(sys: System, p: Patient, holding: Held) -> None:
+def leave(system: System, p: Patient, holding: Held) -> None:
     if holding is None:
         return
     holding.leave()
-    sys.record(p.id, END, holding.code)
+    system.record(p.id, END, holding.code)

@@ -19,14 +19,14 @@ from flowsim.scenario.pressure import Opel, Pressure
 
 
 class PressureState:
-    """What the pressure responses read and write during one replication (``sys.pressure``)."""
+    """What the pressure responses read and write during one replication (``system.pressure``)."""
 
     __slots__ = ("_log", "_sys", "config", "delayed", "level", "pushed")
 
-    def __init__(self, sys: System) -> None:
-        self._sys = sys
-        self._log = sys.log.pressure
-        self.config: Pressure = sys.scenario.pressure or Pressure()
+    def __init__(self, system: System) -> None:
+        self._sys = system
+        self._log = system.log.pressure
+        self.config: Pressure = system.scenario.pressure or Pressure()
         self.level = 1
         """OPEL level now (1 when no level is worked out)."""
         self.delayed = 0
@@ -39,43 +39,43 @@ class PressureState:
         self._log.append((self._sys.env.now, signal, value))
 
 
-def install(sys: System) -> PressureState:
+def install(system: System) -> PressureState:
     """Give the system its pressure state and start the hourly level check if configured."""
-    state = PressureState(sys)
-    sys.pressure = state  # type: ignore[attr-defined]
+    state = PressureState(system)
+    system.pressure = state  # type: ignore[attr-defined]
     enabled = [name for name in type(state.config).model_fields if getattr(state.config, name)]
     if enabled:
-        sys.log.meta["pressure"] = enabled
+        system.log.meta["pressure"] = enabled
     opel = state.config.opel
     if opel is not None:
         state.record("opel", 1)
-        _hourly_level(sys, state, opel)
+        _hourly_level(system, state, opel)
     return state
 
 
-def ga_occupancy(sys: System) -> float:
+def ga_occupancy(system: System) -> float:
     """Patients (and electives, and beds being cleaned) in AMU, AFU and ward beds, over the beds
     in force; 0 for a hospital without beds."""
-    u = sys.units
+    u = system.units
     units = (u.amu, u.afu, *u.wards)
     beds = sum(x.capacity for x in units)
     return sum(x.in_use for x in units) / beds if beds else 0.0
 
 
-def delayed_share(sys: System) -> float:
+def delayed_share(system: System) -> float:
     """Delayed discharges over ward beds in force (0 for a hospital without ward beds)."""
-    beds = sum(w.capacity for w in sys.units.wards)
-    return sys.pressure.delayed / beds if beds else 0.0  # type: ignore[attr-defined]
+    beds = sum(w.capacity for w in system.units.wards)
+    return system.pressure.delayed / beds if beds else 0.0  # type: ignore[attr-defined]
 
 
-def indicated_level(sys: System, opel: Opel) -> int:
+def indicated_level(system: System, opel: Opel) -> int:
     """The level the indicators point to now: the highest any of them reaches."""
     level = 1
     readings: list[tuple[list | None, Callable[[], float]]] = [
-        (opel.occupancy, lambda: ga_occupancy(sys)),
-        (opel.ed_boarding, lambda: sys.boarding),
-        (opel.ed_queue, lambda: len(sys.units.cubicles.queue)),
-        (opel.delayed_share, lambda: delayed_share(sys)),
+        (opel.occupancy, lambda: ga_occupancy(system)),
+        (opel.ed_boarding, lambda: system.boarding),
+        (opel.ed_queue, lambda: len(system.units.cubicles.queue)),
+        (opel.delayed_share, lambda: delayed_share(system)),
     ]
     for thresholds, read in readings:
         if thresholds is None:
@@ -85,15 +85,15 @@ def indicated_level(sys: System, opel: Opel) -> int:
     return level
 
 
-def _hourly_level(sys: System, state: PressureState, opel: Opel) -> None:
+def _hourly_level(system: System, state: PressureState, opel: Opel) -> None:
     """Check the indicators on the hour (a callback where an hourly timeout would end)."""
-    env = sys.env
+    env = system.env
     hours_below = 0.0
     callbacks: list = []
 
     def check(_event: object) -> None:
         nonlocal hours_below
-        indicated = indicated_level(sys, opel)
+        indicated = indicated_level(system, opel)
         if indicated > state.level:
             state.level = indicated
             state.record("opel", indicated)

@@ -24,18 +24,18 @@ site huddles look often; the value is an estimate)."""
 
 
 def move_to_ward(
-    sys: System, p: Patient, home: Unit, holding: Held, cfg: Outlying
+    system: System, p: Patient, home: Unit, holding: Held, cfg: Outlying
 ) -> Generator[object, None, Unit]:
     """Wait for a bed in ``home`` (or, after the wait, another group's); return the ward."""
-    env = sys.env
-    sys.record(p.id, QUEUE, home.code)
+    env = system.env
+    system.record(p.id, QUEUE, home.code)
     place = home.request()
     ward = home
     if place is not None:
-        boarding = holding is sys.units.cubicles and not place.triggered
+        boarding = holding is system.units.cubicles and not place.triggered
         if boarding:
-            sys.boarding += 1
-        corridor_after = sys.scenario.ed.corridor_boarding_after_hours if boarding else None
+            system.boarding += 1
+        corridor_after = system.scenario.ed.corridor_boarding_after_hours if boarding else None
         corridor_at = math.inf if corridor_after is None else env.now + corridor_after
         look_at = env.now + cfg.after_hours
         while not place.triggered:
@@ -43,15 +43,15 @@ def move_to_ward(
             if place.triggered:
                 break
             if env.now >= corridor_at:
-                if sys.units.corridor.free == 0:  # every corridor space taken: look again
+                if system.units.corridor.free == 0:  # every corridor space taken: look again
                     corridor_at = env.now + RECHECK_HOURS
                 else:
-                    holding = yield from board_in_corridor(sys, p, holding)
+                    holding = yield from board_in_corridor(system, p, holding)
                     corridor_at = math.inf
                     if place.triggered:
                         break
             if env.now >= look_at:
-                host = _host(sys, home, cfg)
+                host = _host(system, home, cfg)
                 if host is not None:
                     home.queue.remove(place)
                     ward = host
@@ -60,28 +60,28 @@ def move_to_ward(
         if ward is home:
             yield place
         else:
-            sys.record(p.id, QUEUE, ward.code)
+            system.record(p.id, QUEUE, ward.code)
             bed = ward.request()
             if bed is not None:
                 yield bed
-            sys.pressure.record(f"outlier:{ward.name}", p.id)  # type: ignore[attr-defined]
+            system.pressure.record(f"outlier:{ward.name}", p.id)  # type: ignore[attr-defined]
         if boarding:
-            sys.boarding -= 1
-    sys.record(p.id, START, ward.code)
+            system.boarding -= 1
+    system.record(p.id, START, ward.code)
     if holding is not None:
         holding.leave()
-        sys.record(p.id, END, holding.code)
+        system.record(p.id, END, holding.code)
     return ward
 
 
-def _host(sys: System, home: Unit, cfg: Outlying) -> Unit | None:
+def _host(system: System, home: Unit, cfg: Outlying) -> Unit | None:
     """The ward group to take an outlier now, or None (none free beyond its ring fence, or the
     hospital below the level at which outlying is allowed)."""
-    if sys.pressure.level < cfg.from_level:  # type: ignore[attr-defined]
+    if system.pressure.level < cfg.from_level:  # type: ignore[attr-defined]
         return None
-    names = sys.ward_names
-    wards = dict(zip(names, sys.units.wards, strict=True))
-    home_name = names[sys.units.wards.index(home)]
+    names = system.ward_names
+    wards = dict(zip(names, system.units.wards, strict=True))
+    home_name = names[system.units.wards.index(home)]
     if cfg.hosts is not None:
         candidates = cfg.hosts.get(home_name, [])
     else:  # most free beds first; ward order breaks ties (sorted is stable)

@@ -19,19 +19,19 @@ from flowsim.model.system import System
 from flowsim.scenario.seasons import for_key
 
 
-def schedule_bed_closures(sys: System) -> None:
+def schedule_bed_closures(system: System) -> None:
     """Close and reopen ward beds (and resize community services) at each month boundary;
     nothing at all without a profile."""
-    seasons = sys.scenario.seasons
+    seasons = system.scenario.seasons
     if seasons is None:
         return
     plans = []
-    for unit, name in zip(sys.units.wards, sys.ward_names, strict=True):
+    for unit, name in zip(system.units.wards, system.ward_names, strict=True):
         profile = for_key(seasons.beds_closed_share, name)
         if profile is not None and unit.base_capacity > 0:
             plans.append((unit, [round(share * unit.base_capacity) for share in profile]))
     for pathway, profile in seasons.community_places_multiplier.items():
-        unit = getattr(sys.units, pathway)
+        unit = getattr(system.units, pathway)
         if unit.base_capacity > 0:
             plans.append(
                 (unit, [unit.base_capacity - round(m * unit.base_capacity) for m in profile])
@@ -39,7 +39,7 @@ def schedule_bed_closures(sys: System) -> None:
     if not plans:
         return
     closed = [0] * len(plans)
-    env = sys.env
+    env = system.env
 
     def apply(month: int) -> None:
         for i, (unit, closed_by_month) in enumerate(plans):
@@ -48,8 +48,8 @@ def schedule_bed_closures(sys: System) -> None:
                 unit.set_capacity(unit.capacity - change)
                 closed[i] = closed_by_month[month]
 
-    starts = sys.calendar.month_starts()
+    starts = system.calendar.month_starts()
     apply(starts[0][1])
     for at_hours, month in starts[1:]:
-        if at_hours < sys.end_hours:
+        if at_hours < system.end_hours:
             call_later(env, at_hours, [lambda _event, m=month: apply(m)])

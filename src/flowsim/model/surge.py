@@ -18,18 +18,18 @@ from flowsim.model.system import System
 from flowsim.scenario.pressure import SpotPurchase
 
 
-def schedule(sys: System) -> None:
-    state: PressureState = sys.pressure  # type: ignore[attr-defined]
+def schedule(system: System) -> None:
+    state: PressureState = system.pressure  # type: ignore[attr-defined]
     surge = state.config.community_surge
     if surge is None:
         return
     for name, spot in surge.services():
         if spot.places > 0:
-            _spot_purchase(sys, state, getattr(sys.units, name), spot)
+            _spot_purchase(system, state, getattr(system.units, name), spot)
 
 
-def _spot_purchase(sys: System, state: PressureState, unit: Unit, spot: SpotPurchase) -> None:
-    env = sys.env
+def _spot_purchase(system: System, state: PressureState, unit: Unit, spot: SpotPurchase) -> None:
+    env = system.env
     signal = f"spot:{unit.name}"
     opens_at: float | None = None
     bought = 0

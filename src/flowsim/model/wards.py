@@ -12,16 +12,16 @@ from flowsim.model.system import DEPART, OPTIMISED, Patient, System
 from flowsim.scenario.pressure import DischargePush
 
 
-def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None, None]:
+def ward_stay(system: System, p: Patient, holding: Held) -> Generator[object, None, None]:
     f = p.fate
-    home = sys.units.wards[f.ward]
-    cfg = sys.scenario.wards[sys.ward_names[f.ward]]
-    pressure = sys.pressure.config  # type: ignore[attr-defined]
+    home = system.units.wards[f.ward]
+    cfg = system.scenario.wards[system.ward_names[f.ward]]
+    pressure = system.pressure.config  # type: ignore[attr-defined]
     if pressure.outlying is None:
-        yield from move_to(sys, p, home, holding)
+        yield from move_to(system, p, home, holding)
         ward = home
     else:
-        ward = yield from outlying.move_to_ward(sys, p, home, holding, pressure.outlying)
+        ward = yield from outlying.move_to_ward(system, p, home, holding, pressure.outlying)
     treatment_hours = f.ward_los_days * 24.0
     death_probability = cfg.death_probability.get(p.frailty)
     if ward is not home:
@@ -29,13 +29,13 @@ def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None,
         death_probability *= pressure.outlying.death_multiplier
     dies = f.death_u < death_probability
 
-    vw = sys.scenario.community.virtual_ward
+    vw = system.scenario.community.virtual_ward
     elapsed_hours = 0.0
     if not dies and f.step_down_u < vw.step_down_share.get(p.frailty):
         early_hours = max(treatment_hours - vw.step_down_days_saved * 24.0, 0.0)
         yield early_hours
-        if sys.units.virtual_ward.free > 0:
-            yield from community.virtual_ward_stay(sys, p, holding=ward)
+        if system.units.virtual_ward.free > 0:
+            yield from community.virtual_ward_stay(system, p, holding=ward)
             return
         treatment_hours -= early_hours
         elapsed_hours = early_hours
@@ -43,18 +43,18 @@ def ward_stay(sys: System, p: Patient, holding: Held) -> Generator[object, None,
     if pressure.discharge_push is None:
         yield treatment_hours
     else:
-        yield from _treatment_under_load(sys, p, treatment_hours, elapsed_hours)
+        yield from _treatment_under_load(system, p, treatment_hours, elapsed_hours)
     if dies:
-        leave(sys, p, ward)
-        sys.record(p.id, DEPART, sys.code["died"])
+        leave(system, p, ward)
+        system.record(p.id, DEPART, system.code["died"])
         return
-    sys.record(p.id, OPTIMISED, ward.code)
-    sys.pressure.delayed += 1  # type: ignore[attr-defined]
-    yield from discharge.leave_hospital(sys, p, ward)
+    system.record(p.id, OPTIMISED, ward.code)
+    system.pressure.delayed += 1  # type: ignore[attr-defined]
+    yield from discharge.leave_hospital(system, p, ward)
 
 
 def _treatment_under_load(
-    sys: System, p: Patient, remaining_hours: float, elapsed_hours: float
+    system: System, p: Patient, remaining_hours: float, elapsed_hours: float
 ) -> Generator[object, None, None]:
     """The rest of a stay, progressing faster on days the hospital is full (pressure.md L5, L8).
 
@@ -63,7 +63,7 @@ def _treatment_under_load(
     for that day, the speed-up growing by ``speed_up_per_point`` per point above, capped. A
     faster daily rate of finishing is the same as a higher discharge hazard on those days.
     """
-    push: DischargePush = sys.pressure.config.discharge_push  # type: ignore[attr-defined]
+    push: DischargePush = system.pressure.config.discharge_push  # type: ignore[attr-defined]
     wait_hours = max(push.min_elapsed_days * 24.0 - elapsed_hours, 0.0)
     if remaining_hours <= wait_hours:
         yield remaining_hours
@@ -72,9 +72,9 @@ def _treatment_under_load(
         yield wait_hours
         remaining_hours -= wait_hours
     while remaining_hours > 0:
-        speed = 1.0 + speed_up(push, ga_occupancy(sys))
+        speed = 1.0 + speed_up(push, ga_occupancy(system))
         if speed > 1.0:
-            sys.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+            system.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
         clock_hours = min(24.0, remaining_hours / speed)
         yield clock_hours
         remaining_hours -= clock_hours * speed

@@ -38,21 +38,21 @@ _CANDIDATES = 32
 """Draws per patient for the length-biased and the conditional stays."""
 
 
-def place_patients(sys: System, streams: Streams) -> None:
+def place_patients(system: System, streams: Streams) -> None:
     """Schedule every warm-start patient to take their place at time 0 (before any arrival)."""
-    ws = sys.scenario.warm_start
+    ws = system.scenario.warm_start
     if ws is None:
         return
     for unit, spec in ws.units().items():
-        for generator in _patients(sys, streams, unit, spec):
-            call_later(sys.env, 0.0, [lambda _e, g=generator: start(sys.env, g)], URGENT)
+        for generator in _patients(system, streams, unit, spec):
+            call_later(system.env, 0.0, [lambda _e, g=generator: start(system.env, g)], URGENT)
 
 
-def _patients(sys: System, streams: Streams, unit: str, spec: WarmStartUnit) -> list[Generator]:
-    s = sys.scenario
+def _patients(system: System, streams: Streams, unit: str, spec: WarmStartUnit) -> list[Generator]:
+    s = system.scenario
     n = spec.occupied
     sources = arrival_streams(s)
-    weights = np.array([st.rate_per_hour * _reaches(sys, unit, st) for st in sources])
+    weights = np.array([st.rate_per_hour * _reaches(system, unit, st) for st in sources])
     if weights.sum() <= 0:
         weights = np.array([st.rate_per_hour for st in sources])
     who = streams.generator(f"warm_start/{unit}/who").choice(
@@ -63,7 +63,7 @@ def _patients(sys: System, streams: Streams, unit: str, spec: WarmStartUnit) -> 
         st, count = sources[k], int(np.sum(who == k))
         band = FRAILTY_BANDS[st.frailty]
         table = draw_fate_table(s, streams, f"warm_start/{unit}/{st.name}", band, st.route, count)
-        stay_spec, per_day = _stay(sys, unit, band)
+        stay_spec, per_day = _stay(system, unit, band)
         rng = streams.generator(f"warm_start/{unit}/{st.name}/remaining")
         elapsed = None
         if spec.elapsed_days is not None:
@@ -75,9 +75,9 @@ def _patients(sys: System, streams: Streams, unit: str, spec: WarmStartUnit) -> 
             remaining = np.minimum(remaining, s.afu.max_stay_hours)
         for i in range(count):
             fate = table.fate(i)
-            p = Patient(sys.next_id, st.place_index, st.age_band, band, st.route, fate)
-            sys.next_id += 1
-            out.append(_journey(sys, p, unit, float(remaining[i])))
+            p = Patient(system.next_id, st.place_index, st.age_band, band, st.route, fate)
+            system.next_id += 1
+            out.append(_journey(system, p, unit, float(remaining[i])))
     return out
 
 
@@ -109,9 +109,9 @@ def remaining_stays(
     return np.where(longer.any(axis=1), left, beyond)
 
 
-def _reaches(sys: System, unit: str, st: object) -> float:
+def _reaches(system: System, unit: str, st: object) -> float:
     """How much of a stream's arrivals could be in ``unit`` (0 if none)."""
-    s = sys.scenario
+    s = system.scenario
     band = FRAILTY_BANDS[st.frailty]  # type: ignore[attr-defined]
     if unit == "afu":
         old_enough = st.age_band >= AGE_BANDS.index(s.afu.min_age_band)  # type: ignore[attr-defined]
@@ -123,9 +123,9 @@ def _reaches(sys: System, unit: str, st: object) -> float:
     return 1.0
 
 
-def _stay(sys: System, unit: str, band: str) -> tuple[DistSpec, float]:
+def _stay(system: System, unit: str, band: str) -> tuple[DistSpec, float]:
     """The unit's stay distribution and its units per day (hours for AMU/AFU, else days)."""
-    s = sys.scenario
+    s = system.scenario
     if unit == "amu":
         return s.amu.stay_hours, 24.0
     if unit == "afu":
@@ -137,37 +137,37 @@ def _stay(sys: System, unit: str, band: str) -> tuple[DistSpec, float]:
     return getattr(s.community, unit).duration_days, 1.0
 
 
-def _journey(sys: System, p: Patient, unit: str, remaining: float) -> Generator:
+def _journey(system: System, p: Patient, unit: str, remaining: float) -> Generator:
     """Register the patient and carry on from inside ``unit``, as `patient.journey` would."""
     f = p.fate
     if unit in ("amu", "afu"):
         p.fate = f._replace(**{f"{unit}_hours": remaining})
     elif unit.startswith("ward:"):
-        p.fate = f._replace(ward=sys.ward_names.index(unit[5:]), ward_los_days=remaining)
+        p.fate = f._replace(ward=system.ward_names.index(unit[5:]), ward_los_days=remaining)
     elif unit == "virtual_ward":
         p.fate = f._replace(virtual_ward_days=remaining)
     else:
         p.fate = f._replace(pathway=PATHWAYS.index(unit.upper()))
-    sys.register(p, p.fate.cfs, p.fate.acuity)
-    return _from(sys, p, unit, remaining)
+    system.register(p, p.fate.cfs, p.fate.acuity)
+    return _from(system, p, unit, remaining)
 
 
-def _from(sys: System, p: Patient, unit: str, remaining: float) -> Generator:
-    sys.record(p.id, ARRIVE, sys.code[p.route])
+def _from(system: System, p: Patient, unit: str, remaining: float) -> Generator:
+    system.record(p.id, ARRIVE, system.code[p.route])
     if unit in ("amu", "afu"):
-        yield from admit(sys, p, unit, holding=None)
+        yield from admit(system, p, unit, holding=None)
     elif unit.startswith("ward:"):
-        yield from wards.ward_stay(sys, p, holding=None)
+        yield from wards.ward_stay(system, p, holding=None)
     elif unit == "virtual_ward":
-        yield from community.virtual_ward_stay(sys, p, holding=None)
+        yield from community.virtual_ward_stay(system, p, holding=None)
     else:
-        service = getattr(sys.units, unit)
-        sys.record(p.id, QUEUE, service.code)
+        service = getattr(system.units, unit)
+        system.record(p.id, QUEUE, service.code)
         place = service.request()
         if place is not None:
             yield place
-        sys.record(p.id, START, service.code)
+        system.record(p.id, START, service.code)
         if remaining > 0:
             yield remaining * 24.0
-        leave(sys, p, service)
-        sys.record(p.id, DEPART, sys.code[unit.upper()])
+        leave(system, p, service)
+        system.record(p.id, DEPART, system.code[unit.upper()])
