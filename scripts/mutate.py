@@ -120,7 +120,7 @@ MUTANTS = [
     m(
         "SDEC open at weekends regardless",
         "model/acute.py",
-        "if not cfg.open_weekends and sys.calendar.is_weekend(t):",
+        "if not cfg.open_weekends and system.calendar.is_weekend(t):",
         "if False:",
         k(MECHANISMS, "sdec"),
     ),
@@ -141,8 +141,8 @@ MUTANTS = [
     m(
         "SDEC admit share inverted",
         "model/acute.py",
-        "if p.fate.sdec_admit_u < sys.scenario.sdec.admit_share.get(p.frailty):",
-        "if p.fate.sdec_admit_u >= sys.scenario.sdec.admit_share.get(p.frailty):",
+        "if p.fate.sdec_admit_u < system.scenario.sdec.admit_share.get(p.frailty):",
+        "if p.fate.sdec_admit_u >= system.scenario.sdec.admit_share.get(p.frailty):",
         k(MECHANISMS, "sdec"),
     ),
     # ---- discharge
@@ -163,8 +163,8 @@ MUTANTS = [
     m(
         "weekend factor inverted",
         "model/discharge.py",
-        "while sys.calendar.is_weekend(target) and weekend_u >= factor:",
-        "while sys.calendar.is_weekend(target) and weekend_u < factor:",
+        "while system.calendar.is_weekend(target) and weekend_u >= factor:",
+        "while system.calendar.is_weekend(target) and weekend_u < factor:",
         k(MECHANISMS, "weekend"),
     ),
     m(
@@ -207,8 +207,8 @@ MUTANTS = [
     m(
         "handover limit read as half-hours",
         "model/ed.py",
-        "yield cubicle | sys.env.timeout(max_wait / 60.0)",
-        "yield cubicle | sys.env.timeout(max_wait / 30.0)",
+        "yield cubicle | system.env.timeout(max_wait / 60.0)",
+        "yield cubicle | system.env.timeout(max_wait / 30.0)",
         k(MECHANISMS, "handover"),
     ),
     m(
@@ -221,22 +221,22 @@ MUTANTS = [
     m(
         "corridor threshold doubled",
         "model/movement.py",
-        "yield place | sys.env.timeout(corridor_after)",
-        "yield place | sys.env.timeout(2 * corridor_after)",
+        "yield place | system.env.timeout(corridor_after)",
+        "yield place | system.env.timeout(2 * corridor_after)",
         k(MECHANISMS, "corridor"),
     ),
     m(
         "boarders never counted off",
         "model/movement.py",
-        "            sys.boarding -= 1",
-        "            sys.boarding -= 0",
+        "            system.boarding -= 1",
+        "            system.boarding -= 0",
         k(MECHANISMS, "crowding"),
     ),
     m(
         "crowding threshold one lower",
         "model/ed.py",
-        "sys.boarding >= cfg.boarding_threshold",
-        "sys.boarding >= cfg.boarding_threshold - 1",
+        "system.boarding >= cfg.boarding_threshold",
+        "system.boarding >= cfg.boarding_threshold - 1",
         k(MECHANISMS, "crowding"),
     ),
     m(
@@ -278,20 +278,20 @@ MUTANTS = [
     m(
         "virtual-ward admission share inverted",
         "model/community.py",
-        "if p.fate.virtual_ward_admit_u < sys.scenario.community.virtual_ward.admission_share:",
-        "if p.fate.virtual_ward_admit_u >= sys.scenario.community.virtual_ward.admission_share:",
+        "if p.fate.virtual_ward_admit_u < system.scenario.community.virtual_ward.admission_share:",
+        "if p.fate.virtual_ward_admit_u >= system.scenario.community.virtual_ward.admission_share:",
         k(MECHANISMS, "virtual_ward"),
     ),
     m(
         "readmission window halved",
-        "model/community.py",
+        "model/readmission.py",
         "readmission.within_days * 24.0",
         "readmission.within_days * 12.0",
         k(MECHANISMS, "readmission"),
     ),
     m(
         "readmission probability halved",
-        "model/community.py",
+        "model/readmission.py",
         "p.fate.readmit_u >= probability",
         "p.fate.readmit_u >= probability / 2",
         k(MECHANISMS, "readmission"),
