@@ -22,12 +22,14 @@ resources: tests/model/test_kernel_vs_simpy.py runs small models on both and com
 
 This is the only module in flowsim that touches SimPy's private state (``_now``, ``_queue``,
 ``_eid``, ``_ok``, ``_value``; tests/architecture checks it), which is why SimPy is pinned to
-4.1.x. What is scheduled once goes through SimPy's public ``Environment.schedule`` and
-``Event.succeed`` (calls, the run's end, grants from the waiting line, a release's turn). What
-runs for nearly every event reads the scheduler directly, because SimPy's ``peek()`` and ``now``
-cost an extra call each time and nothing public can hold an event id for later: the run loop,
-a process's delay, the "is anything else due now?" checks, the releases not yet scheduled, and
-the event log's clock (`recorder`).
+4.1.x. Where it costs nothing measurable, it goes through SimPy's public API: the run's end is
+scheduled with ``Environment.schedule``, and requests are granted with ``Event.succeed``. The
+paths that run for a large share of all events read and write the scheduler directly, because
+each public call (``schedule``, ``peek``, the ``now`` property) is one more Python call there,
+about 0.7% of the tandem benchmark's instructions for ``schedule`` in `call_later` and
+`Unit.release` alone, and because nothing public can hold an event id for later: the run loop,
+a process's delay, the "is anything else due now?" checks, `call_later`, a release's turn, the
+releases not yet scheduled, and the event log's clock (`recorder`).
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def call_later(
     priority: int = NORMAL,
 ) -> None:
     """Run ``callbacks`` after ``delay`` hours, where SimPy would process a ``Timeout``."""
-    env.schedule(Wake(callbacks), priority, delay)  # type: ignore[arg-type]
+    heappush(env._queue, (env._now + delay, priority, next(env._eid), Wake(callbacks)))
 
 
 def recorder(env: Environment, events: Events) -> Callable[[int, int, int], None]:
@@ -340,7 +342,7 @@ class Unit:
                 env.skip()
                 self._serve(None)
                 return
-            env.schedule(Wake(self._trigger_cbs))  # type: ignore[arg-type]
+            heappush(queue, (env._now, NORMAL, next(env._eid), Wake(self._trigger_cbs)))
             return
         if self._unscheduled and self._unscheduled_at != env._now:
             self._unscheduled.clear()
