@@ -13,7 +13,6 @@ function that runs replications; each left out is the (first) scenario's ``run``
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,16 @@ from typing import Unpack
 
 import pandas as pd
 
-from flowsim.analysis import PRIMARY_KPIS, EventFrame, compute_kpis
+from flowsim.analysis import PRIMARY_KPIS
 from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables
 from flowsim.analysis.compare import paired_comparison
-from flowsim.analysis.figure_data import los_table
-from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up, warmup_series
+from flowsim.analysis.reducers import (
+    bottleneck_kpis,
+    comparison_tables,
+    replication_kpis,
+    warmup_series_of,
+)
+from flowsim.analysis.warmup import WARMUP_UNITS, recommend_warm_up
 from flowsim.experiment import RunSettings, replications_in_order, run_paired
 from flowsim.experiment.replications import ReplicationsAlgorithm, run_until_precise
 from flowsim.experiment.settings import RunOptions
@@ -39,6 +43,8 @@ __all__ = [
     "auto_replications",
     "bottlenecks",
     "compare",
+    "comparison_tables",  # the reducers, re-exported for callers of the API
+    "replication_kpis",
     "run_kpis",
     "scenario_labels",
     "value_of_one_more",
@@ -64,23 +70,6 @@ def scenario_labels(scenarios: Sequence[Scenario], files: Sequence[object] = ())
     if len(stems) == len(names) and all(stems) and len(set(stems)) == len(stems):
         return stems
     return [f"{name} ({i + 1})" if names.count(name) > 1 else name for i, name in enumerate(names)]
-
-
-def replication_kpis(log: EventLog) -> pd.DataFrame:
-    """`compute_kpis` with the log's replication number: run where the replication runs, so
-    only a small table travels back from a worker."""
-    return compute_kpis(log).assign(replication=int(log.meta["replication"]))
-
-
-def comparison_tables(log: EventLog) -> dict[str, object]:
-    """What a comparison needs from one replication, computed where it runs: KPIs, lengths of
-    stay for the LOS figure and the bottleneck tables."""
-    ef = EventFrame(log)
-    return {
-        "kpis": compute_kpis(ef).assign(replication=int(log.meta["replication"])),
-        "los": los_table(ef),
-        "bottlenecks": bottleneck_tables(ef),
-    }
 
 
 def _paired_kpis(
@@ -190,7 +179,7 @@ def warmup(
     days = max(365.0, s.run.warm_up_days + s.run.horizon_days) if days is None else days
     settings = RunSettings.resolve(s, seed, days, 0.0, replications, workers)
     frames = []
-    reduce = functools.partial(_warmup_series, units=tuple(units))
+    reduce = warmup_series_of(units)
     for table in replications_in_order(s, settings, reduce):
         frames.append(table)
         if progress is not None:
@@ -198,10 +187,6 @@ def warmup(
     series = pd.concat(frames, ignore_index=True)
     recommended, table = recommend_warm_up(series)
     return Warmup(recommended, table, series, days)
-
-
-def _warmup_series(log: EventLog, units: tuple[str, ...]) -> pd.DataFrame:
-    return warmup_series(log, units).assign(replication=int(log.meta["replication"]))
 
 
 @dataclass
@@ -271,18 +256,6 @@ VALUE_KPIS: tuple[str, ...] = (
 mean time in ED."""
 
 
-def bottleneck_kpis(log: EventLog) -> pd.DataFrame:
-    """`replication_kpis` plus ``waiting_hours`` (patient-hours per day waiting for capacity),
-    computed where the replication runs so only a small table travels back."""
-    from flowsim.analysis.bottlenecks import waiting_hours
-
-    extra = pd.DataFrame(
-        [("waiting_hours", "hours per day", waiting_hours(log))], columns=["kpi", "unit", "value"]
-    )
-    table = pd.concat([compute_kpis(log), extra], ignore_index=True)
-    return table.assign(replication=int(log.meta["replication"]))
-
-
 def bottlenecks(
     scenario: ScenarioLike,
     *,
@@ -292,7 +265,7 @@ def bottlenecks(
 ) -> Bottlenecks:
     """`flowsim.analysis.bottlenecks.find_bottlenecks` over replications of a scenario: each
     log is reduced to small tables where it runs, so memory holds one log at a time."""
-    from flowsim.analysis.bottlenecks import bottleneck_tables, combine_bottlenecks
+    from flowsim.analysis.bottlenecks import combine_bottlenecks
 
     s = _scenario(scenario)
     settings = RunSettings.resolve(s, replications=replications, **options)

@@ -31,7 +31,7 @@ import pandas as pd
 from flowsim.analysis import PRIMARY_KPIS, summarise
 from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
 from flowsim.analysis.compare import paired_comparison
-from flowsim.api import comparison_tables
+from flowsim.analysis.reducers import comparison_tables
 from flowsim.errors import ScenarioError
 from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import WorkerPool
@@ -411,8 +411,9 @@ def run_scenario(
     pool: WorkerPool,
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """`flowsim.api.comparison_tables` of each replication of one scenario (KPIs, lengths of
-    stay, bottleneck tables), computed in the workers so only small tables come back.
+    """`flowsim.analysis.reducers.comparison_tables` of each replication of one scenario
+    (KPIs, lengths of stay, bottleneck tables), computed in the workers so only small tables
+    come back.
     ``on_done(replication)`` as each finishes."""
     run = experiment.RunSettings.resolve(
         scenario,

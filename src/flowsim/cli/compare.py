@@ -52,7 +52,8 @@ def compare(
     from flowsim.analysis import PRIMARY_KPIS
     from flowsim.analysis.bottlenecks import combine_bottlenecks
     from flowsim.analysis.compare import paired_comparison
-    from flowsim.api import comparison_tables, scenario_labels
+    from flowsim.analysis.reducers import comparison_tables
+    from flowsim.api import scenario_labels
     from flowsim.experiment import run_paired
     from flowsim.report.figures import figure_png, forest_figure, los_figure
     from flowsim.report.html import render_compare_report
