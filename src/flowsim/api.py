@@ -13,10 +13,11 @@ function that runs replications; each left out is the (first) scenario's ``run``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 import pandas as pd
 
@@ -501,3 +502,61 @@ def check_fit(
     settings = RunSettings.resolve(s, seed, days, None, replications, workers)
     results = run_paired([s], settings, log_extract_kpis)
     return fit_check_table(extract_kpis(df, beds), [results[k] for k in sorted(results)])
+
+
+# ---------------------------------------------------------------- what will we need (issue 15)
+
+
+def offered_load(scenario: ScenarioLike) -> pd.DataFrame:
+    """Each unit's offered load from the scenario alone, no simulation: see
+    `flowsim.analysis.offered_load` (the ``warning`` column says where a unit is at 95%+)."""
+    from flowsim.analysis.offered_load import offered_load as load
+
+    return load(_scenario(scenario)).table
+
+
+def target(
+    scenario: ScenarioLike,
+    kpi: str,
+    goal: float,
+    *,
+    at_most: bool = True,
+    capacity: str | None = None,
+    demand_growth: bool = False,
+    los_reduction: bool = False,
+    low: int | None = None,
+    high: int | None = None,
+    step_pct: float = 1.0,
+    first_replications: int = 3,
+    max_replications: int = 10,
+    **options: Unpack[RunOptions],
+) -> Any:
+    """The smallest ``capacity`` of a unit, the largest demand growth or the smallest LOS
+    reduction at which ``kpi`` is at most (or at least) ``goal`` with 95% confidence: a
+    `flowsim.experiment.target.TargetResult` (``sentence()`` says it in words)."""
+    from flowsim.analysis.costs import kpi_values
+    from flowsim.experiment import target as t
+
+    s = _scenario(scenario)
+    if sum((capacity is not None, demand_growth, los_reduction)) != 1:
+        raise ValueError("give exactly one of capacity, demand_growth or los_reduction")
+    if capacity is not None:
+        lever = t.capacity_lever(s, capacity, low, high)
+    elif demand_growth:
+        lever = t.demand_growth_lever(step_pct, (high or 30) * step_pct)
+    else:
+        lever = t.los_reduction_lever(step_pct, (high or 40) * step_pct)
+    settings = RunSettings.resolve(s, replications=first_replications, **options)
+    measure = functools.partial(kpi_values, costs=s.costs)
+    return t.seek_target(
+        s,
+        lever,
+        t.Goal(kpi, goal, at_most),
+        measure,
+        settings,
+        first_replications=first_replications,
+        max_replications=max_replications,
+    )
+
+
+__all__ += ["offered_load", "target"]

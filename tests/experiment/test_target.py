@@ -107,3 +107,44 @@ def test_judge_reads_the_interval_against_the_target() -> None:
 def test_a_worsening_lever_finds_the_largest_step() -> None:
     lever = demand_growth_lever(step_pct=5.0, max_pct=50.0)
     assert not lever.improves and lever.high == 10 and lever.value(3) == 15.0
+
+
+def test_the_command_writes_the_curve_and_the_page(ward, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from flowsim.cli import app
+    from flowsim.scenario import scenario_to_yaml
+
+    file = tmp_path / "ward.yaml"
+    file.write_text(scenario_to_yaml(ward.model_copy(update={"name": "erlang ward"})))
+    out = tmp_path / "out"
+    args = [
+        "target",
+        str(file),
+        "--kpi",
+        "occupancy_mean_general_acute",
+        "--at-most",
+        "75",
+        "--capacity",
+        WARD,
+        "--low",
+        "4",
+        "--high",
+        "10",
+        "--days",
+        "20",
+        "--workers",
+        "1",
+        "--max-replications",
+        "4",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "erlang beds (ward: erlang) meet" in result.output
+    assert "with 95% confidence" in result.output
+    page = (out / "target.html").read_text()
+    assert "<img" in page and "Every point evaluated" in page
+    assert (out / "target.png").stat().st_size > 1000
+    assert (out / "points.csv").read_text().count("\n") >= 3

@@ -59,6 +59,7 @@ __all__ = [
     "Point",
     "Search",
     "TargetResult",
+    "capacity_curve",
     "capacity_lever",
     "cheapest_mix",
     "demand_growth_lever",
@@ -483,3 +484,23 @@ def cheapest_mix(
             added[best[1]] += best[2]
     cost = sum(added[u] * price for u, _, price in levers)
     return MixResult(goal, added, cost, met, steps, time.perf_counter() - started, runs)
+
+
+def capacity_curve(
+    scenario: Scenario,
+    unit: str,
+    places: Sequence[int],
+    measure: Measure,
+    settings: RunSettings,
+    *,
+    on_done: Callable[[int, int], None] | None = None,
+) -> dict[int, list[Mapping[str, float]]]:
+    """``measure`` of every replication at each number of ``places`` of ``unit``, all in one
+    pool on common random numbers (the cost curve of Wood et al. 2023 is one of these)."""
+    key = unit_capacity_key(unit)
+    variants = [apply_changes(scenario, {key: int(n)}) for n in places]
+    found = run_paired(variants, settings, measure, on_done=on_done)
+    return {
+        int(n): [found[(i, r)] for r in sorted(r for j, r in found if j == i)]
+        for i, n in enumerate(places)
+    }

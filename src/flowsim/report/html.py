@@ -138,6 +138,7 @@ def render_run_report(
         "<h2>Run</h2>",
         _meta_list(meta),
         "</section>",
+        _offered_load_section(scenario),
         '<section id="headline">',
         "<h2>Headline results</h2>",
         _kpi_table(summary_df.set_index("kpi").loc[primary].reset_index(), headline=True),
@@ -161,6 +162,39 @@ def render_run_report(
         _stress_section(stress_des(scenario, meta, len(changes) or None)),
     ]
     return _page("flowsim run report", scenario.name, scenario.description.strip(), body, meta)
+
+
+def _offered_load_section(scenario: Scenario) -> str:
+    """Each unit's offered load from the scenario alone (`flowsim.analysis.offered_load`), with
+    the warnings: read it before the results, as it says where the run will queue."""
+    from flowsim.analysis.offered_load import offered_load
+
+    result = offered_load(scenario)
+    rows = []
+    for row in result.table.to_dict("records"):
+        if row["places"] <= 0 and row["busy_places"] <= 0:
+            continue
+        cls = " class='warn'" if row["warning"] else ""
+        rows.append(
+            f"<tr{cls}><td>{escape(row['label'])}</td>"
+            f"<td class='num'>{row['arrivals_per_day']:.1f}</td>"
+            f"<td class='num'>{row['offered_places']:.1f}</td>"
+            f"<td class='num'>{row['places']:.0f}</td>"
+            f"<td class='num'>{100 * row['load']:.0f}%</td></tr>"
+        )
+    head = (
+        "<thead><tr><th>Unit</th><th class='num'>Arrivals a day</th>"
+        "<th class='num'>Places busy if nobody waited</th><th class='num'>Places</th>"
+        "<th class='num'>Offered load</th></tr></thead>"
+    )
+    warnings = "".join(f"<p class='warning'>{escape(w)}</p>" for w in result.warnings)
+    return (
+        '<section id="offered-load"><h2>Offered load (from the scenario, before the run)</h2>'
+        "<p>Arrivals a day times mean stay, over the places: above about 95% a queue grows "
+        "without limit (or, where patients go elsewhere when the unit is full, many are "
+        "turned away).</p>"
+        f"<table>{head}<tbody>{''.join(rows)}</tbody></table>{warnings}</section>"
+    )
 
 
 def _meta_text(key: str, value: Any) -> str:
