@@ -76,8 +76,11 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "Winter: 5% more demand",
         "Demand rises 5% in a cold spell. Does performance fall by 5%?",
-        "Non-linearity: a system near full falls off a cliff. Compare the % change in demand "
-        "with the % change in handover delays and 12-hour waits.",
+        "Non-linearity: a system near full bends more than in proportion, but it does not "
+        "break: compare the % change in demand with the % change in handover delays and "
+        "12-hour waits, then see what took the strain (escalation beds, outliers, the "
+        "discharge push, spot-purchased community places) and whether admissions rose with "
+        "need.",
         levers={"demand_profile.growth": 1.05},
     ),
     Preset(
