@@ -8,9 +8,11 @@ case then switches on the one piece it is about (a ward of ``c`` beds, UCR teams
 the cubicles) by editing that data, and `scenario_from_dict` validates it like any scenario file.
 
 A case reports `Check`s: a theory value against a 95% interval from the simulation (replications
-or independent samples), or a goodness-of-fit test at the 5% level. Tests assert them on one seed;
-``python -m validation.seed_coverage`` reruns every case on many seeds to show that the intervals
-hold the theory value about 95% of the time. docs/validation.md has the results.
+or independent samples), or a goodness-of-fit test at the 5% level. Tests assert each at the
+stricter `TEST_LEVEL` (Bonferroni over the suite) on the fixed `SEED`, so a correct model passes
+the suite on at least 95% of seeds; ``python -m validation.seed_coverage`` reruns every case on
+many seeds to show that the 95% intervals hold the theory value about 95% of the time and how
+often the whole suite passes. docs/validation.md has the results.
 """
 
 from __future__ import annotations
@@ -40,12 +42,20 @@ UNLIMITED = 1_000_000
 """Capacity no run comes near: ED cubicles and clinicians, an M/G/∞ service."""
 WARD = "ward:erlang"
 PEOPLE = 1000
-SEED = 2
-"""The run seed of every validation case (replication r of a case uses (SEED, r)).
+SEED = 1
+"""The run seed of every validation case (replication r of a case uses (SEED, r)): the first,
+fixed before looking at any result, not one picked for passing."""
 
-With some fifty checks at the 95% level, most seeds fail one of them by chance: on seeds 1-28, 7
-passed every check (`validation.seed_coverage`). SEED is the first of those; the coverage of each
-case over those seeds, in docs/validation.md, is the evidence, not the pass on this seed."""
+CHECKS_IN_SUITE = 50
+"""About how many checks the validation suite makes (49 when this was written)."""
+SUITE_FALSE_FAILURE = 0.05
+TEST_LEVEL = SUITE_FALSE_FAILURE / CHECKS_IN_SUITE
+"""What the tests demand of each check: its theory value inside the (1 - TEST_LEVEL) = 99.9%
+interval, or a goodness-of-fit p-value of at least TEST_LEVEL. By Bonferroni, a correct model
+then passes the whole suite on at least 95% of seeds, so no seed has to be chosen. Each check
+still reports its 95% interval, whose coverage over seeds (``validation.seed_coverage``) is the
+evidence that the intervals are right; the power guards (an interval narrow enough to catch a
+given bias) are on the 95% interval too."""
 
 
 # ---------------------------------------------------------------- queueing formulas
@@ -263,29 +273,47 @@ class Check:
     kind: str = "ci"
     note: str = ""
     confidence: float = 0.95
+    test_low: float = math.nan
+    test_high: float = math.nan
+    """The interval at 1 - TEST_LEVEL that the tests hold the theory value to (ci checks)."""
 
     @property
     def passed(self) -> bool:
+        """At the check's own level (95%): what seed coverage counts."""
         if self.kind == "ci":
             return self.low <= self.theory <= self.high
         return self.low >= self.high
 
+    @property
+    def holds(self) -> bool:
+        """At the test level: what the tests assert."""
+        if self.kind == "ci":
+            return self.test_low <= self.theory <= self.test_high
+        return self.low >= TEST_LEVEL
+
     def __str__(self) -> str:
-        verdict = "pass" if self.passed else "FAIL"
+        verdict = "pass" if self.holds else "FAIL"
         if self.kind == "ci":
             text = (
                 f"theory {self.theory:.4g}, simulated {self.estimate:.4g} "
-                f"({self.confidence * 100:.3g}% CI {self.low:.4g} to {self.high:.4g})"
+                f"({self.confidence * 100:.3g}% CI {self.low:.4g} to {self.high:.4g}; "
+                f"{(1 - TEST_LEVEL) * 100:.3g}% {self.test_low:.4g} to {self.test_high:.4g})"
             )
         else:
-            text = f"{self.note} = {self.estimate:.4g}, p = {self.low:.3f} (need >= {self.high:g})"
+            text = (
+                f"{self.note} = {self.estimate:.4g}, p = {self.low:.3f} "
+                f"(5% level {self.high:g}; test level {TEST_LEVEL:g})"
+            )
         return f"{self.name}: {text}: {verdict}"
 
 
 def ci_check(name: str, values: Iterable[float], theory: float, confidence: float = 0.95) -> Check:
     """Theory against the Student-t CI of independent values (replications)."""
-    mean, low, high = mean_ci(np.asarray(list(values), dtype=float), confidence)
-    return Check(name, theory, mean, low, high, confidence=confidence)
+    x = np.asarray(list(values), dtype=float)
+    mean, low, high = mean_ci(x, confidence)
+    _, test_low, test_high = mean_ci(x, 1 - TEST_LEVEL)
+    return Check(name, theory, mean, low, high, confidence=confidence, test_low=test_low,
+                 test_high=test_high)  # fmt: skip
 
 
 def fit_check(name: str, statistic: float, p_value: float, what: str) -> Check:
@@ -302,8 +330,9 @@ def chi_square(observed: Sequence[float], expected: Sequence[float], name: str) 
 
 
 def assert_checks(checks: Sequence[Check]) -> None:
-    """Print every check (``pytest -s`` shows them) and fail on the first that does not hold."""
+    """Print every check (``pytest -s`` shows them) and fail on those that do not hold at the
+    test level."""
     for check in checks:
         print(check)
-    failed = [str(c) for c in checks if not c.passed]
+    failed = [str(c) for c in checks if not c.holds]
     assert not failed, "\n".join(failed)

@@ -37,6 +37,7 @@ from validation.helpers import (
     OPTIMISED,
     SEED,
     START,
+    TEST_LEVEL,
     WARD,
     Check,
     assert_checks,
@@ -99,10 +100,22 @@ def arrival_checks(seed: int = SEED) -> list[Check]:
     expected_by_weekday = np.bincount(weekday_of_hour, weights=expected, minlength=7)
 
     n, total = len(times), float(expected.sum())
-    # Exact (Garwood) 95% CI for a Poisson mean from one count.
-    low, high = stats.chi2.ppf(0.025, 2 * n) / 2, stats.chi2.ppf(0.975, 2 * n + 2) / 2
+
+    # Exact (Garwood) CI for a Poisson mean from one count, at 95% and at the test level.
+    def garwood(alpha: float) -> tuple[float, float]:
+        return stats.chi2.ppf(alpha / 2, 2 * n) / 2, stats.chi2.ppf(1 - alpha / 2, 2 * n + 2) / 2
+
+    (low, high), (test_low, test_high) = garwood(0.05), garwood(TEST_LEVEL)
     return [
-        Check(f"arrivals: total over {ARRIVAL_DAYS} days (Poisson mean)", total, n, low, high),
+        Check(
+            f"arrivals: total over {ARRIVAL_DAYS} days (Poisson mean)",
+            total,
+            n,
+            low,
+            high,
+            test_low=test_low,
+            test_high=test_high,
+        ),
         chi_square(by_hour, expected_by_hour, "arrivals: counts by hour of day vs profile"),
         chi_square(by_weekday, expected_by_weekday, "arrivals: counts by weekday vs profile"),
     ]
