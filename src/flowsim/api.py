@@ -534,7 +534,7 @@ def target(
     """The smallest ``capacity`` of a unit, the largest demand growth or the smallest LOS
     reduction at which ``kpi`` is at most (or at least) ``goal`` with 95% confidence: a
     `flowsim.experiment.target.TargetResult` (``sentence()`` says it in words)."""
-    from flowsim.analysis.costs import kpi_values
+    from flowsim.analysis.kpis import kpi_values
     from flowsim.experiment import target as t
 
     s = _scenario(scenario)

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.scenario.costs import Costs
 from flowsim.scenario.units import COMMUNITY_UNITS
 
-__all__ = ["UNITS", "cost_kpis", "kpi_values"]
+__all__ = ["UNITS", "cost_kpis"]
 
 UNITS: dict[str, str] = {"cost_": "£ per day"}
 """Unit of every cost KPI (a prefix)."""
@@ -87,12 +86,3 @@ def cost_kpis(ef: EventFrame, kpis: Mapping[str, float], costs: Costs) -> list[t
     out.append(("cost_delay_and_community", delayed * costs.acute_delayed_day + community))
     out.append(("cost_total", hospital + community))
     return out
-
-
-def kpi_values(log: Any, costs: Costs | None = None) -> dict[str, float]:
-    """Every KPI of one replication (cost KPIs at ``costs``) as a mapping: the ``measure`` of
-    `flowsim.experiment.target` (top level, so worker processes can run it)."""
-    from flowsim.analysis.kpis import compute_kpis  # kpis imports this module
-
-    table = compute_kpis(log, costs)
-    return dict(zip(table["kpi"], table["value"].astype(float), strict=True))

@@ -391,6 +391,13 @@ def _readmission_rate(ef: EventFrame) -> float:
     return 100.0 * readmitted / len(index)
 
 
+def kpi_values(log: EventLog | EventFrame, costs: Costs | None = None) -> dict[str, float]:
+    """`compute_kpis` as a mapping of KPI to value: the ``measure`` of
+    `flowsim.experiment.target` (top level, so worker processes can run it)."""
+    table = compute_kpis(log, costs)
+    return dict(zip(table["kpi"], table["value"].astype(float), strict=True))
+
+
 # ---------------------------------------------------------------- across replications
 
 

@@ -79,7 +79,7 @@ def target(
     with 95% confidence, by bisection (points near the target get more replications). Prints
     the answer with its uncertain range and every point; DIR gets points.csv, target.png (the
     KPI against the lever with its 95% band) and target.html."""
-    from flowsim.analysis.costs import kpi_values
+    from flowsim.analysis.kpis import kpi_values
     from flowsim.experiment import target as t
 
     if (at_most is None) == (at_least is None):
@@ -280,7 +280,7 @@ def cost_curve(
     import numpy as np
     import pandas as pd
 
-    from flowsim.analysis.costs import kpi_values
+    from flowsim.analysis.kpis import kpi_values
     from flowsim.experiment.target import capacity_curve
     from flowsim.report.style import figure_png
     from flowsim.report.target import cost_curve_figure, render_target_report
