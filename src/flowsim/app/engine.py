@@ -151,8 +151,9 @@ def library(folder: Path) -> dict[str, tuple[Path, str]]:
 
 def load_upload(name: str, data: bytes, folder: Path) -> Scenario:
     """An uploaded scenario file, read with the same safe, size-limited loader as the command
-    line. ``extends:`` names a file of the library (``extends: baseline.yaml``). Problems are
-    a `ScenarioError` naming the uploaded file, never a traceback.
+    line. ``extends:`` may name only a file of the library folder (``extends: baseline.yaml``;
+    no path, no symlink out of it), and errors never quote another file, so an upload cannot
+    read the server's files. Problems are a `ScenarioError` naming the uploaded file.
     """
     shown = Path(name).name or "uploaded.yaml"
     if len(data) > MAX_UPLOAD_BYTES:
@@ -164,19 +165,9 @@ def load_upload(name: str, data: bytes, folder: Path) -> Scenario:
             "with only the settings you change",
         )
     with tempfile.TemporaryDirectory(prefix="flowsim-upload-") as tmp:
-        here = Path(tmp)
-        for path in folder.glob("*.yaml"):
-            (here / path.name).symlink_to(path.resolve())
-        upload = here / "__upload__.yaml"
+        upload = Path(tmp) / "upload.yaml"
         upload.write_bytes(data)
-        try:
-            return load_scenario(upload)
-        except ScenarioError as error:
-            problems = [
-                dataclasses.replace(p, file=p.file.replace(str(upload), shown).replace(tmp, "."))
-                for p in error.problems
-            ]
-            raise ScenarioError.from_problems(problems) from None
+        return load_scenario(upload, library_only=folder, shown=shown)
 
 
 def scenario_key(scenario: Scenario) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from flowsim.errors import ScenarioError
+from flowsim.errors import Problem, ScenarioError
 from flowsim.scenario.changes import (  # re-exported: they were first importable from here
     MISSING,
     apply_changes,
@@ -55,17 +55,61 @@ __all__ = [
 EXTENDS: Final = "extends"
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read, resolve (``extends``) and validate a scenario file."""
-    shown = os.fspath(path)
-    data, where = _resolve(Path(path), shown, ())
-    return validate_scenario(data, shown, where)
+LIBRARY_ONLY_MESSAGE: Final = (
+    "an uploaded file can only extend a library scenario such as baseline.yaml"
+)
 
 
-def load_scenario_data(path: str | os.PathLike[str]) -> dict[str, Any]:
+def load_scenario(
+    path: str | os.PathLike[str],
+    *,
+    library_only: str | os.PathLike[str] | None = None,
+    shown: str | None = None,
+) -> Scenario:
+    """Read, resolve (``extends``) and validate a scenario file.
+
+    ``library_only`` is for files from people who do not own the machine (the hosted app): then
+    ``extends`` may name only a file of that library folder (no absolute path, no ``..``, no
+    symlink leading out of it), and no error shows a key or value of a file other than this one,
+    so an upload can neither read nor probe the server's files. ``shown`` names the file in errors.
+    """
+    shown = os.fspath(path) if shown is None else shown
+    library = _library(library_only)
+    data, where = _resolve(Path(path), shown, (), library)
+    if library is None:
+        return validate_scenario(data, shown, where)
+    try:
+        return validate_scenario(data, shown, where)
+    except ScenarioError as error:
+        raise _only_about(error, shown) from None
+
+
+def load_scenario_data(
+    path: str | os.PathLike[str], *, library_only: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
     """The raw mapping of a scenario file after ``extends`` is resolved, before validation."""
-    data, _ = _resolve(Path(path), os.fspath(path), ())
+    data, _ = _resolve(Path(path), os.fspath(path), (), _library(library_only))
     return data
+
+
+def _library(folder: str | os.PathLike[str] | None) -> Path | None:
+    return None if folder is None else Path(folder).resolve()
+
+
+def _only_about(error: ScenarioError, shown: str) -> ScenarioError:
+    """The problems of the uploaded file as they are; any other file's (a library scenario
+    that does not load) reduced to its name, with nothing of its content."""
+    problems = [
+        p
+        if p.file == shown
+        else Problem(
+            os.path.basename(p.file),
+            "",
+            "this library scenario cannot be loaded here; tell the person hosting the app",
+        )
+        for p in error.problems
+    ]
+    return ScenarioError.from_problems(list(dict.fromkeys(problems)))
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
@@ -85,10 +129,20 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scena
 
 
 def _resolve(
-    path: Path, shown: str, chain: tuple[tuple[Path, str], ...]
+    path: Path, shown: str, chain: tuple[tuple[Path, str], ...], library: Path | None = None
 ) -> tuple[dict[str, Any], Where]:
-    """The file's mapping with its ``extends`` chain merged in, and where each value came from."""
-    data, where = read_mapping(path, shown)
+    """The file's mapping with its ``extends`` chain merged in, and where each value came from.
+
+    With a ``library``, every base must be a file of that folder, and a base that fails to read
+    is named but not quoted (its problems could show what it holds).
+    """
+    if library is not None and chain:
+        try:
+            data, where = read_mapping(path, shown)
+        except ScenarioError as error:
+            raise _only_about(error, "") from None
+    else:
+        data, where = read_mapping(path, shown)
     chain = (*chain, (path.resolve(), shown))
     if EXTENDS not in data:
         return data, where
@@ -103,8 +157,12 @@ def _resolve(
             f"got {show_value(base_name)}",
             line,
         )
-    base_path = path.parent / base_name
-    base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), base_name))
+    if library is not None:
+        base_path = _library_file(base_name, library, shown, line)
+        base_shown = base_name
+    else:
+        base_path = path.parent / base_name
+        base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), base_name))
     try:
         base_resolved, base_is_file = base_path.resolve(), base_path.is_file()
     except (OSError, ValueError) as error:  # a NUL character, a name too long for the system
@@ -127,12 +185,34 @@ def _resolve(
         raise ScenarioError(
             shown,
             EXTENDS,
-            f"cannot find the base scenario {base_name!r} (looked for {base_shown}); the name is "
-            f"relative to the folder of this file{_suggest_file(base_path)}",
+            (
+                f"cannot find the library scenario {base_name!r}{_suggest_file(base_path)}"
+                if library is not None
+                else f"cannot find the base scenario {base_name!r} (looked for {base_shown}); "
+                f"the name is relative to the folder of this file{_suggest_file(base_path)}"
+            ),
             line,
         )
-    base_data, base_where = _resolve(base_path, base_shown, chain)
+    base_data, base_where = _resolve(base_path, base_shown, chain, library)
     return deep_merge(base_data, data), _merge_where(base_where, where)
+
+
+def _library_file(base_name: str, library: Path, shown: str, line: int | None) -> Path:
+    """The library file ``base_name`` names, refusing any name that could reach past the folder:
+    a path with a folder in it (absolute, ``..``, ``sub/x.yaml``) or a symlink leading out."""
+    refused = ScenarioError(shown, EXTENDS, LIBRARY_ONLY_MESSAGE, line)
+    if "\0" in base_name or os.path.basename(base_name) != base_name or base_name in (".", ".."):
+        raise refused
+    if "\\" in base_name or "/" in base_name:
+        raise refused
+    candidate = library / base_name
+    try:
+        resolved = candidate.resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise refused from None
+    if not resolved.is_relative_to(library):
+        raise refused
+    return candidate
 
 
 def _merge_where(base: Where, over: Where) -> Where:
