@@ -142,15 +142,17 @@ def target(
     fig = target_figure(result)
     (out / "target.png").write_bytes(figure_png(fig))
     table = Table(title=Text(f"Every point evaluated ({result.replications} replications)"))
-    for column in (lever.label, "replications", "mean", "95% CI", "verdict"):
+    for column in (lever.label, "replications", "mean", "95% CI", "verdict", "total £/day"):
         table.add_column(column)
     for row in points.to_dict("records"):
+        cost = row.get("cost_total_mean", math.nan)
         table.add_row(
             f"{row[lever.name]:g}",
             str(row["replications"]),
             f"{row['mean']:.4g}",
             f"{row['ci_low']:.4g} to {row['ci_high']:.4g}",
             row["verdict"],
+            "-" if math.isnan(cost) else f"{cost:,.0f}",
         )
     common.stdout.print(table)
     sentence = result.sentence()

@@ -27,11 +27,14 @@ from flowsim.scenario.schema import Scenario
 
 __all__ = ["cost_curve_figure", "render_target_report", "target_figure", "target_points"]
 
+_COSTS_SHOWN = ("cost_total", "cost_delay_and_community")
+"""Cost KPIs (£ a day) shown beside each point, so a capacity answer comes with its price."""
 _VERDICT_COLOURS = {"meets": "#1b7837", "fails": "#b2182b", "unsure": "#999999"}
 
 
 def target_points(result: TargetResult) -> pd.DataFrame:
-    """Every point evaluated: the lever's value, replications, KPI mean and 95% CI, verdict."""
+    """Every point evaluated: the lever's value, replications, KPI mean and 95% CI, verdict,
+    and the mean total and delay-plus-community cost a day."""
     rows = []
     for p in result.points:
         mean, low, high = p.interval(result.goal.kpi)
@@ -43,6 +46,11 @@ def target_points(result: TargetResult) -> pd.DataFrame:
                 "ci_low": low,
                 "ci_high": high,
                 "verdict": p.verdict,
+                **{
+                    f"{kpi}_mean": p.interval(kpi)[0]
+                    for kpi in _COSTS_SHOWN
+                    if kpi in p.values and kpi != result.goal.kpi
+                },
             }
         )
     return pd.DataFrame(rows)
