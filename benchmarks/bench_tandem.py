@@ -87,6 +87,8 @@ def tandem_scenario(days: float):
         {
             "run.horizon_days": days,
             "run.warm_up_days": 0,
+            "seasons": None,
+            "pressure": None,
             "population.places": [{"name": "Tandem", "segments": [segment]}],
             "demand_profile": {"hourly": [1] * 24, "weekday": [1] * 7, "monthly": [1] * 12},
             "ucr.teams": 0,
