@@ -273,10 +273,13 @@ class TargetResult:
         )
         est = self.value(self.estimate)
         est_text = f"{est:g}" if est is not None else "?"
-        return (
-            f"{self.value(self.answer):g} {lv.unit} ({lv.label}) meet {g} with 95% confidence; "
-            f"estimate {est_text} ({lo:g}-{hi:g}). {self.note}".strip()
-        )
+        gap = "" if lv.unit.startswith("%") else " "
+        answer = f"{self.value(self.answer):g}{gap}{lv.unit}"
+        if lv.improves:
+            head = f"{answer} ({lv.label}) meet {g} with 95% confidence"
+        else:
+            head = f"Up to {answer} ({lv.label}), {g} is still met with 95% confidence"
+        return f"{head}; estimate {est_text} ({lo:g}-{hi:g}). {self.note}".strip()
 
 
 class Search:
