@@ -381,6 +381,24 @@ def _watch(result: Comparison) -> None:
 # ---------------------------------------------------------------- the page
 
 
+def _offered_load(choices: list[tuple[str, Scenario]]) -> None:
+    """Each unit's offered load (arrivals x mean stay / places) in each scenario, and where a
+    unit is at 95% or more, why that matters (`flowsim.api.offered_load`)."""
+    import pandas as pd
+
+    from flowsim.api import offered_load
+
+    columns, warnings = {}, []
+    for name, scenario in choices:
+        table = offered_load(scenario)
+        table = table[(table["places"] > 0) | (table["busy_places"] > 0)]
+        columns[name] = (100 * table.set_index("label")["load"]).map(lambda v: f"{v:.0f}%")
+        warnings += [f"{name}: {w}" for w in table["warning"] if w]
+    st.dataframe(pd.DataFrame(columns))
+    for warning in warnings:
+        st.markdown(f":red[{warning}]")
+
+
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="flowsim workshop", layout="wide")
@@ -474,6 +492,8 @@ def main() -> None:
         )
         st.markdown("**Your change:** " + ", ".join(f"`{k}` → {v}" for k, v in changes.items()))
 
+    with st.expander("Offered load before anything runs (from the scenarios, no simulation)"):
+        _offered_load(choices)
     st.caption(
         f"Will run {settings.describe()}. About "
         f"{settings.replications * len(choices)} replications in total."
