@@ -83,7 +83,8 @@ def escalation_beds(s: Scenario) -> dict[str, int]:
 
 def assert_capacities_allowed(log: EventLog, s: Scenario) -> None:
     """The model's capacities are the scenario's: at time 0 every unit's, and every change is the
-    clinician rota of that hour, or a unit's base beds with or without its escalation beds."""
+    clinician rota of that hour, or a unit's base beds with or without its escalation beds, less
+    the beds `seasons.beds_closed_share` closes in some month."""
     base = scenario_capacities(s)
     for unit, capacity in base.items():
         if unit in log.capacities:
@@ -91,14 +92,28 @@ def assert_capacities_allowed(log: EventLog, s: Scenario) -> None:
                 f"{unit}: the model gave it {log.capacities[unit]}, the scenario {capacity}"
             )
     escalation = escalation_beds(s)
+    closed = seasonal_closures(s)
     for t, code, capacity in log.capacity:
         unit = log.places[code]
         if unit == "ed_clinician":
             assert capacity == s.ed.clinicians_by_hour[int(t % 24)], f"rota wrong at t={t}"
         elif unit in escalation:
-            assert capacity in (base[unit], base[unit] + escalation[unit]), (
-                f"{unit} at t={t}: capacity {capacity}, base {base[unit]}"
-            )
+            allowed = {
+                base[unit] - c + e for c in closed.get(unit, {0}) for e in (0, escalation[unit])
+            }
+            assert capacity in allowed, f"{unit} at t={t}: capacity {capacity}, base {base[unit]}"
+
+
+def seasonal_closures(s: Scenario) -> dict[str, set[int]]:
+    """Beds each ward group may have closed in some month (`seasons.beds_closed_share`)."""
+    if s.seasons is None:
+        return {}
+    out = {}
+    for name, ward in s.wards.items():
+        profile = s.seasons.beds_closed_share.get(name, s.seasons.beds_closed_share.get("all"))
+        if profile is not None:
+            out[f"ward:{name}"] = {round(share * ward.beds) for share in profile}
+    return out
 
 
 def check_log(log: EventLog, s: Scenario | None) -> Report:

@@ -5,11 +5,14 @@ and switched off (or neutral) it gives the old log exactly.
 
 from __future__ import annotations
 
+import datetime as dt
+import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from flowsim.analysis.kpis import compute_kpis
 from flowsim.errors import ScenarioError
@@ -17,7 +20,9 @@ from flowsim.log import EventLog
 from flowsim.model import ed
 from flowsim.model.build import simulate
 from flowsim.scenario import Scenario, apply_changes, load_scenario
+from flowsim.scenario import pressure as pressure_module
 from flowsim.scenario.schema import MAX_EVIDENCED_ADMISSION_REDUCTION, Crowding
+from flowsim.scenario.seasons import EXAMPLE
 from helpers.log_contract import assert_conserved
 from helpers.model_helpers import ARRIVE, DEPART, END, START, small_scenario
 
@@ -214,3 +219,36 @@ def test_evidence_bounded_rule_removes_at_most_a_tenth_of_admissions() -> None:
     admitted_off, admitted_on = kpi(off, "admissions"), kpi(on, "admissions")
     assert admitted_on < admitted_off
     assert admitted_on > (1 - MAX_EVIDENCED_ADMISSION_REDUCTION) * admitted_off
+
+
+def test_every_season_and_ed_mechanism_at_once_keeps_the_log_contract() -> None:
+    doc = pressure_module.__doc__ or ""
+    pressure = yaml.safe_load(textwrap.dedent(doc.split("::", 1)[1]))["pressure"]
+    pressure["outlying"].pop("ring_fenced_beds", None)
+    changes = {
+        **yaml.safe_load(EXAMPLE),
+        "pressure": {k: v for k, v in pressure.items() if k in ("opel", "outlying")},
+        **crowding(),
+        "ed.leave_before_seen": {"re_attend_share": 0.3},
+        "ed.corridor_boarding_after_hours": 2.0,
+        "ed.corridor_spaces": 4,
+        "run.start_date": dt.date(2024, 11, 20),
+        "demand_profile.growth": 1.05,
+    }
+    s = scenario(**changes)
+    log = simulate(s, 0, seed=12)
+    rep = assert_conserved(log, s)
+    assert rep.outcomes["left_before_seen"] > 0
+    assert rep.corridor_boarders > 0 and corridor_in_use(log) <= 4
+
+
+def test_settings_survive_the_runners_round_trip_through_json() -> None:
+    """Workers get the scenario as JSON-mode data: triage-category keys come back as text."""
+    s = scenario(**{"ed.leave_before_seen": {"re_attend_share": 0.2}, **crowding()})
+    again = Scenario.model_validate(s.model_dump(mode="json", by_alias=True))
+    assert again == s
+    assert Scenario.model_validate_json(s.model_dump_json()) == s
+    with pytest.raises(ScenarioError, match="patience_hours"):
+        apply_changes(
+            s, {"ed.leave_before_seen.patience_hours": {6: {"dist": "fixed", "value": 1}}}
+        )

@@ -32,8 +32,9 @@ N = 20_000
 
 
 def scenario(seasons: dict[str, Any] | None, **changes: Any) -> Scenario:
-    extra = {} if seasons is None else {"seasons": seasons}
-    return small_scenario({**changes, **extra}, horizon_days=40, warm_up_days=10)
+    """The small baseline without its own seasons (if it has any), then ``seasons``."""
+    s = small_scenario({**changes, "seasons": None}, horizon_days=40, warm_up_days=10)
+    return s if seasons is None else apply_changes(s, {"seasons": seasons})
 
 
 def fates(s: Scenario, months: np.ndarray | None, band: str = "frail", route: str = "walk_in"):

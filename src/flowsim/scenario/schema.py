@@ -391,6 +391,10 @@ class Crowding(Frozen):
         return self.boarding_threshold is not None
 
 
+TriageCategory = Annotated[int, Field(ge=1, le=5)]
+"""1 (immediate) to 5 (non-urgent); as a mapping key also read from text ("3"), as JSON writes it."""
+
+
 class LeaveBeforeSeen(Frozen):
     """Patients who leave ED before a clinician sees them, as waits grow (reneging).
 
@@ -411,7 +415,7 @@ class LeaveBeforeSeen(Frozen):
         description="Routes whose patients may leave (ambulance patients, on a trolley with "
         "a crew, are not modelled as leaving).",
     )
-    patience_hours: dict[Literal[1, 2, 3, 4, 5], Distribution] = Field(
+    patience_hours: dict[TriageCategory, Distribution] = Field(
         default_factory=lambda: {
             3: Lognormal(dist="lognormal", median=3.0, sigma=0.6),
             4: Lognormal(dist="lognormal", median=1.75, sigma=0.6),
@@ -420,7 +424,7 @@ class LeaveBeforeSeen(Frozen):
         description="Wait from arrival before leaving unseen, by triage category (1-5); a "
         "category not listed never leaves (W7/W8, M; sizes an estimate).",
     )
-    would_leave_share: dict[Literal[1, 2, 3, 4, 5], Probability] = Field(
+    would_leave_share: dict[TriageCategory, Probability] = Field(
         default_factory=lambda: {3: 0.35, 4: 0.68, 5: 0.68},
         description="Share of the category who would ever leave; the rest wait however long "
         "(W8, M: 68% of low-acuity patients would not wait indefinitely; category 3 an "
