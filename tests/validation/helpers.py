@@ -2,8 +2,9 @@
 
 Every validation case starts from `isolated_system`: the baseline scenario's own data edited down
 to one population segment with flat demand, an ED that takes no time and never runs out of
-cubicles or clinicians, no UCR, SDEC, AMU, AFU, virtual ward, readmissions or escalation, and one
-ward group (``ward:erlang``) whose patients go home the moment they are medically optimised. A
+cubicles or clinicians, no UCR, SDEC, AMU, AFU, virtual ward, readmissions, escalation, crowding
+rule, seasons or pressure responses, and one ward group (``ward:erlang``) whose patients go home
+the moment they are medically optimised. A
 case then switches on the one piece it is about (a ward of ``c`` beds, UCR teams, an AMU behind
 the cubicles) by editing that data, and `scenario_from_dict` validates it like any scenario file.
 
@@ -166,6 +167,10 @@ def isolated_system(
     vw = data["community"]["virtual_ward"]
     vw.update(step_down_share=per_band(0.0), admission_share=0.0)
     data["community"]["readmission"]["probability"] = {}
+    data["ed"]["crowding"] = None
+    # Seasonal and pressure responses (issue 14) change rates with the month and the load.
+    data.pop("seasons", None)
+    data.pop("pressure", None)
     return data
 
 

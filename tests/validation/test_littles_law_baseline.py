@@ -14,7 +14,8 @@ minus stays begun in it and going on after it), which averages zero in a station
 the CI over replications of ``(λ_r·W_r - L_r) / mean L`` must hold 0, for every unit.
 
 The system is the baseline at a tenth of its size (`model_helpers.small_scenario`) with its hourly
-and weekday demand profile, but the monthly profile flattened: with it, demand repeats every week,
+and weekday demand profile, but the monthly profile flattened and no seasons (monthly multipliers
+of admissions and stays): with them, demand repeats every week,
 and a window of whole weeks after a long warm-up (120 days: the wards and community services fill
 in about three months) is a whole number of periods. The intervals are Bonferroni-adjusted over the
 units, so they hold together with 95% confidence.
@@ -59,7 +60,7 @@ def weekly_baseline() -> Scenario:
     profile = baseline().demand_profile.model_dump()
     profile["monthly"] = [1.0] * 12
     return small_scenario(
-        {"demand_profile": profile},
+        {"demand_profile": profile, "seasons": None},
         horizon_days=WINDOW_DAYS + FOLLOW_DAYS,
         warm_up_days=WARM_UP_DAYS,
     )
