@@ -148,3 +148,17 @@ def test_the_command_writes_the_curve_and_the_page(ward, tmp_path) -> None:
     assert "<img" in page and "Every point evaluated" in page
     assert (out / "target.png").stat().st_size > 1000
     assert (out / "points.csv").read_text().count("\n") >= 3
+
+
+def test_cheapest_mix_adds_beds_until_the_target_is_met(ward) -> None:
+    from flowsim.experiment.target import cheapest_mix
+    from flowsim.scenario import apply_changes
+
+    start = apply_changes(ward, {"wards.erlang.beds": 5})
+    settings = RunSettings.resolve(start, replications=3, workers=1)
+    goal = Goal("p_wait", TARGET, at_most=True)
+    result = cheapest_mix(start, [(WARD, 1, 901.0)], goal, waited_share, settings, max_steps=5)
+    assert result.met and result.added == {WARD: 2}, result.steps
+    assert result.cost_per_day == pytest.approx(2 * 901.0)
+    assert "met" in result.stopped
+    assert [s["added"][WARD] for s in result.steps] == [0, 1, 2]

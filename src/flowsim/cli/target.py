@@ -248,7 +248,8 @@ def _mix(
     common.stdout.print(
         Text(
             f"{added} ({'£' + format(result.cost_per_day, ',.0f')}/day) {verdict} {goal} with 95% "
-            f"confidence; {result.replications} replications, {result.elapsed_seconds:.0f} s.",
+            f"confidence ({result.stopped}); {result.replications} replications, "
+            f"{result.elapsed_seconds:.0f} s.",
             style="bold",
         )
     )

@@ -429,6 +429,8 @@ class MixResult:
     steps: list[dict[str, Any]]
     elapsed_seconds: float
     replications: int
+    stopped: str = ""
+    """Why the search ended: the target met, no step helping any more, or the step budget."""
 
 
 def cheapest_mix(
@@ -461,6 +463,7 @@ def cheapest_mix(
 
     sign = 1.0 if goal.at_most else -1.0
     met = False
+    stopped = f"the budget of {max_steps} steps ran out"
     with choose_executor(settings.workers) as executor:
         for _ in range(max_steps + 1):
             candidates = [dict(added)] + [{**added, u: added[u] + size} for u, size, _ in levers]
@@ -475,7 +478,10 @@ def cheapest_mix(
             steps.append(
                 {"added": dict(added), "mean": float(now.mean()), "met": met, "cost_per_day": cost}
             )
-            if met or len(steps) > max_steps:
+            if met:
+                stopped = "the target is met with 95% confidence"
+                break
+            if len(steps) > max_steps:
                 break
             gains = []
             for j, (u, size, price) in enumerate(levers, start=1):
@@ -483,10 +489,11 @@ def cheapest_mix(
                 gains.append((gain / (size * price) if price > 0 else gain, u, size))
             best = max(gains)
             if best[0] <= 0:
-                break  # no step helps any more
+                stopped = "no step of any lever moves the KPI towards the target"
+                break
             added[best[1]] += best[2]
     cost = sum(added[u] * price for u, _, price in levers)
-    return MixResult(goal, added, cost, met, steps, time.perf_counter() - started, runs)
+    return MixResult(goal, added, cost, met, steps, time.perf_counter() - started, runs, stopped)
 
 
 def capacity_curve(
