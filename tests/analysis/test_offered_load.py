@@ -91,3 +91,22 @@ def test_erlang_b_known_values() -> None:
     assert erlang_b(1, 1.0) == pytest.approx(0.5)
     assert erlang_b(2, 1.0) == pytest.approx(0.2)
     assert erlang_b(0, 1.0) == 1.0
+
+
+def test_the_run_report_section_shows_the_table_and_warning() -> None:
+    from flowsim.report.html import _offered_load_section
+
+    html = _offered_load_section(small_scenario({**ROOMY, "community.p1.capacity": 10}))
+    assert 'id="offered-load"' in html and "P1 (home with support)" in html
+    assert "grow without limit" in html
+
+
+def test_validate_load_prints_the_table() -> None:
+    from typer.testing import CliRunner
+
+    from flowsim.cli import app
+    from helpers.model_helpers import BASELINE
+
+    result = CliRunner().invoke(app, ["validate", "--load", str(BASELINE)])
+    assert result.exit_code == 0
+    assert "Offered load of" in result.output and "P1 (home with support)" in result.output
