@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +24,8 @@ if TYPE_CHECKING:
 
     from flowsim.experiment.replications import ReplicationsAlgorithm
     from flowsim.experiment.settings import RunSettings
-    from flowsim.log import EventLog
     from flowsim.report import RunResults
+    from flowsim.report.outputs import Reduced
     from flowsim.scenario import Scenario
 
 
@@ -105,7 +107,7 @@ def run(
         )
     )
     started = time.perf_counter()
-    results = RunResults()
+    results = RunResults(stream_to=out)  # events and patients go to disk as each one finishes
     with common.progress_bar() as progress:
         task = progress.add_task("replications", total=settings.replications)
         _replicate(
@@ -114,6 +116,7 @@ def run(
             results,
             precision if auto else None,
             lambda _: progress.advance(task),
+            out / ".parts",
         )
         progress.update(task, total=results.replications)
     n = results.replications
@@ -137,6 +140,7 @@ def run(
         summary = results.summary
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
         paths = results.write(out, scenario, meta, scenario_file=file)
+        shutil.rmtree(out / ".parts", ignore_errors=True)
     common.stdout.print(_summary_table(summary, scenario.name, n))
     common.print_results(out, paths.values(), started)
 
@@ -147,27 +151,32 @@ def _replicate(
     results: RunResults,
     precision: float | None,
     on_done: Callable[[int], None],
+    parts: Path,
 ) -> None:
     """Every replication's log into ``results``: ``settings.replications`` of them, or with a
     ``precision`` as many as `run_until_precise` needs (at most that many)."""
     from flowsim.analysis import PRIMARY_KPIS
     from flowsim.experiment.replications import ReplicationsAlgorithm, run_until_precise
     from flowsim.experiment.runner import replications_in_order
+    from flowsim.report.outputs import reduce_replication
 
+    # Each replication is reduced where it runs and writes its events and patients to a part
+    # file, so only small tables travel back and the parent's memory does not grow with runs.
+    reduce = functools.partial(reduce_replication, parts=parts)
     if precision is None:
-        for log in replications_in_order(scenario, settings, on_done=on_done):
-            results.add(log)
-            del log
+        for reduced in replications_in_order(scenario, settings, reduce, on_done=on_done):
+            results.add_reduced(reduced)
+            del reduced
         return
     algorithm = ReplicationsAlgorithm(
         list(PRIMARY_KPIS), precision, max_replications=settings.replications
     )
 
-    def record(log: EventLog) -> dict[str, float]:
-        results.add(log)
+    def record(reduced: Reduced) -> dict[str, float]:
+        results.add_reduced(reduced)
         return results.latest_kpis
 
-    run_until_precise(scenario, settings, algorithm, record, on_done=on_done)
+    run_until_precise(scenario, settings, algorithm, record, reduce, on_done=on_done)
     _report_auto(algorithm, precision)
 
 

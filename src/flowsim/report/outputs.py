@@ -3,22 +3,36 @@ scenario and the one-page report.
 
 `RunResults` takes the replications' logs one at a time (`add`) and keeps only compact tables
 and figure data, so a caller never needs every full log in memory; `write` writes the files.
+Given a folder to stream to, it writes each replication's events and patients to
+``events.parquet`` and ``patients.parquet`` as it arrives (one Parquet row group per replication,
+in one file each, read by ``pandas.read_parquet`` as before), so the memory a run needs does
+not grow with its replications.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from pandas.api.types import union_categoricals
 
 from flowsim.analysis import EventFrame, compute_kpis, occupancy_series, summarise
 from flowsim.analysis.bottlenecks import Bottlenecks, bottleneck_tables, combine_bottlenecks
-from flowsim.analysis.figure_data import flow_links, hour_weekday_table, los_table, patient_paths
+from flowsim.analysis.figure_data import (
+    FLOW_STAGES,
+    flow_links,
+    hour_weekday_table,
+    los_table,
+    patient_paths,
+)
 from flowsim.log import OUTCOMES, EventLog
 from flowsim.report.figures import (
     UNIT_GROUPS,
@@ -35,7 +49,14 @@ from flowsim.scenario import diff_settings, load_scenario, scenario_to_yaml
 from flowsim.scenario.schema import Scenario
 from flowsim.scenario.sources import extends_chain, parameter_sources
 
-__all__ = ["OUTPUT_FILES", "RunResults", "event_table", "patient_table"]
+__all__ = [
+    "OUTPUT_FILES",
+    "Reduced",
+    "RunResults",
+    "event_table",
+    "patient_table",
+    "reduce_replication",
+]
 
 OUTPUT_FILES = (
     "kpis.csv",
@@ -111,10 +132,167 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-class RunResults:
-    """The replications of one run, reduced as they arrive."""
+@dataclass
+class Reduced:
+    """What a run keeps of one replication: KPIs and figure data (small), and, when reduced in
+    a worker, the part files its events and patients were written to."""
 
-    def __init__(self) -> None:
+    kpis: pd.DataFrame
+    occupancy: pd.DataFrame
+    ed_hours: np.ndarray
+    handover_minutes: np.ndarray
+    hour_weekday: pd.DataFrame
+    los: pd.DataFrame
+    paths: pd.DataFrame
+    measured_days: float
+    bottlenecks: tuple[pd.DataFrame, pd.DataFrame]
+    parts: dict[str, Path] = field(default_factory=dict)
+
+
+def _reduce(ef: EventFrame, r: int) -> Reduced:
+    kpis = compute_kpis(ef)
+    kpis.insert(2, "replication", r)
+    v = ef.ed_visits
+    v = v[(v["arrival"] >= ef.warm_up) & (v["arrival"] < ef.end)]
+    wait = v.loc[v["ambulance"], "handover_wait"].dropna().to_numpy()
+    return Reduced(
+        kpis=kpis,
+        occupancy=occupancy_series(ef, occupancy_units(ef.units), bin_hours=24.0).assign(
+            replication=r
+        ),
+        ed_hours=v["time_in_ed"].to_numpy(),
+        handover_minutes=wait * 60.0,
+        hour_weekday=hour_weekday_table(ef).assign(replication=r),
+        los=los_table(ef),
+        paths=_path_counts(patient_paths(ef)),
+        measured_days=(ef.end - ef.warm_up) / 24.0,
+        bottlenecks=bottleneck_tables(ef),
+    )
+
+
+def reduce_replication(log: EventLog, parts: Path) -> Reduced:
+    """One replication reduced where it ran (a worker): its events and patients written to part
+    files in ``parts`` (each complete before it takes its name), the rest returned. Top level,
+    so it pickles; use ``functools.partial(reduce_replication, parts=folder)``."""
+    ef = EventFrame(log)
+    r = int(log.meta.get("replication", 0))
+    reduced = _reduce(ef, r)
+    parts.mkdir(parents=True, exist_ok=True)
+    for name, table in (
+        ("events.parquet", event_table(ef, r)),
+        ("patients.parquet", patient_table(ef, r)),
+    ):
+        part = parts / f"{Path(name).stem}-{r:06d}.parquet"
+        partial = part.with_name(part.name + ".partial")
+        table.to_parquet(partial, index=False, compression="zstd")
+        partial.replace(part)
+        reduced.parts[name] = part
+    return reduced
+
+
+_STAGES = [stage for stage, _ in FLOW_STAGES]
+
+
+def _path_counts(paths: pd.DataFrame) -> pd.DataFrame:
+    """Each distinct path of `patient_paths` once, in the order first seen, with its patients:
+    a few dozen rows a replication instead of one per patient."""
+    return paths.groupby(_STAGES, sort=False).size().reset_index(name="count")
+
+
+def _pooled_links(counts: list[pd.DataFrame], per: float) -> pd.DataFrame:
+    """`flow_links` of the pooled replications, from their `_path_counts` (the same table: a
+    link's first sighting is that of the first path through it, so the order is kept too)."""
+    if not counts:
+        return flow_links(pd.DataFrame(columns=_STAGES), per=per)
+    df = pd.concat(counts, ignore_index=True)
+    frames = []
+    for a, b in itertools.pairwise(_STAGES):
+        links = df.groupby([a, b], sort=False)["count"].sum().reset_index(name="patients")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_stage": a,
+                    "source": links[a].astype(str),
+                    "target_stage": b,
+                    "target": links[b].astype(str),
+                    "patients": links["patients"].to_numpy(dtype=np.float64) / per,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[
+        ["source_stage", "source", "target_stage", "target", "patients"]
+    ]
+
+
+class _PartWriter:
+    """One Parquet file written a replication (a row group) at a time, under a temporary name
+    until it is complete, so a run stopped half-way never leaves a file that looks finished."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._partial = path.with_name(path.name + ".partial")
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._closed = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self._write(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def _write(self, table: pa.Table) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self.path.name} is already complete")
+        if self._writer is None:
+            self._schema = _wide_dictionaries(table.schema)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self._partial, self._schema, compression="zstd")
+        assert self._schema is not None
+        self._writer.write_table(table.cast(self._schema))
+
+    def append_part(self, part: Path) -> None:
+        """Append a part file written by `reduce_replication`, then delete it."""
+        self._write(pq.read_table(part))
+        part.unlink()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame().to_parquet(self.path, index=False, compression="zstd")
+            return
+        self._writer.close()
+        self._writer = None
+        self._partial.replace(self.path)
+
+
+def _wide_dictionaries(schema: pa.Schema) -> pa.Schema:
+    """Categorical columns with 32-bit codes, so a later replication with more categories fits."""
+    fields = [
+        f.with_type(pa.dictionary(pa.int32(), f.type.value_type, f.type.ordered))
+        if pa.types.is_dictionary(f.type)
+        else f
+        for f in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+class RunResults:
+    """The replications of one run, reduced as they arrive.
+
+    With ``stream_to`` (the run's output folder) events and patients go straight to their
+    Parquet files in `add`, and `events` / `patients` read them back from there.
+    """
+
+    def __init__(self, stream_to: Path | None = None) -> None:
+        self._streams = (
+            None
+            if stream_to is None
+            else {
+                name: _PartWriter(stream_to / name)
+                for name in ("events.parquet", "patients.parquet")
+            }
+        )
         self._kpis: list[pd.DataFrame] = []
         self._events: list[pd.DataFrame] = []
         self._patients: list[pd.DataFrame] = []
@@ -135,23 +313,34 @@ class RunResults:
         """Keep the KPIs, tables and figure data of one replication's log."""
         ef = EventFrame(log)
         r = int(log.meta.get("replication", len(self._kpis)))
-        kpis = compute_kpis(ef)
-        kpis.insert(2, "replication", r)
-        self._kpis.append(kpis)
-        self._events.append(event_table(ef, r))
-        self._patients.append(patient_table(ef, r))
-        units = occupancy_units(ef.units)
-        self._occupancy.append(occupancy_series(ef, units, bin_hours=24.0).assign(replication=r))
-        v = ef.ed_visits
-        v = v[(v["arrival"] >= ef.warm_up) & (v["arrival"] < ef.end)]
-        self._ed_hours.append(v["time_in_ed"].to_numpy())
-        wait = v.loc[v["ambulance"], "handover_wait"].dropna().to_numpy()
-        self._handover_minutes.append(wait * 60.0)
-        self._hour_weekday.append(hour_weekday_table(ef).assign(replication=r))
-        self._los.append(los_table(ef))
-        self._paths.append(patient_paths(ef))
-        self._measured_days += (ef.end - ef.warm_up) / 24.0
-        self._bottlenecks.append(bottleneck_tables(ef))
+        if self._streams is None:
+            self._events.append(event_table(ef, r))
+            self._patients.append(patient_table(ef, r))
+        else:
+            self._streams["events.parquet"].write(event_table(ef, r))
+            self._streams["patients.parquet"].write(patient_table(ef, r))
+        self._keep(_reduce(ef, r))
+
+    def add_reduced(self, reduced: Reduced) -> None:
+        """Keep one replication reduced where it ran (`reduce_replication`); its part files are
+        appended to the run's Parquet files, in the order added, and deleted."""
+        if reduced.parts:
+            if self._streams is None:
+                raise ValueError("part files need a RunResults made with stream_to")
+            for name, part in reduced.parts.items():
+                self._streams[name].append_part(part)
+        self._keep(reduced)
+
+    def _keep(self, reduced: Reduced) -> None:
+        self._kpis.append(reduced.kpis)
+        self._occupancy.append(reduced.occupancy)
+        self._ed_hours.append(reduced.ed_hours)
+        self._handover_minutes.append(reduced.handover_minutes)
+        self._hour_weekday.append(reduced.hour_weekday)
+        self._los.append(reduced.los)
+        self._paths.append(reduced.paths)
+        self._measured_days += reduced.measured_days
+        self._bottlenecks.append(reduced.bottlenecks)
 
     @property
     def replications(self) -> int:
@@ -183,10 +372,20 @@ class RunResults:
         return summarise(self.kpis)
 
     def events(self) -> pd.DataFrame:
+        if self._streams is not None:
+            return self._streamed("events.parquet")
         return _concat(self._events)
 
     def patients(self) -> pd.DataFrame:
+        if self._streams is not None:
+            return self._streamed("patients.parquet")
         return _concat(self._patients)
+
+    def _streamed(self, name: str) -> pd.DataFrame:
+        assert self._streams is not None
+        stream = self._streams[name]
+        stream.close()
+        return pd.read_parquet(stream.path)
 
     def figures(self) -> dict[str, Figure]:
         """Caption -> figure, pooling all replications."""
@@ -220,7 +419,7 @@ class RunResults:
                 pd.concat(self._los, ignore_index=True) if self._los else pd.DataFrame()
             ),
             "Where patients go: patients a day along each path, mean over replications.": (
-                flow_figure(flow_links(self._paths, per=max(self._measured_days, 1e-9)))
+                flow_figure(_pooled_links(self._paths, per=max(self._measured_days, 1e-9)))
             ),
         }
 
@@ -243,8 +442,14 @@ class RunResults:
         kpis[["kpi", "unit", "replication", "value"]].to_csv(paths["kpis.csv"], index=False)
         summary = summarise(kpis)
         summary.to_csv(paths["summary.csv"], index=False)
-        self.events().to_parquet(paths["events.parquet"], index=False, compression="zstd")
-        self.patients().to_parquet(paths["patients.parquet"], index=False, compression="zstd")
+        if self._streams is None:
+            self.events().to_parquet(paths["events.parquet"], index=False, compression="zstd")
+            self.patients().to_parquet(paths["patients.parquet"], index=False, compression="zstd")
+        else:
+            for name, stream in self._streams.items():
+                if stream.path != paths[name]:
+                    raise ValueError(f"this run streams its {name} to {stream.path.parent}")
+                stream.close()
         paths["scenario.yaml"].write_text(
             f"# Scenario {scenario.name!r} as run by 'flowsim run', with everything it extends "
             "filled in.\n" + scenario_to_yaml(scenario),

@@ -1,0 +1,78 @@
+"""Peak memory of the parent process of ``flowsim run`` against the number of replications.
+
+    .venv/bin/python benchmarks/bench_run_memory.py [--days 365] [--replications 5 20]
+        [--workers 2] [--scenario scenarios/baseline.yaml]
+
+Each measurement runs ``flowsim run SCENARIO --days D --replications N --workers W`` in a fresh
+Python process and reads that process's own high-water mark,
+``resource.getrusage(RUSAGE_SELF).ru_maxrss``, when the command has finished: the parent only,
+not its worker processes (each of which holds one replication at a time). Events and patients
+stream to Parquet as replications finish (`flowsim.report.outputs.RunResults`), so the figure
+should stay flat as N grows. With ``--workers 1`` the replications run in the parent itself and
+its peak includes one replication's simulation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = """
+import resource, sys
+from flowsim.cli import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+finally:
+    print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def parent_peak_mb(scenario: Path, days: float, replications: int, workers: int) -> float:
+    with tempfile.TemporaryDirectory(prefix="flowsim-mem-") as tmp:
+        args = [
+            "run",
+            str(scenario),
+            "--days",
+            f"{days:g}",
+            "--replications",
+            str(replications),
+            "--workers",
+            str(workers),
+            "--out",
+            str(Path(tmp) / "out"),
+        ]
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
+        )
+        peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK_KB")]
+        if done.returncode != 0 or not peak:
+            raise SystemExit(f"flowsim run failed:\n{done.stderr[-2000:]}")
+        return int(peak[-1].split()[1]) / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    parser.add_argument("--days", type=float, default=365.0)
+    parser.add_argument("--replications", type=int, nargs="+", default=[5, 20])
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    print("| replications | days | workers | parent peak RSS (MB) | wall (s) |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in options.replications:
+        started = time.perf_counter()
+        peak = parent_peak_mb(options.scenario, options.days, n, options.workers)
+        wall = time.perf_counter() - started
+        print(
+            f"| {n} | {options.days:g} | {options.workers} | {peak:.0f} | {wall:.0f} |", flush=True
+        )
+
+
+if __name__ == "__main__":
+    main()
