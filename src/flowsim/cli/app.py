@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +45,9 @@ def app_command(
     """Start the workshop app: compare scenarios in a browser, with levers, KPI cards,
     figures, an animated day at the front door and facilitator presets.
 
-    Runs `streamlit run` on the app until you press Ctrl+C. The defaults answer a comparison in
-    seconds; raise --replications or --days for narrower intervals.
+    Runs `streamlit run` on the app until you press Ctrl+C (or the process gets SIGTERM): then
+    the server and its worker processes stop and the port is free. The defaults answer a
+    comparison in seconds; raise --replications or --days for narrower intervals.
     """
     try:
         import streamlit  # noqa: F401
@@ -93,11 +96,59 @@ def app_command(
         "--theme.base",
         "light",
     ]
+    raise typer.Exit(serve(command, env))
+
+
+class _Stop(Exception):
+    """A signal asked the app to stop."""
+
+
+STOP_GRACE_SECONDS = 10.0
+"""How long the server has to finish after SIGTERM before its process group is killed."""
+
+
+def serve(command: list[str], env: dict[str, str] | None = None) -> int:
+    """Run the server ``command`` in a process group of its own until it ends or this process is
+    signalled (SIGTERM, SIGINT, SIGHUP): then stop the whole group, the server and the workers
+    it started, so no process is left holding the port. Returns the server's exit status
+    (0 when stopped by a signal)."""
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise _Stop(signum)
+
+    stoppers = [
+        signal.SIGTERM,
+        signal.SIGINT,
+        *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []),
+    ]
+    previous = {sig: signal.signal(sig, stop) for sig in stoppers}
     try:
-        code = subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+        return child.wait()
+    except (_Stop, KeyboardInterrupt):
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_group(child)
+
+
+def _stop_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the group, a grace period, then SIGKILL to whatever of it is left."""
+    if not hasattr(os, "killpg"):  # Windows: no process groups to signal
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
+        return
+    try:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(STOP_GRACE_SECONDS)
+        os.killpg(child.pid, signal.SIGKILL)  # workers still in the group, if any
+    except ProcessLookupError:
+        pass
+    child.wait()
 
 
 COMMANDS = {"app": app_command}
