@@ -12,7 +12,10 @@ A point **meets** the target when the whole 95% confidence interval of the KPI's
 right side of it, **fails** when the whole interval lies on the wrong side, and is **unsure**
 otherwise. An unsure point gets more replications, a batch at a time, up to a cap (the stopping
 rule: stop as soon as the interval clears the target, or at the cap, when the point stays unsure
-and counts as not meeting it). Bisection then finds three boundaries over the points already run:
+and counts as not meeting it). Points are compared on the same replications: once a point has
+needed n replications, every point the search returns to is brought up to n, and the bisections
+run twice so the second pass judges each boundary on the topped-up points (otherwise a point
+with 3 lucky replications could beat its neighbour with 6). Bisection finds three boundaries:
 
 - the **answer**: the first ``k`` that meets the target with 95% confidence;
 - the **estimate**: the first ``k`` whose mean meets it;
@@ -311,6 +314,10 @@ class Search:
         self.on_point = on_point
         self.points: dict[int, Point] = {}
         self.replications = 0
+        self.floor = first_replications
+        """Replications every point revisited is brought up to: the most an unsure point has
+        needed, so points near the boundary are judged on the same replications (common
+        random numbers keep the curve monotone only across the same replication numbers)."""
 
     def _run(self, point: Point, n: int) -> None:
         s = self.lever.apply(self.scenario, point.k)
@@ -331,16 +338,24 @@ class Search:
         """The point at ``k``: run with the first replications, then more while unsure (the
         stopping rule), up to the cap."""
         k = min(max(k, self.lever.low), self.lever.high)
-        if k in self.points:
-            return self.points[k]
-        point = Point(k, self.lever.value(k))
-        self._run(point, self.first)
+        point = self.points.get(k)
+        if point is not None and point.n >= self.floor:
+            return point
+        new = point is None
+        if point is None:
+            point = Point(k, self.lever.value(k))
+            self._run(point, self.first)
+        else:
+            self._run(point, self.floor - point.n)
         point.verdict = judge(point, self.goal)
+        unsure = point.verdict == "unsure"
         while point.verdict == "unsure" and point.n < self.most:
             self._run(point, min(self.batch, self.most - point.n))
             point.verdict = judge(point, self.goal)
+        if unsure:
+            self.floor = max(self.floor, point.n)
         self.points[k] = point
-        if self.on_point is not None:
+        if self.on_point is not None and (new or unsure):
             self.on_point(point)
         return point
 
@@ -390,9 +405,10 @@ def seek_target(
             executor=executor,
             on_point=on_point,
         )
-        answer = search.boundary(lambda p: p.verdict == "meets")
-        estimate = search.boundary(lambda p: mean_meets(p, goal))
-        plausible = search.boundary(lambda p: p.verdict != "fails")
+        for _ in range(2):  # the second pass sees every point it visits topped up to the floor
+            answer = search.boundary(lambda p: p.verdict == "meets")
+            estimate = search.boundary(lambda p: mean_meets(p, goal))
+            plausible = search.boundary(lambda p: p.verdict != "fails")
     points = [search.points[k] for k in sorted(search.points)]
     note = ""
     unsure = [p for p in points if p.verdict == "unsure"]
