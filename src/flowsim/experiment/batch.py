@@ -73,7 +73,9 @@ class Batch:
         self.plan, self.store = plan, store
         self.keep_logs = plan.keep_logs if keep_logs is None else keep_logs
         self.tasks = _tasks(plan, replications)
-        done = store.done()
+        self.broken = store.set_aside_broken()
+        """Stored files found damaged and set aside; their replications run again."""
+        done = store.done(with_events=self.keep_logs)
         self.pending = [task for task in self.tasks if task.key not in done]
 
     @property
@@ -108,7 +110,7 @@ class Batch:
             ran += 1
             if on_done is not None:
                 on_done(task)
-        done = self.store.done()
+        done = self.store.done(with_events=self.keep_logs)
         self.pending = [task for task in self.tasks if task.key not in done]
         return ran
 

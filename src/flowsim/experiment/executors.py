@@ -19,11 +19,12 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 __all__ = [
     "DaskExecutor",
@@ -130,6 +131,8 @@ class ProcessExecutor(Executor):
         self.workers = workers
         self.description = f"{workers} local process{'es' if workers > 1 else ''}"
         self._pool: ProcessPoolExecutor | None = None
+        self.rebuilds = 0
+        """Times a broken pool (a worker killed) was replaced."""
 
     @property
     def slots(self) -> int:
@@ -138,6 +141,28 @@ class ProcessExecutor(Executor):
     def map_unordered(
         self, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]
     ) -> Iterator[tuple[int, T]]:
+        """As `Executor.map_unordered`; a worker that dies (killed, out of memory) breaks the
+        pool, which is then replaced and every call not yet yielded is run again, up to
+        `MAX_POOL_REBUILDS` times a map (each call is yielded once: the model is deterministic,
+        so a rerun gives the result the lost one would have)."""
+        left = dict(enumerate(calls))  # not yet yielded
+        rebuilds = 0
+        while left:
+            try:
+                for i, result in self._map_once(fn, left):
+                    del left[i]
+                    yield i, result
+                    del result
+            except BrokenProcessPool:
+                rebuilds += 1
+                self._discard_pool()
+                if rebuilds > MAX_POOL_REBUILDS:
+                    raise
+                self.rebuilds += 1
+
+    def _map_once(
+        self, fn: Callable[..., T], calls: Mapping[int, tuple[Any, ...]]
+    ) -> Iterator[tuple[int, T]]:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
@@ -145,7 +170,7 @@ class ProcessExecutor(Executor):
                 initializer=_exit_with_parent,
                 initargs=(os.getpid(),),
             )
-        index_of = {self._pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        index_of = {self._pool.submit(fn, *args): i for i, args in calls.items()}
         pending: set[Future[T]] = set(index_of)
         try:
             while pending:
@@ -157,10 +182,20 @@ class ProcessExecutor(Executor):
             for future in pending:
                 future.cancel()
 
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+MAX_POOL_REBUILDS: Final = 3
+"""Broken pools one `ProcessExecutor.map_unordered` replaces before giving up: a call that
+itself kills its worker (out of memory each time) must not loop forever."""
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -53,6 +53,7 @@ __all__ = [
 
 _FILE: Final = re.compile(r"(?P<hash>[0-9a-f]{16})-r(?P<replication>\d+)\.parquet")
 _TEMP_SUFFIX: Final = ".tmp"
+_BROKEN_SUFFIX: Final = ".broken"
 
 _PROVENANCE_SCHEMA: Final = [
     ("sweep", pa.string()),
@@ -219,9 +220,30 @@ class ResultStore:
 
     # ---------------------------------------------------------------- reading
 
-    def done(self) -> set[tuple[str, int]]:
-        """``(scenario hash, replication)`` of every replication stored."""
-        return set(self._kpi_files())
+    def done(self, *, with_events: bool = False) -> set[tuple[str, int]]:
+        """``(scenario hash, replication)`` of every replication stored whole (and, with
+        ``with_events``, with its event log). A file that is not a whole Parquet file (cut
+        short by a full disk or a copy, bytes damaged) is set aside as broken, so its
+        replication counts as not done and is run again."""
+        done = set(self._kpi_files())
+        if with_events:
+            done &= set(self._kpi_files(self.events_dir))
+        return done
+
+    def set_aside_broken(self) -> list[Path]:
+        """Rename every stored file that cannot be read whole to a hidden ``.<name>.broken``
+        (left out of listings and of Parquet readers, kept for a look); returns them.
+
+        KPI files are read in full (they are small); event logs by their footer and schema.
+        """
+        broken = []
+        for folder, full in ((self.kpis_dir, True), (self.events_dir, False)):
+            for path in self._kpi_files(folder).values():
+                if not _intact(path, full=full):
+                    aside = path.with_name(f".{path.name}{_BROKEN_SUFFIX}")
+                    os.replace(path, aside)
+                    broken.append(aside)
+        return broken
 
     def __len__(self) -> int:
         return len(self.done())
@@ -229,11 +251,17 @@ class ResultStore:
     def load(self) -> pd.DataFrame:
         """Every KPI row stored: `KPI_COLUMNS`, then one column per grid parameter (named by
         its dotted key; empty where a row's point does not set it). Empty if nothing is stored.
+        A file that cannot be read whole is left out.
         """
-        files = sorted(self._kpi_files().values())
-        if not files:
+        tables = []
+        for path in sorted(self._kpi_files().values()):
+            try:
+                tables.append(pq.read_table(path, schema=KPI_SCHEMA))
+            except (OSError, ValueError, pa.ArrowException):
+                continue  # a damaged file is no result; the next batch sets it aside and reruns
+        if not tables:
             return pd.DataFrame({name: pd.Series(dtype=object) for name in KPI_COLUMNS})
-        table = pa.concat_tables(pq.read_table(path, schema=KPI_SCHEMA) for path in files)
+        table = pa.concat_tables(tables)
         df = table.to_pandas()
         parameters = {text: json.loads(text) for text in df["parameters"].unique()}
         keys = list(dict.fromkeys(key for values in parameters.values() for key in values))
@@ -278,6 +306,18 @@ class ResultStore:
             if match:
                 found[match["hash"], int(match["replication"])] = path
         return found
+
+
+def _intact(path: Path, *, full: bool) -> bool:
+    """A whole Parquet file: footer, schema and (with ``full``) every page readable."""
+    try:
+        if full:
+            table = pq.read_table(path)
+            return table.num_rows > 0 and table.schema.names == list(KPI_COLUMNS)
+        meta = pq.read_metadata(path)
+        return meta.num_rows >= 0 and meta.num_columns > 0
+    except (OSError, ValueError, pa.ArrowException):
+        return False
 
 
 def _listing(folder: Path) -> Iterator[Path]:
