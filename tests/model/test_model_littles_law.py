@@ -35,12 +35,21 @@ def units_used(log: EventLog) -> list[str]:
 
 
 def queue_intervals(log: EventLog, unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(queue, start)`` of every wait for ``unit``; still waiting at the end: ``end_hours``."""
+    """``(queue, start)`` of every wait for ``unit``; still waiting at the end: ``end_hours``.
+
+    An outlier's wait for their own ward group ends when they queue at the host ward
+    (flowsim/log.py), so a ``QUEUE`` at another ward ends a ward wait too.
+    """
     u = code(log, unit)
+    is_ward = unit.startswith("ward:")
+    wards = {i for i, name in enumerate(log.places) if name.startswith("ward:")}
     waiting: dict[int, float] = {}
     begin, finish = [], []
     for t, pid, kind, place in log.events:
         if place != u:
+            if is_ward and kind == QUEUE and place in wards and pid in waiting:
+                begin.append(waiting.pop(pid))
+                finish.append(t)
             continue
         if kind == QUEUE:
             waiting[pid] = t

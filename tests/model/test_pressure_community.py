@@ -14,7 +14,7 @@ from flowsim.log import EventLog
 from flowsim.model.build import simulate
 from flowsim.model.readmission import with_odds_ratio
 from flowsim.model.wards import speed_up
-from flowsim.scenario import Scenario
+from flowsim.scenario import Scenario, apply_changes
 from flowsim.scenario.pressure import DischargePush
 from helpers.log_contract import assert_conserved
 from helpers.model_helpers import DEPART, QUEUE, RESERVE, START, run, small_scenario
@@ -27,8 +27,10 @@ SURGERY_ELECTIVES = {
 
 
 def scenario(pressure: dict[str, Any] | None, **changes: Any) -> Scenario:
-    extra = {} if pressure is None else {"pressure": pressure}
-    return small_scenario({**changes, **extra}, horizon_days=40, warm_up_days=15)
+    # The baseline has its own seasons and pressure responses: start from none, so each test
+    # shows one mechanism against a plain system.
+    plain = small_scenario({"pressure": None, "seasons": None}, horizon_days=40, warm_up_days=15)
+    return apply_changes(plain, {**changes, "pressure": pressure})
 
 
 def rows(log: EventLog, signal: str) -> list[tuple[float, int]]:

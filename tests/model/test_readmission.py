@@ -11,6 +11,7 @@ from flowsim.model.fate import draw_fates
 from flowsim.model.readmission import BATCH, Readmissions
 from flowsim.model.system import System
 from flowsim.random import Streams
+from flowsim.scenario import apply_changes
 from flowsim.scenario.schema import FRAILTY_BANDS
 from helpers.model_helpers import baseline
 
@@ -20,8 +21,7 @@ def never_started(*_args: object) -> None:  # pragma: no cover - fates only, no 
 
 
 def test_the_nth_return_of_a_kind_takes_the_nth_fate_of_its_batches() -> None:
-    s = baseline()
-    assert s.seasons is None
+    s = apply_changes(baseline(), {"seasons": None})  # fates without the arrival month's profile
     streams = Streams(7, 2)
     system = System(s, 0.0, 24.0, Readmissions(s, streams, never_started))
     got = [system.readmissions.fate(system, "frail", "walk_in") for _ in range(BATCH + 3)]
