@@ -97,6 +97,9 @@ def small_scenario(
     if s.ed.crowding is not None and s.ed.crowding.is_old_form:
         threshold = s.ed.crowding.boarding_threshold
         base["ed.crowding.boarding_threshold"] = scaled(threshold, population_scale)
+    if s.ed.corridor_spaces is not None:
+        base["ed.corridor_spaces"] = scaled(s.ed.corridor_spaces, scale)
+    base.update(_scaled_pressure(s, scale, population_scale))
     base["amu.escalation.open_when_waiting"] = scaled(
         s.amu.escalation.open_when_waiting, population_scale
     )
@@ -113,6 +116,33 @@ def small_scenario(
             ward.escalation.open_when_waiting, population_scale
         )
     return apply_changes(apply_changes(s, base), dict(changes or {}))
+
+
+def _scaled_pressure(s: Scenario, scale: float, population_scale: float) -> dict[str, Any]:
+    """The baseline's pressure responses at the small system's size: patient-count triggers
+    scale with the population, places and ring-fenced beds with the capacities."""
+    pr = s.pressure
+    if pr is None:
+        return {}
+    out: dict[str, Any] = {}
+    if pr.opel is not None:
+        for key in ("ed_boarding", "ed_queue"):
+            levels = getattr(pr.opel, key)
+            if levels is not None:
+                out[f"pressure.opel.{key}"] = [scaled(n, population_scale) for n in levels]
+    if pr.outlying is not None and pr.outlying.ring_fenced_beds:
+        fenced = {w: scaled(n, scale) for w, n in pr.outlying.ring_fenced_beds.items()}
+        out["pressure.outlying.ring_fenced_beds"] = fenced
+    if pr.community_surge is not None:
+        for name, sp in pr.community_surge.services():
+            key = f"pressure.community_surge.{name}"
+            opening = scaled(sp.open_when_waiting, population_scale)
+            out[f"{key}.places"] = scaled(sp.places, scale)
+            out[f"{key}.open_when_waiting"] = opening
+            out[f"{key}.close_when_waiting"] = min(
+                round(sp.close_when_waiting * population_scale), opening - 1
+            )
+    return out
 
 
 _RUNS: OrderedDict[tuple[str, int, int | None], EventLog] = OrderedDict()
