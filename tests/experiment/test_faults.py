@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +151,17 @@ def test_a_damaged_event_log_is_redone_when_logs_are_kept(plan: SweepPlan, tmp_p
     assert len(batch.pending) == 1
     batch.run(SerialExecutor(), compute_kpis)
     pd.testing.assert_frame_equal(pd.read_parquet(events), before)
+
+
+def test_work_queued_by_a_caller_that_stops_is_cancelled() -> None:
+    """A session closed while its replications queue (Streamlit stops its script, so the
+    iteration ends early) leaves no queued work behind for the shared workers."""
+
+    with ProcessExecutor(1) as executor:
+        list(executor.map_unordered(os.getpid, [()]))  # the worker started
+        calls = executor.map_unordered(time.sleep, [(1.0,)] * 8)
+        next(calls)
+        calls.close()  # the caller went away after the first result
+        started = time.perf_counter()
+        assert list(executor.map_unordered(os.getpid, [()]))
+        assert time.perf_counter() - started < 4.0  # not the 7 s the queued calls would take
