@@ -14,6 +14,9 @@ sees whole files or none. The KPI file of a replication is written last: it mark
 replication as done, and `ResultStore.done` lists these marks so a batch started again skips
 them. ``kpis/`` is a Parquet dataset on its own (``pandas.read_parquet("DIR/kpis")``); hidden
 files are left out by Parquet readers.
+A file damaged after the fact (cut short by a full disk or a partial copy, bytes changed) is
+never read as a result: `ResultStore.set_aside_broken`, run by every batch before it chooses its
+work, renames it to a hidden ``.<name>.broken`` so its replication runs again.
 
 The scenario hash identifies what was simulated: the scenario as run (``run.seed``,
 ``run.horizon_days`` and ``run.warm_up_days`` included, ``run.replications`` left out, so asking
