@@ -52,6 +52,7 @@ SHARED_FIXTURE_FILES = frozenset(
         "test_experiment_executors.py",
         "test_app_browser.py",  # one Streamlit server
         "test_report_browser.py",
+        "test_stress_curve.py",  # runs a demand curve once for its tests
     }
 )
 """Files whose tests share a module-scoped fixture that takes long to build. Under pytest-xdist
