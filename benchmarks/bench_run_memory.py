@@ -10,6 +10,23 @@ not its worker processes (each of which holds one replication at a time). Events
 stream to Parquet as replications finish (`flowsim.report.outputs.RunResults`), so the figure
 should stay flat as N grows. With ``--workers 1`` the replications run in the parent itself and
 its peak includes one replication's simulation.
+
+Measured on 2026-12-01 (2 shared cores, load average 9-13 from other work, so walls are slow),
+scenarios/baseline.yaml (60-day warm-up), 2 workers:
+
+| replications | days | parent peak RSS (MB) | wall (s) |
+|---:|---:|---:|---:|
+| 2 | 20 | 397 | 60 |
+| 6 | 20 | 398 | 109 |
+| 5 | 90 | 413 | 165 |
+| 20 | 90 | 424 | 733 |
+| 5 | 365 | 448 | 513 |
+
+Before streaming, 2 and 6 replications of 20 days peaked at 530 and 824 MB (about 73 MB more a
+replication), and the issue measured ~1.5 GB for ``make run`` (5 replications of a year). 20
+replications of a full year were not measured (about 35 minutes on this loaded machine); the
+part of the peak that grows with a replication's length is one replication's tables being
+appended (5 x 365 days: 448 MB, 5 x 90 days: 413 MB), and nothing grows with their number.
 """
 
 from __future__ import annotations
