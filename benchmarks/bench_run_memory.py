@@ -22,7 +22,8 @@ scenarios/baseline.yaml (60-day warm-up), 2 workers:
 | 20 | 90 | 424 | 733 |
 | 5 | 365 | 448 | 513 |
 
-Before streaming, 2 and 6 replications of 20 days peaked at 530 and 824 MB (about 73 MB more a
+With events streamed by the parent but logs still sent back whole from the workers, 2 and 6
+replications of 20 days peaked at 530 and 824 MB (about 73 MB more a
 replication), and the issue measured ~1.5 GB for ``make run`` (5 replications of a year). 20
 replications of a full year were not measured (about 35 minutes on this loaded machine); the
 part of the peak that grows with a replication's length is one replication's tables being
