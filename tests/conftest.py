@@ -60,6 +60,7 @@ each worker would build it again; `make test` runs ``--dist loadgroup``, and eac
 is one group, so one worker builds the fixture once and runs the file's tests."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which turns the mark into a group
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in SHARED_FIXTURE_FILES:
