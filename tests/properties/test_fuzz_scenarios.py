@@ -52,7 +52,7 @@ from helpers.scenario_strategies import scenario_data
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "fuzz_corpus"
-BASELINE = TESTS.parent / "scenarios" / "baseline.yaml"
+BASELINE = TESTS.parents[1] / "scenarios" / "baseline.yaml"
 SEED = 20261128
 CASES = 2500
 CLI_EVERY = 20
