@@ -118,27 +118,39 @@ class Costs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     acute_delayed_day: Pounds = Field(
-        346.0, description=_described("acute_delayed_day", "A delayed bed-day (no criteria to "
-                                      "reside) in an acute bed.")
+        346.0,
+        description=_described(
+            "acute_delayed_day", "A delayed bed-day (no criteria to reside) in an acute bed."
+        ),
     )
     ga_bed_day: Pounds = Field(
-        901.0, description=_described("ga_bed_day", "A G&A (AMU, AFU, ward) bed-day of a "
-                                      "patient still being treated.")
+        901.0,
+        description=_described(
+            "ga_bed_day", "A G&A (AMU, AFU, ward) bed-day of a patient still being treated."
+        ),
     )
     escalation_bed_day: Pounds = Field(
-        235.0, description=_described("escalation_bed_day", "Extra for each escalation bed "
-                                      "open for a day, over the bed-days of its patients.")
+        235.0,
+        description=_described(
+            "escalation_bed_day",
+            "Extra for each escalation bed open for a day, over the bed-days of its patients.",
+        ),
     )
     ambulance_hour: Pounds = Field(
-        150.0, description=_described("ambulance_hour", "An ambulance hour lost at handover "
-                                      "(beyond 15 minutes).")
+        150.0,
+        description=_described(
+            "ambulance_hour", "An ambulance hour lost at handover (beyond 15 minutes)."
+        ),
     )
     ed_attendance: Pounds = Field(
         282.0, description=_described("ed_attendance", "An ED attendance.")
     )
     cancelled_elective: Pounds = Field(
-        2100.0, description=_described("cancelled_elective", "An elective operation cancelled "
-                                       "for pressure or for want of a bed.")
+        2100.0,
+        description=_described(
+            "cancelled_elective",
+            "An elective operation cancelled for pressure or for want of a bed.",
+        ),
     )
     p1_day: Pounds = Field(
         125.0, description=_described("p1_day", "A day of a P1 package (home with support).")
