@@ -114,9 +114,10 @@ def test_several_replications_are_averaged() -> None:
 def test_one_more_of_the_planted_constraint_ranks_first(
     changes: dict[str, object], planted: str, others: list[str]
 ) -> None:
+    plain = {"pressure": None, "seasons": None}  # the planted constraint alone, no responses
     worth = value_of_one_more(
-        small_scenario(changes, **SHORT),
-        replications=3,
+        small_scenario({**changes, **plain}, **SHORT),
+        replications=6,
         workers=1,
         capacities=[planted, *others],
     )

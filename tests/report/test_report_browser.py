@@ -22,6 +22,7 @@ from helpers.model_helpers import small_scenario
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECTIONS = [
     "run",
+    "offered-load",
     "headline",
     "how-to-read",
     "changes",

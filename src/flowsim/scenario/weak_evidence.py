@@ -74,11 +74,11 @@ WEAK_EVIDENCE: Final[tuple[WeakParameter, ...]] = (
         "ed.clinicians_by_hour", "E6", "ED clinicians on duty each hour (estimate)", relative=0.1
     ),
     WeakParameter(
-        "ed.crowding.admission_avoided_share",
-        "O4",
-        "would-be admissions sent home when ED is full (calibrated)",
-        0.25,
-        0.75,
+        "pressure.outlying.los_multiplier",
+        "O1",
+        "outliers' stay against their own ward's (sign unsettled: pressure.md O1, O3, O6)",
+        0.9,
+        1.2,
     ),
     WeakParameter("sdec.chairs", "S1", "SDEC chairs (estimate)", 20, 40),
     WeakParameter("afu.stay_hours.median", "S5", "AFU stay (one audit abstract)", 20, 34),
