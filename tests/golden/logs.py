@@ -91,7 +91,7 @@ def _freeze_scenarios() -> None:
     from flowsim.analysis.warmup import snapshot
     from flowsim.model.build import simulate
     from flowsim.scenario import apply_changes, load_scenario
-    from model_helpers import small_scenario
+    from helpers.model_helpers import small_scenario
 
     base = load_scenario(root / "scenarios" / "baseline.yaml")
     small = small_scenario(horizon_days=30, warm_up_days=10)
