@@ -64,15 +64,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from flowsim.analysis.eventframe import EventFrame, unit_order
+from flowsim.analysis.figure_data import unit_label
 from flowsim.analysis.value import DAYS_PER_MONTH, value_table  # re-exported for callers
 from flowsim.log import EventLog, Kind
-from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, SERVICES
+from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, SERVICES, is_inpatient
 from flowsim.scenario.variants import (  # re-exported for callers
     CapacityStep,
     capacity_steps,
@@ -84,11 +86,14 @@ __all__ = [
     "DAYS_PER_MONTH",
     "DISCHARGE_REFERRAL",
     "DISCHARGE_WINDOW",
+    "TIE_MARGIN",
+    "BottleneckTables",
     "Bottlenecks",
     "CapacityStep",
     "blocking_chain",
     "bottleneck_tables",
     "capacity_steps",
+    "chain_labels",
     "combine_bottlenecks",
     "find_bottlenecks",
     "resource_table",
@@ -107,6 +112,10 @@ WAITING_ROOM = "waiting_room"
 CHAIN_MIN_SHARE = 0.01
 """A link joins the chain while its patients wait at least this share of the hours waited for
 the primary constraint (and at least 0.01 patient-hours a day)."""
+TIE_MARGIN = 0.10
+"""Causes whose waiting kept (mean over replications) is within this share of the leader's are
+named together, "about equally" (estimate: a judgement of what a room would call a tie, no
+source)."""
 
 _Q, _S, _E = int(Kind.QUEUE), int(Kind.START), int(Kind.END)
 _ARRIVE, _HANDOVER, _OPT, _DEPART, _RESERVE = (
@@ -118,6 +127,17 @@ _ARRIVE, _HANDOVER, _OPT, _DEPART, _RESERVE = (
 )
 
 
+class BottleneckTables(NamedTuple):
+    """One replication's bottleneck tables, small enough for a worker to send back instead of
+    its log: the attribution and resources over the measured period, and the attribution over
+    each half of it (``(from_day, to_day, attribution)``, days since the warm-up), from which
+    `combine_bottlenecks` tells whether the answer drifts with the run length."""
+
+    attribution: pd.DataFrame
+    resources: pd.DataFrame
+    halves: tuple[tuple[float, float, pd.DataFrame], ...] = ()
+
+
 @dataclass
 class Bottlenecks:
     """What `find_bottlenecks` found, averaged over replications (all per day).
@@ -126,9 +146,20 @@ class Bottlenecks:
     ``attribution``: ``cause, location, patient_hours_per_day``;
     ``chain``: from the primary constraint to the front door, e.g.
     ``["p1", "ward:care_of_elderly", "amu", "ed_cubicle", "ambulance"]``;
-    ``primary``: the primary constraint (``chain[0]``);
+    ``primary``: the primary constraint of the averaged tables (``chain[0]``);
     ``chain_hours``: patient-hours per day at each link: for the primary, all waiting for it;
     for every other link, the hours its patients spend waiting for the link before it.
+
+    How sure that is: ``constraints`` has one row per cause that was the primary constraint of
+    at least one replication, or is the runner-up (``cause, label, primary_in, replications,
+    share, kept_mean, kept_ci_low, kept_ci_high``: in how many replications it was the primary,
+    and the patient-hours of waiting a day that stop there, mean and 95% CI); ``tied``: the
+    causes named together with the primary (itself first) because their kept waiting is within
+    `TIE_MARGIN` of each other or the replications cannot tell them apart; ``verdict``: all of
+    that in one sentence; ``horizon_note``: why the answer changes with the length of the run,
+    when the primary constraint of the first half of the measured period is not that of the
+    second ("" when it is the same); ``halves``: ``half, from_day, to_day, cause, kept,
+    primary_in`` behind that note.
     """
 
     resources: pd.DataFrame
@@ -138,10 +169,85 @@ class Bottlenecks:
     chain_hours: dict[str, float]
     loads: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: int = 1
+    constraints: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tied: list[str] = field(default_factory=list)
+    verdict: str = ""
+    horizon_note: str = ""
+    halves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def chain_text(self) -> str:
         """The chain as "A → B → C"."""
         return " → ".join(self.chain)
+
+    def chain_words(self) -> str:
+        """The chain in words, as the report's figure labels it (`chain_labels`)."""
+        return " → ".join(chain_labels(self.chain))
+
+    def primary_words(self) -> str:
+        """The primary constraint in words, with whatever is tied with it: "AMU and the
+        discharge referral and assessment" (units first, then the discharge process)."""
+        causes = sorted([c for c in self.tied or [self.primary] if c], key=_is_process)
+        return _and([_named(c) for c in causes])
+
+    def share_rows(self) -> list[tuple[str, str, str, str]]:
+        """`constraints` for people, as the terminal, the report and the app show it:
+        ``(cause in words, "3 of 5", "60%", "41 (35 – 47)")``, the last being the patient-hours
+        of waiting a day that stop there, mean and 95% CI."""
+        out = []
+        for r in self.constraints.itertuples(index=False):
+            ci = ""
+            if math.isfinite(r.kept_ci_low):
+                ci = f" ({_hours_text(r.kept_ci_low)} – {_hours_text(r.kept_ci_high)})"
+            out.append(
+                (
+                    str(r.label),
+                    f"{int(r.primary_in)} of {int(r.replications)}",
+                    f"{100 * r.share:.0f}%",
+                    _hours_text(float(r.kept_mean)) + ci,
+                )
+            )
+        return out
+
+    def verdict_text(self) -> str:
+        """The verdict and, when the answer drifts with the run length, why."""
+        return " ".join(t for t in (self.verdict, self.horizon_note) if t)
+
+
+def chain_labels(chain: Sequence[str]) -> list[str]:
+    """Each link of a blocking chain in words, the same in the report's text, its figure, the
+    app and the terminal: the catalogue's label (`flowsim.scenario.units`), except that an ED
+    cubicle after an inpatient unit is "ED boarding" (its patients wait there for that bed) and
+    an ambulance after the first link is "ambulance handover" (``handover`` too, as the figure
+    names it)."""
+    out = []
+    for i, unit in enumerate(chain):
+        if i and unit in ("ambulance", "handover"):
+            out.append(unit_label("handover"))
+        elif i and unit == "ed_cubicle" and is_inpatient(chain[i - 1]):
+            out.append(unit_label("boarding"))
+        else:
+            out.append(unit_label(unit))
+    return out
+
+
+def _is_process(cause: str) -> bool:
+    return cause in PROCESS_CAUSES
+
+
+def _named(cause: str) -> str:
+    """A cause as a sentence names it: "AMU", "the discharge window"."""
+    label = unit_label(cause)
+    return f"the {label}" if cause in PROCESS_CAUSES else label
+
+
+def _and(words: Sequence[str]) -> str:
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # ---------------------------------------------------------------- waits
@@ -237,30 +343,44 @@ def _locations(ef: EventFrame) -> tuple[np.ndarray, list[str]]:
 
 def _attribution_one(ef: EventFrame) -> pd.DataFrame:
     """``cause, location, patient_hours_per_day`` of one log (rows with hours only)."""
+    return _attribution_windows(ef, [(ef.warm_up, ef.end)])[0]
+
+
+def _attribution_windows(
+    ef: EventFrame, windows: Sequence[tuple[float, float]]
+) -> list[pd.DataFrame]:
+    """`_attribution_one` over each ``(start, end)`` window (hours per day of that window): the
+    waits and locations are found once, only the clipping differs."""
+    columns = ["cause", "location", "patient_hours_per_day"]
+    empty = pd.DataFrame({c: [] for c in columns}).astype({"patient_hours_per_day": float})
     causes = list(dict.fromkeys([*ef.units, *PROCESS_CAUSES]))
     waits = _waits(ef, causes)
     loc, loc_names = _locations(ef)
     rows = ef.rows
     n = len(rows)
     if not n or not len(waits.start):
-        return pd.DataFrame({"cause": [], "location": [], "patient_hours_per_day": []}).astype(
-            {"patient_hours_per_day": float}
-        )
+        return [empty.copy() for _ in windows]
     same_next = np.zeros(n, dtype=bool)
     same_next[:-1] = rows.patient[1:] == rows.patient[:-1]
     next_t = np.where(same_next, np.append(rows.time[1:], ef.end), ef.end)
-    a, b = np.clip(rows.time, ef.warm_up, ef.end), np.clip(next_t, ef.warm_up, ef.end)
-    seg = np.clip(b - a, 0.0, None)
-    rows = []
+    active = {}
     for c in np.unique(waits.cause):
         sel = waits.cause == c
         delta = np.bincount(waits.start[sel], minlength=n + 2)[: n + 1].astype(np.int64)
         delta -= np.bincount(waits.stop[sel], minlength=n + 2)[: n + 1]
-        active = np.cumsum(delta)[:n]
-        hours = np.bincount(loc, weights=active * seg, minlength=len(loc_names))
-        for lc in np.flatnonzero(hours > 0):
-            rows.append((causes[c], loc_names[lc], float(hours[lc]) / ef.days))
-    return pd.DataFrame(rows, columns=["cause", "location", "patient_hours_per_day"])
+        active[int(c)] = np.cumsum(delta)[:n]
+    out = []
+    for lo, hi in windows:
+        days = (hi - lo) / 24.0
+        a, b = np.clip(rows.time, lo, hi), np.clip(next_t, lo, hi)
+        seg = np.clip(b - a, 0.0, None)
+        found = []
+        for c, on in active.items():
+            hours = np.bincount(loc, weights=on * seg, minlength=len(loc_names))
+            for lc in np.flatnonzero(hours > 0):
+                found.append((causes[c], loc_names[lc], float(hours[lc]) / days))
+        out.append(pd.DataFrame(found, columns=columns) if found else empty.copy())
+    return out
 
 
 def _frames(logs: EventLog | EventFrame | Sequence[EventLog | EventFrame]) -> list[EventFrame]:
@@ -463,34 +583,225 @@ def find_bottlenecks(
     logs: EventLog | EventFrame | Sequence[EventLog | EventFrame],
 ) -> Bottlenecks:
     """Resources, wait attribution, the blocking chain and the primary constraint, from the
-    event logs of one or several replications (averaged)."""
+    event logs of one or several replications (averaged), with how often each cause is the
+    primary constraint across them."""
     return combine_bottlenecks([bottleneck_tables(ef) for ef in _frames(logs)])
 
 
-def bottleneck_tables(log: EventLog | EventFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One replication's ``(attribution, resources)``: small tables a worker can send back
-    instead of its log; `combine_bottlenecks` averages them."""
+def bottleneck_tables(log: EventLog | EventFrame) -> BottleneckTables:
+    """One replication's `BottleneckTables`: small tables a worker can send back instead of
+    its log; `combine_bottlenecks` averages them."""
     ef = _frames(log)[0]
-    attribution = _attribution_one(ef)
-    return attribution, _resources_one(ef, attribution)
+    w, e = ef.warm_up, ef.end
+    mid = (w + e) / 2.0
+    whole, first, second = _attribution_windows(ef, [(w, e), (w, mid), (mid, e)])
+    span_days = (e - w) / 24.0
+    halves = ((0.0, span_days / 2.0, first), (span_days / 2.0, span_days, second))
+    return BottleneckTables(whole, _resources_one(ef, whole), halves)
 
 
-def combine_bottlenecks(parts: Sequence[tuple[pd.DataFrame, pd.DataFrame]]) -> Bottlenecks:
-    """`Bottlenecks` from the `bottleneck_tables` of each replication (averaged)."""
+def combine_bottlenecks(parts: Sequence[Sequence[Any]]) -> Bottlenecks:
+    """`Bottlenecks` from the `bottleneck_tables` of each replication (averaged), with the
+    primary constraint of each replication counted (plain ``(attribution, resources)`` pairs
+    are accepted too: they give no `Bottlenecks.horizon_note`)."""
     if not parts:
         raise ValueError("no replications to combine: give at least one")
-    attribution = _average([a for a, _ in parts], ["cause", "location"], len(parts))
-    resources = _mean_resources([r for _, r in parts])
+    attributions = [p[0] for p in parts]
+    attribution = _average(attributions, ["cause", "location"], len(parts))
+    resources = _mean_resources([p[1] for p in parts])
     chain, hours, loads = blocking_chain(attribution, resources)
+    primary = chain[0] if chain else ""
+    kept = _kept_by_replication(attributions)
+    constraints = _constraint_shares(kept, primary)
+    tied, verdict = _verdict(constraints, kept, primary)
+    halves_of = [p[2] for p in parts if len(p) > 2 and len(p[2]) == 2]
+    halves, note = _horizon(halves_of) if len(halves_of) == len(parts) else (pd.DataFrame(), "")
     return Bottlenecks(
         resources=resources,
         attribution=attribution,
         chain=chain,
-        primary=chain[0] if chain else "",
+        primary=primary,
         chain_hours=hours,
         loads=loads,
         replications=len(parts),
+        constraints=constraints,
+        tied=tied,
+        verdict=verdict,
+        horizon_note=note,
+        halves=halves,
     )
+
+
+# ---------------------------------------------------------------- how sure
+
+
+def _kept(attribution: pd.DataFrame) -> dict[str, float]:
+    loads = blocking_chain(attribution, pd.DataFrame())[2]
+    return {str(k): float(v) for k, v in zip(loads["node"], loads["kept"], strict=True)}
+
+
+def _kept_by_replication(attributions: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Patient-hours of waiting a day kept by each cause (columns), one row per replication."""
+    return pd.DataFrame([_kept(a) for a in attributions]).fillna(0.0)
+
+
+def _primary_of(kept: pd.DataFrame) -> list[str]:
+    """Each replication's primary constraint ("" where nobody waited)."""
+    if kept.empty or not len(kept.columns):
+        return ["" for _ in range(len(kept))]
+    return [str(row.idxmax()) if row.max() > 0 else "" for _, row in kept.iterrows()]
+
+
+def _ci(x: np.ndarray) -> tuple[float, float]:
+    n = len(x)
+    if n < 2:
+        return math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(x, ddof=1) / math.sqrt(n))
+    m = float(np.mean(x))
+    return m - half, m + half
+
+
+def _constraint_shares(kept: pd.DataFrame, primary: str) -> pd.DataFrame:
+    """One row per cause that is some replication's primary, the averaged primary or the
+    runner-up: how often it is the primary, and the waiting it keeps."""
+    columns = [
+        "cause",
+        "label",
+        "primary_in",
+        "replications",
+        "share",
+        "kept_mean",
+        "kept_ci_low",
+        "kept_ci_high",
+    ]
+    n = len(kept)
+    if kept.empty or not primary:
+        return pd.DataFrame({c: [] for c in columns})
+    firsts = _primary_of(kept)
+    means = kept.mean().sort_values(ascending=False)
+    runner_up = [c for c in means.index if c != primary][:1]
+    causes = list(dict.fromkeys([primary, *(f for f in firsts if f), *runner_up]))
+    rows = []
+    for cause in causes:
+        x = kept[cause].to_numpy(dtype=float) if cause in kept else np.zeros(n)
+        low, high = _ci(x)
+        low = max(low, 0.0) if math.isfinite(low) else low  # waiting kept is never negative
+        count = firsts.count(cause)
+        rows.append((cause, unit_label(cause), count, n, count / n, float(x.mean()), low, high))
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.sort_values(["primary_in", "kept_mean"], ascending=False, kind="stable")
+    return table.reset_index(drop=True)
+
+
+def _replications(n: int) -> str:
+    return f"{n} replication" + ("" if n == 1 else "s")
+
+
+def _hours_text(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.1f}"
+
+
+def _verdict(constraints: pd.DataFrame, kept: pd.DataFrame, primary: str) -> tuple[list[str], str]:
+    """The causes named as the primary constraint and the sentence that says how sure."""
+    if not primary or constraints.empty:
+        return [], "Nobody waited for capacity: there is no primary constraint."
+    n = len(kept)
+    rows = constraints.set_index("cause")
+    lead = float(rows.loc[primary, "kept_mean"])
+    tied, unsure = [primary], []
+    others = rows.drop(index=primary).sort_values("kept_mean", ascending=False)
+    for cause, row in others.head(2).iterrows():
+        margin = (lead - float(row["kept_mean"])) / lead if lead > 0 else 0.0
+        if margin <= TIE_MARGIN:
+            tied.append(str(cause))
+        elif n >= 2 and not unsure:
+            diff = kept[primary].to_numpy(dtype=float) - kept[str(cause)].to_numpy(dtype=float)
+            low, _ = _ci(diff)
+            if not low > 0:
+                unsure.append(str(cause))
+
+    def counts(causes: list[str]) -> str:
+        ks = [int(rows.loc[c, "primary_in"]) if c in rows.index else 0 for c in causes]
+        return _and([str(k) for k in ks])
+
+    def kept_text(causes: list[str]) -> str:
+        return _and([_hours_text(float(rows.loc[c, "kept_mean"])) for c in causes])
+
+    if len(tied) > 1:
+        tied = [primary, *sorted(tied[1:], key=_is_process)]
+        words = sorted(tied, key=_is_process)  # units first, then the discharge process
+        text = (
+            f"{_capital(_and([_named(c) for c in words]))}, about equally: the primary "
+            f"constraint in {counts(words)} of {_replications(n)}, where {kept_text(words)} "
+            f"patient-hours of waiting a day stop (within {TIE_MARGIN:.0%} of each other)."
+        )
+    elif unsure:
+        pair = [primary, *unsure]
+        text = (
+            f"{_capital(_named(primary))}, or perhaps {_named(unsure[0])}: these {n} "
+            f"replications cannot tell them apart (the primary constraint in {counts(pair)}; "
+            f"{kept_text(pair)} patient-hours of waiting a day stop there, and the paired 95% "
+            "CI of the difference includes 0). Run more replications to tell."
+        )
+    else:
+        k = int(rows.loc[primary, "primary_in"])
+        also = [
+            f"{_named(str(c))} in {int(r['primary_in'])}"
+            for c, r in others.iterrows()
+            if int(r["primary_in"]) > 0
+        ]
+        text = (
+            f"{_capital(_named(primary))}: the primary constraint in {k} of "
+            f"{_replications(n)}" + (f" ({_and(also)})" if also else "") + ", where "
+            f"{_hours_text(lead)} patient-hours of waiting a day stop"
+        )
+        if len(others):
+            nxt = str(others.index[0])
+            text += f"; next, {_named(nxt)} ({_hours_text(float(others.iloc[0]['kept_mean']))})"
+        text += "."
+    if n == 1:
+        text += " One replication: run at least 2 to see how often each is the constraint."
+    return tied, text
+
+
+def _horizon(
+    halves_of: Sequence[Sequence[tuple[float, float, pd.DataFrame]]],
+) -> tuple[pd.DataFrame, str]:
+    """The primary constraint of each half of the measured period (replications averaged) and,
+    when it changes, why the answer depends on the run length."""
+    n = len(halves_of)
+    rows, primaries, kept_of = [], [], []
+    for half in (0, 1):
+        from_day, to_day = halves_of[0][half][0], halves_of[0][half][1]
+        parts = [h[half][2] for h in halves_of]
+        averaged = _kept(_average(parts, ["cause", "location"], n))
+        firsts = _primary_of(_kept_by_replication(parts))
+        best = max(averaged, key=lambda c: averaged[c], default="")
+        primaries.append(best if best and averaged[best] > 0 else "")
+        kept_of.append(averaged)
+        for cause, value in averaged.items():
+            rows.append((half + 1, from_day, to_day, cause, value, firsts.count(cause)))
+    table = pd.DataFrame(
+        rows, columns=["half", "from_day", "to_day", "cause", "kept", "primary_in"]
+    )
+    before, after = primaries
+    if not before or not after or before == after:
+        return table, ""
+    late = kept_of[1]
+    if late.get(before, 0.0) >= (1.0 - TIE_MARGIN) * late[after]:
+        return table, ""  # a tie in the second half, not a change
+    mid, end = halves_of[0][1][0], halves_of[0][1][1]
+    note = (
+        f"The answer depends on the run length: over days 0–{mid:g} of the measured period "
+        f"the primary constraint was {_named(before)}, over days {mid:g}–{end:g} "
+        f"{_named(after)} (the waiting that stops there went from "
+        f"{_hours_text(kept_of[0].get(after, 0.0))} to {_hours_text(late[after])} "
+        "patient-hours a day). The system was still changing during the run (queues still "
+        "building after the warm-up, or the season turning), so a shorter run names "
+        f"{_named(before)} and a longer one {_named(after)}: judge by the longer run, or "
+        "lengthen the warm-up (flowsim warmup recommends one)."
+    )
+    return table, note
 
 
 def waiting_hours(log: EventLog | EventFrame) -> float:
