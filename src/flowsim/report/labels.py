@@ -12,11 +12,15 @@ from flowsim.scenario.units import unit_from_slug, unit_label
 
 __all__ = [
     "KPI_GROUPS",
+    "clip_interval",
+    "difference_in_words",
+    "duration_words",
     "format_ci",
     "format_difference",
     "format_value",
     "kpi_group",
     "kpi_label",
+    "possible_range",
 ]
 
 _LABELS: dict[str, str] = {
@@ -144,18 +148,189 @@ def format_ci(
     return f"{format_value(low, unit, ref)} – {format_value(high, unit, ref)}"
 
 
+def possible_range(unit: str) -> tuple[float, float]:
+    """Where a KPI measured in ``unit`` can lie: a share 0–100%, anything else (counts, waits,
+    rates, places, money) at least 0."""
+    return (0.0, 100.0) if unit == "%" else (0.0, math.inf)
+
+
+def clip_interval(low: float, high: float, unit: str, baseline: float = 0.0) -> tuple[float, float]:
+    """A t interval cut to the possible range: a normal approximation over a few replications
+    can reach below 0 minutes or above 100%, which no run can. With ``baseline`` (the base
+    mean) the interval is of a difference, whose range is the possible range minus it."""
+    if not _finite(low, high):
+        return low, high
+    lo, hi = possible_range(unit)
+    lo, hi = lo - baseline, hi - baseline
+    return min(max(low, lo), hi), max(min(high, hi), lo)
+
+
+_DIFF_UNITS = {
+    "%": " points",
+    "minutes": " min",
+    "hours": " h",
+    "days": " days",
+    "per day": " a day",
+    "hours per day": " h a day",
+    "£ per day": " a day",
+}
+"""A difference's own unit: percentages differ in points, never in percent."""
+
+_TIME_MINUTES = {"minutes": 1.0, "hours": 60.0, "days": 24.0 * 60.0}
+_NOUNS = (
+    ("los_", "stay"),
+    ("handover_", "handover"),
+    ("ed_time_", "time in ED"),
+    ("ed_boarding_", "wait for a bed"),
+    ("community_wait_", "wait"),
+    ("delayed_days_", "delay"),
+)
+NEGLIGIBLE_POINTS = 0.5
+NEGLIGIBLE_SHARE = 0.01
+"""An interval that includes no change and lies within 0.5 points (a share) or 1% of the
+baseline (anything else) either side of it is called "no change worth noting" (estimate: a
+reading aid, not a clinical threshold)."""
+
+
+def _diff_decimals(size: float, unit: str) -> int:
+    if unit == "%":
+        return 2 if size < 1 else 1
+    return _decimals(size, unit)
+
+
+def _signed(value: float, unit: str, like: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    money = "£" if unit.startswith("£") else ""
+    return f"{sign}{money}{abs(value):,.{_diff_decimals(abs(like), unit)}f}"
+
+
 def format_difference(row: Any) -> tuple[str, str, str]:
-    """A `paired_comparison` row in words: ``("+0.8 (0.6 – 1.0)", "+3.1%", "higher, worse")``.
+    """A `paired_comparison` row in its KPI's own unit: ``("+0.8 points (+0.6 to +1.0)", "–",
+    "higher, worse")`` for a share (points, never percent), ``("-12 min (-18 to -6)", "-28.0%",
+    "shorter, better")`` for a wait. The second item is the relative change, only for KPIs
+    that are not percentages. The interval is cut to what is possible (`clip_interval`).
 
     The difference and its interval share one precision, set by the larger of them, so a
     small difference is not rounded to nothing beside its interval.
     """
     unit, diff = str(row.unit), float(row.difference)
-    low, high = float(row.ci_low), float(row.ci_high)
-    like = max(abs(low), abs(high), abs(diff)) if _finite(low, high) else diff
-    sign = "+" if diff > 0 else ""
-    difference = f"{sign}{format_value(diff, unit, like)} ({format_ci(low, high, unit, like)})"
+    low, high = clip_interval(float(row.ci_low), float(row.ci_high), unit, float(row.baseline_mean))
+    like = max(abs(low), abs(high), abs(diff)) if _finite(low, high) else abs(diff)
+    words = _DIFF_UNITS.get(unit, f" {unit}" if unit else "")
+    interval = (
+        f" ({_signed(low, unit, like)} to {_signed(high, unit, like)})"
+        if _finite(low, high)
+        else ""
+    )
+    difference = f"{_signed(diff, unit, like)}{words}{interval}"
     pct = float(row.pct_change)
-    change = f"{pct:+.1f}%" if math.isfinite(pct) else "–"
+    change = f"{pct:+.1f}%" if math.isfinite(pct) and unit != "%" else "–"
     verdict = f"{row.verdict}, {row.assessment}" if row.assessment else str(row.verdict)
     return difference, change, verdict
+
+
+def duration_words(value: float, unit: str) -> str:
+    """A length of time in the unit a person would say: ``"12 minutes"``, ``"1 hour"``,
+    ``"2.5 hours"``, ``"3.1 days"``."""
+    minutes = abs(value) * _TIME_MINUTES[unit]
+    if minutes < 1.0:
+        return "under a minute"
+    if minutes < 59.5:
+        n = round(minutes)
+        return f"{n} minute{'s' if n != 1 else ''}"
+    hours = minutes / 60.0
+    if hours < 36.0:
+        h = round(hours, 1) if hours < 10 else round(hours)
+        return "1 hour" if h == 1 else f"{h:g} hours"
+    days = round(minutes / 1440.0, 1)
+    return "1 day" if days == 1 else f"{days:g} days"
+
+
+def _article(text: str) -> str:
+    spoken_vowel = text.startswith("8") or (text[:2] in ("11", "18") and not text[2:3].isdigit())
+    return "an" if spoken_vowel else "a"
+
+
+def _noun(kpi: str) -> str:
+    return next((noun for prefix, noun in _NOUNS if kpi.startswith(prefix)), "mean")
+
+
+def _short_number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
+
+
+_COUNTED = {"per day": " a day", "hours per day": " hours a day", "patients": " patients"}
+
+
+def _phrase(value: float, unit: str, like: float, up: bool) -> tuple[str, str]:
+    """A size and its direction in words, split so two sizes can share a tail: ("24 minutes",
+    "shorter"), ("0.12", "points higher"), ("2.2", "fewer a day"), ("£1,200", "a day less")."""
+    if unit in _TIME_MINUTES:
+        return duration_words(value, unit), "longer" if up else "shorter"
+    if unit == "%":
+        return f"{abs(value):.{_diff_decimals(like, unit)}f}", (
+            "points higher" if up else "points lower"
+        )
+    number = f"{abs(value):,.{_decimals(abs(like), unit)}f}"
+    if unit == "£ per day":
+        return f"£{number}", "a day more" if up else "a day less"
+    if unit in _COUNTED or unit in ("beds", "places"):
+        return number, ("more" if up else "fewer") + _COUNTED.get(unit, f" {unit}")
+    return number, f"{unit} higher" if up else f"{unit} lower"
+
+
+def difference_in_words(row: Any) -> str:
+    """How big a `paired_comparison` difference is and how sure the runs are, in a sentence a
+    board can read: "About 1 hour shorter on an 8.4-day stay; the runs are clear about the
+    direction: between 24 minutes and 1.6 hours shorter (95% interval)."."""
+    unit, diff, base = str(row.unit), float(row.difference), float(row.baseline_mean)
+    if not math.isfinite(diff):
+        return "Not measured in these runs."
+    low, high = clip_interval(float(row.ci_low), float(row.ci_high), unit, base)
+    like = max(abs(low), abs(high), abs(diff)) if _finite(low, high) else abs(diff)
+    if diff == 0 and (not _finite(low, high) or low == high == 0):
+        return "No difference at all: every replication gave the same value."
+    lead, tail = _phrase(diff, unit, like, diff > 0)
+    if unit in _TIME_MINUTES:
+        base_text = _short_number(base)
+        size = (
+            f"about {lead} {tail} on {_article(base_text)} {base_text}-"
+            f"{unit.removesuffix('s')} {_noun(row.kpi)}"
+        )
+    elif unit == "%":
+        places = 2 if like < 1 else 1
+        size = f"{lead} {tail}, from {base:.{places}f}% to {float(row.scenario_mean):.{places}f}%"
+    else:
+        pct = float(row.pct_change)
+        rel = f" ({pct:+.1f}%)" if math.isfinite(pct) else ""
+        size = (
+            f"{lead} {tail}, from {format_value(base, unit)} to "
+            f"{format_value(float(row.scenario_mean), unit)}{rel}"
+        )
+    return f"{size[0].upper()}{size[1:]}; {_sureness(low, high, unit, base, like)}."
+
+
+def _sureness(low: float, high: float, unit: str, base: float, like: float) -> str:
+    if not _finite(low, high):
+        return "one replication, so no interval yet: run at least two to see how sure this is"
+    if low > 0 or high < 0:
+        a, b = sorted((abs(low), abs(high)))
+        (near, _), (far, tail) = (_phrase(v, unit, like, high > 0) for v in (a, b))
+        return (
+            f"the runs are clear about the direction: between {near} and {far} {tail} "
+            "(95% interval)"
+        )
+    widest = max(abs(low), abs(high))
+    small = NEGLIGIBLE_POINTS if unit == "%" else NEGLIGIBLE_SHARE * abs(base)
+    down, up = _phrase(low, unit, like, False), _phrase(high, unit, like, True)
+    if widest <= small:
+        return (
+            f"no change worth noting: between {down[0]} {down[1]} and {up[0]} {up[1]} "
+            "(95% interval)"
+        )
+    return (
+        f"the runs cannot tell the direction: anywhere from {down[0]} {down[1]} to "
+        f"{up[0]} {up[1]} (95% interval); more replications would narrow it"
+    )
