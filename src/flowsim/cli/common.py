@@ -9,6 +9,7 @@ their own for bad scenarios. Command modules import this module only, never each
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -203,6 +204,41 @@ Workers = Annotated[
         show_default=False,
     ),
 ]
+
+
+LibraryOnly = Annotated[
+    bool,
+    typer.Option(
+        "--library-only",
+        envvar="FLOWSIM_LIBRARY_ONLY",
+        help="For files from people who do not own this machine (a hosted service): "
+        "'extends:' may name only a file of the scenario library (FLOWSIM_SCENARIOS, else "
+        "./scenarios), never a path, and errors quote only this file. FLOWSIM_LIBRARY_ONLY=1 "
+        "turns it on for every command.",
+    ),
+]
+
+
+def load(file: Path, library_only: bool = False) -> Scenario:
+    """``file`` read, resolved and validated; with ``library_only``, confined to the library
+    folder as an upload to the app is (`flowsim.scenario.load.load_scenario`)."""
+    from flowsim.scenario import load_scenario
+
+    if not library_only:
+        return load_scenario(file)
+    return load_scenario(file, library_only=library_folder())
+
+
+def library_folder() -> Path:
+    """The scenario library of ``--library-only``: ``FLOWSIM_SCENARIOS``, else ./scenarios."""
+    folder = Path(os.environ.get("FLOWSIM_SCENARIOS") or "scenarios")
+    if not folder.is_dir():
+        raise fail(
+            f"--library-only confines 'extends:' to the scenario library, but {folder} is not a "
+            "folder; set FLOWSIM_SCENARIOS to the library folder (the one with baseline.yaml) "
+            "or run from the folder that holds scenarios/"
+        )
+    return folder
 
 
 def out_option(default: str) -> Any:

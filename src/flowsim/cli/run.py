@@ -16,7 +16,7 @@ from rich.text import Text
 
 from flowsim._version import __version__
 from flowsim.cli import common
-from flowsim.cli.common import Days, Seed, WarmUp, Workers, argument, out_option
+from flowsim.cli.common import Days, LibraryOnly, Seed, WarmUp, Workers, argument, out_option
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ def run(
         Path | None,
         out_option("results/ and the scenario file's name, e.g. results/afu_expansion"),
     ] = None,
+    library_only: LibraryOnly = False,
 ) -> None:
     """Run a scenario: replications, a table of headline results, and files in DIR.
 
@@ -87,7 +88,7 @@ def run(
     """
     from flowsim.report import RunResults
 
-    scenario = load_scenario(file)
+    scenario = common.load(file, library_only)
     auto = replications is not None and _replications(replications) is None
     wanted = None if replications is None else _replications(replications)
     planned = max_replications if auto else wanted

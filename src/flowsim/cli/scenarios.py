@@ -14,7 +14,7 @@ from rich.text import Text
 
 from flowsim._version import __version__
 from flowsim.cli import common
-from flowsim.cli.common import Seed, WarmUp, Workers, argument
+from flowsim.cli.common import LibraryOnly, Seed, WarmUp, Workers, argument
 from flowsim.errors import ScenarioError
 from flowsim.scenario import MISSING, diff_scenarios, load_scenario, scenario_to_yaml
 
@@ -36,12 +36,13 @@ LoadOption = Annotated[
 def validate(
     files: Annotated[list[Path], argument("FILE", "Scenario files to check.")],
     load: LoadOption = False,
+    library_only: LibraryOnly = False,
 ) -> None:
     """Check scenario files: a ✓ or ✗ line for each, and what to fix."""
     invalid = 0
     for file in files:
         try:
-            scenario = load_scenario(file)
+            scenario = common.load(file, library_only)
         except ScenarioError as error:
             invalid += 1
             common.stdout.print(Text.assemble(("✗ ", "bold red"), str(file)))
@@ -57,10 +58,11 @@ def validate(
 def show(
     file: Annotated[Path, argument("FILE", "Scenario file.")],
     load: LoadOption = False,
+    library_only: LibraryOnly = False,
 ) -> None:
     """Print the whole scenario as YAML, with everything it extends filled in (with --load,
     the offered-load table first, as YAML comments)."""
-    scenario = load_scenario(file)
+    scenario = common.load(file, library_only)
     text = scenario_to_yaml(scenario)
     typer.echo(f"# {file}, resolved by 'flowsim show': every setting, including inherited ones.")
     if load:
