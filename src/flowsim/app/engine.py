@@ -18,10 +18,10 @@ import hashlib
 import json
 import math
 import os
+import sys
 import tempfile
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,13 @@ from flowsim.analysis import PRIMARY_KPIS, summarise
 from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
 from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.reducers import comparison_tables
+from flowsim.app.cache import DiskCache, default_folder
 from flowsim.errors import ScenarioError
+from flowsim.experiment import ReplicationTask
 from flowsim.experiment import settings as experiment
-from flowsim.experiment.pool import WorkerPool
+from flowsim.experiment.pool import Session, WorkerPool
 from flowsim.log import EventLog
-from flowsim.scenario import Scenario, apply_changes, load_scenario
+from flowsim.scenario import Scenario, apply_changes, diff_settings, load_scenario
 from flowsim.scenario.library import read_entry
 from flowsim.scenario.units import (
     DISCHARGE_PATHWAY_UNITS,
@@ -55,18 +57,26 @@ __all__ = [
     "ComparisonSettings",
     "Lever",
     "ResultCache",
+    "RunKey",
     "WorkerPool",
     "census",
     "compare_scenarios",
+    "comparison_record",
     "default_settings",
     "lever_changes",
     "lever_values",
     "levers",
     "library",
     "load_upload",
+    "log_digest",
+    "no_difference",
+    "precision_note",
+    "run_key",
     "scenario_key",
     "scenarios_folder",
     "shared_pool",
+    "stale_reason",
+    "stream_comparison",
     "with_warm_start",
 ]
 
@@ -103,6 +113,14 @@ class ComparisonSettings:
     def key(self) -> str:
         """Canonical text of the settings, for cache keys."""
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    def replication_key(self) -> str:
+        """`key` without the number of replications: replication *r* is the same run
+        whatever the total, so raising the replications reuses the ones already run."""
+        return json.dumps(
+            {k: v for k, v in dataclasses.asdict(self).items() if k != "replications"},
+            sort_keys=True,
+        )
 
 
 def default_settings() -> ComparisonSettings:
@@ -287,35 +305,73 @@ def lever_changes(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, An
 @functools.cache
 def shared_pool() -> WorkerPool:
     """The process-wide `flowsim.experiment.pool.WorkerPool` (``FLOWSIM_APP_WORKERS``
-    workers, default every usable CPU)."""
+    workers, default every usable CPU). Work asked for from a Streamlit session is tied to it
+    (`streamlit_session`): once the session's browser has gone, its queued replications are
+    dropped, so the room's other tables get the workers."""
     workers = os.environ.get("FLOWSIM_APP_WORKERS")
-    return WorkerPool(int(workers) if workers else None)
+    return WorkerPool(int(workers) if workers else None, session_of=streamlit_session)
+
+
+_sessions: dict[str, Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def streamlit_session() -> Session | None:
+    """The `Session` of the Streamlit session whose script is running in this thread, alive
+    while its browser is connected; None outside a Streamlit server (a notebook, a test's
+    AppTest, a worker). Streamlit is only looked at when the process has already imported it,
+    so nothing here imports Streamlit into a worker."""
+    if "streamlit" not in sys.modules:
+        return None
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return None
+    server, session_id = runtime.get_instance(), ctx.session_id
+    with _sessions_lock:
+        for gone in [k for k, s in _sessions.items() if not s.alive]:
+            del _sessions[gone]
+        found = _sessions.get(session_id)
+        if found is None:
+            found = Session(functools.partial(server.is_active_session, session_id))
+            _sessions[session_id] = found
+        return found
 
 
 class ResultCache:
-    """A small thread-safe cache, least recently used out first: results of a scenario's
-    replications by (scenario hash, run settings), shared by every session of the app."""
+    """Results of a scenario's replications by key (scenario hash, run settings, ...),
+    shared by every session of the app and kept on disk across restarts
+    (`flowsim.app.cache.DiskCache`): at most ``max_entries`` entries and
+    ``FLOWSIM_APP_CACHE_MB`` megabytes (default 500), the oldest used out first, in
+    ``FLOWSIM_APP_CACHE`` (default ``~/.cache/flowsim/app-results``). A key includes the code
+    version, so a new flowsim never answers from an old one's runs."""
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(
+        self,
+        max_entries: int = 256,
+        *,
+        folder: str | os.PathLike[str] | None = None,
+        max_bytes: int | None = None,
+    ) -> None:
+        if max_bytes is None:
+            max_bytes = int(float(os.environ.get("FLOWSIM_APP_CACHE_MB", "500")) * 1_000_000)
         self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self.disk = DiskCache(
+            default_folder() if folder is None else folder,
+            max_bytes=max_bytes,
+            max_entries=max_entries,
+        )
 
     def get(self, key: Any) -> Any | None:
         """The cached value, or None."""
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
+        return self.disk.get(key)
 
     def put(self, key: Any, value: Any) -> None:
-        """Keep ``value``, dropping the least recently used entry when full."""
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+        """Keep ``value``, dropping the oldest entries past the bound (a disk that refuses
+        it only costs a rerun later)."""
+        self.disk.put(key, value)
 
 
 # ---------------------------------------------------------------- the warm start
@@ -367,9 +423,29 @@ def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- a comparison
 
 
+def log_digest(log: EventLog) -> str:
+    """A hash of every patient's journey in ``log`` (each event's time, patient, kind and
+    place, and each patient's record): two replications with equal digests treated every
+    patient alike, event for event. Capacities are left out, so places never used do not
+    count as a difference."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(log.places).encode())
+    for column in (log.events.times, log.events.patients, log.events.codes):
+        h.update(column.tobytes())
+    h.update(repr(log.patients).encode())
+    return h.hexdigest()
+
+
+def comparison_record(log: EventLog) -> dict[str, object]:
+    """`flowsim.analysis.reducers.comparison_tables` of one replication and its
+    `log_digest`, computed in the worker so only small tables come back."""
+    return {**comparison_tables(log), "digest": log_digest(log)}
+
+
 @dataclass
 class Comparison:
-    """Everything the page shows of one comparison."""
+    """Everything the page shows of one comparison, complete or with the replications
+    landed so far (``planned`` is how many were asked for)."""
 
     labels: list[str]
     scenarios: list[Scenario]
@@ -380,6 +456,17 @@ class Comparison:
     chains: dict[str, Bottlenecks]
     wall_seconds: float = 0.0
     cached: list[bool] = field(default_factory=list)
+    identical: dict[str, str] = field(default_factory=dict)
+    """Changes that made no difference at all, by label: why, in words (`no_difference`)."""
+    key: Any = None
+    """The `run_key` of the choices and settings that produced it (None: not recorded)."""
+    replications: int = 0
+    """Paired replications landed (every scenario has replications 0 to this - 1)."""
+
+    @property
+    def complete(self) -> bool:
+        """Every replication asked for has landed."""
+        return self.replications >= self.settings.replications
 
     @property
     def headline(self) -> pd.DataFrame:
@@ -402,10 +489,8 @@ def run_scenario(
     pool: WorkerPool,
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """`flowsim.analysis.reducers.comparison_tables` of each replication of one scenario
-    (KPIs, lengths of stay, bottleneck tables), computed in the workers so only small tables
-    come back.
-    ``on_done(replication)`` as each finishes."""
+    """`comparison_record` of each replication of one scenario (KPIs, lengths of stay,
+    bottleneck tables, the log's digest). ``on_done(replication)`` as each finishes."""
     run = experiment.RunSettings.resolve(
         scenario,
         seed=settings.seed,
@@ -414,8 +499,37 @@ def run_scenario(
         replications=settings.replications,
     )
     done = None if on_done is None else (lambda _i, r: on_done(r))
-    found = pool.run_paired([scenario], run, comparison_tables, done)
+    found = pool.run_paired([scenario], run, comparison_record, done)
     return [found[0, r] for r in range(run.replications)]
+
+
+def no_difference(
+    base: Scenario,
+    alt: Scenario,
+    base_results: Sequence[Mapping[str, Any]],
+    alt_results: Sequence[Mapping[str, Any]],
+) -> str | None:
+    """Why ``alt`` is exactly the baseline, in words, or None when it is not: either no
+    setting differs (names and the starting census aside), or every paired replication
+    treated every patient exactly alike (equal `log_digest`). Such a change needs no more
+    replications: more would only repeat the same zero."""
+    changed = [row for row in diff_settings(base, alt) if not str(row[0]).startswith("warm_start")]
+    if not changed:
+        return (
+            "this change made no difference to any patient: it sets nothing the baseline "
+            "does not already have (no setting differs)"
+        )
+    digests = [r.get("digest") for r in base_results], [r.get("digest") for r in alt_results]
+    n = len(digests[0])
+    if n and None not in digests[0] and digests[0] == digests[1]:
+        keys = ", ".join(str(row[0]) for row in changed[:3]) + (" …" if len(changed) > 3 else "")
+        return (
+            f"this change made no difference to any patient: in each of the {n} paired "
+            f"replication{'s' if n != 1 else ''} every patient's journey was exactly the "
+            f"baseline's, event for event, so what it changes ({keys}) was never what held a "
+            "patient up. More replications would only repeat the same zero"
+        )
+    return None
 
 
 def compare_scenarios(
@@ -425,7 +539,7 @@ def compare_scenarios(
     settings: ComparisonSettings,
 ) -> Comparison:
     """The paired comparison of ``scenarios`` (the first is the baseline) from the results of
-    `run_scenario` for each."""
+    `run_scenario` for each (the same number of replications each)."""
     kpis = pd.concat(
         [
             r["kpis"].assign(scenario=label)
@@ -447,7 +561,139 @@ def compare_scenarios(
         for label, rs in zip(labels, results, strict=True)
     }
     table = paired_comparison(kpis, labels[0])
-    return Comparison(list(labels), list(scenarios), settings, kpis, table, los, chains)
+    identical = {
+        label: why
+        for label, s, rs in zip(labels[1:], scenarios[1:], results[1:], strict=True)
+        if (why := no_difference(scenarios[0], s, results[0], rs)) is not None
+    }
+    return Comparison(
+        list(labels),
+        list(scenarios),
+        settings,
+        kpis,
+        table,
+        los,
+        chains,
+        identical=identical,
+        replications=min(len(rs) for rs in results),
+    )
+
+
+def stream_comparison(
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    settings: ComparisonSettings,
+    pool: WorkerPool,
+    cache: ResultCache | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> Iterator[Comparison]:
+    """The comparison of `compare_scenarios`, again after each batch of paired replications
+    lands, so the page can show its first cards after one replication and tighten the
+    intervals as the rest arrive. The last one yielded is complete.
+
+    A batch is replication *r* (or, with workers to spare, the next few) of every scenario
+    still lacking it, so the workers run the scenarios of a pair side by side. Each
+    replication is cached by (scenario, run settings but the count, *r*): the baseline of an
+    earlier comparison, or more replications of the same one, run only what is new.
+    ``on_done(i)`` as each task of a batch finishes. A caller that stops iterating stops the
+    run after the current batch.
+    """
+    total = settings.replications
+    rkey = settings.replication_key()
+    keys = [scenario_key(s) for s in scenarios]
+    have: list[dict[int, Any]] = [{} for _ in scenarios]
+    if cache is not None:
+        for i, k in enumerate(keys):
+            for r in range(total):
+                if (found := cache.get((k, rkey, r))) is not None:
+                    have[i][r] = found
+    cached = [len(h) == total for h in have]
+
+    def landed() -> int:
+        n = 0
+        while n < total and all(n in h for h in have):
+            n += 1
+        return n
+
+    shown = -1
+    while True:
+        n = landed()
+        if n > shown and (n == total or n > 0):
+            shown = n
+            result = compare_scenarios(
+                scenarios, labels, [[h[r] for r in range(n)] for h in have], settings
+            )
+            result.cached = cached
+            yield result
+        if n == total:
+            return
+        missing = [r for r in range(n, total) if any(r not in h for h in have)]
+        lacking = max(1, sum(1 for h in have if missing[0] not in h))
+        batch = missing[: max(1, pool.workers // lacking)]
+        jobs = [(i, r) for r in batch for i in range(len(scenarios)) if r not in have[i]]
+        tasks = [
+            ReplicationTask.of(
+                scenarios[i],
+                r,
+                seed=settings.seed,
+                horizon_days=settings.horizon_days,
+                warm_up_days=settings.warm_up_days,
+            )
+            for i, r in jobs
+        ]
+        for (i, r), found in zip(jobs, pool.map(tasks, comparison_record, on_done), strict=True):
+            have[i][r] = found
+            if cache is not None:
+                cache.put((keys[i], rkey, r), found)
+
+
+def precision_note(result: Comparison) -> str:
+    """How precise the headline differences are so far, in words for the screen: the mean
+    half-width of their 95% intervals as a share of the baseline's value."""
+    n, planned = result.replications, result.settings.replications
+    done = f"{n} of {planned} paired replications"
+    if n < 2:
+        return f"{done}: intervals need a second replication"
+    rows = result.headline
+    rows = rows[~rows["scenario"].isin(list(result.identical))]
+    half = (rows["ci_high"] - rows["ci_low"]) / 2.0
+    share = 100.0 * half / rows["baseline_mean"].abs()
+    share = share[share.map(finite)]
+    if share.empty:
+        return f"{done}: no change left to measure (each made no difference)"
+    return (
+        f"{done}: headline differences known to about ±{share.mean():.1f}% of the baseline's "
+        "value (mean half-width of their 95% intervals)"
+    )
+
+
+RunKey = tuple[tuple[tuple[str, str], ...], str]
+"""What a comparison was run on: (label, `scenario_key`) of each scenario and the settings."""
+
+
+def run_key(choices: Sequence[tuple[str, Scenario]], settings: ComparisonSettings) -> RunKey:
+    """The `RunKey` of comparing ``choices`` (baseline first) with ``settings``."""
+    return tuple((label, scenario_key(s)) for label, s in choices), settings.key()
+
+
+def stale_reason(shown: RunKey | None, now: RunKey) -> str | None:
+    """What has changed since the results on screen were run, in words, or None when they
+    are the results of the current choices and settings."""
+    if shown is None or shown == now:
+        return None
+    reasons = []
+    old, new = dict(shown[0]), dict(now[0])
+    if list(old) != list(new):
+        added = [k for k in new if k not in old]
+        dropped = [k for k in old if k not in new]
+        words = [f"{', '.join(added)} added" if added else "", f"{', '.join(dropped)} removed"]
+        reasons.append("the scenarios changed (" + "; ".join(w for w in words if w) + ")")
+    moved = [k for k in new if k in old and old[k] != new[k]]
+    if moved:
+        reasons.append(f"the settings of {', '.join(moved)} changed")
+    if shown[1] != now[1]:
+        reasons.append("the run settings changed")
+    return "; ".join(reasons) or "the scenarios were reordered"
 
 
 def finite(value: float) -> bool:

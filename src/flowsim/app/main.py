@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,31 +55,67 @@ def _census(scenario_json: str, census_day: float, _scenario: Scenario) -> dict[
 
 @st.cache_resource(show_spinner=False)
 def _results_cache() -> engine.ResultCache:
-    """Replications per scenario hash and run settings, shared by every session. Not
+    """Each replication by scenario hash, run settings and number, shared by every session. Not
     st.cache_data: that replays the progress bar's updates made inside the cached call."""
-    return engine.ResultCache(max_entries=256)
+    return engine.ResultCache(max_entries=1024)
 
 
-def _replications(
-    scenario: Scenario, settings: ComparisonSettings, on_done: Callable[[int], None]
-) -> tuple[list[dict[str, Any]], bool]:
-    """Every replication of one scenario, and whether they came from the cache."""
-    cache = _results_cache()
-    key = (engine.scenario_key(scenario), settings.key())
-    found = cache.get(key)
+@st.cache_resource(show_spinner=False)
+def _animations() -> engine.ResultCache:
+    """Drawn animations (plotly JSON) by scenario hashes and days, shared by every session."""
+    return engine.ResultCache(max_entries=16)
+
+
+_DRAW_SECONDS = {1: 6.0, 7: 15.0}
+"""Rough time to simulate and draw one panel, for the progress bar; updated as it runs."""
+
+
+def _animate(scenarios: list[Scenario], days: int) -> str:
+    """The animation of ``scenarios`` side by side (plotly JSON), with a progress bar while
+    the day is simulated (in the workers) and drawn (in a thread of this process, so the bar
+    keeps moving)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flowsim.app.views import (
+        animated_places,
+        animation_task,
+        front_door_reducer,
+        side_by_side_json,
+    )
+
+    key = (tuple(engine.scenario_key(s) for s in scenarios), days)
+    found = _animations().get(key)
     if found is not None:
-        return found, True
-    results = engine.run_scenario(scenario, settings, engine.shared_pool(), on_done)
-    cache.put(key, results)
-    return results, False
+        return found
 
+    def work() -> str:
+        tasks = [animation_task(s, days) for s in scenarios]
+        logs = engine.shared_pool().map(tasks, front_door_reducer(days))
+        return side_by_side_json(
+            {s.name: log for s, log in zip(scenarios, logs, strict=True)},
+            {s.name: animated_places(s) for s in scenarios},
+            f"{scenarios[0].run.start_date:%Y-%m-%d}",
+            24.0 * days,
+        )
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _animation(scenario_json: str, days: int, _scenario: Scenario) -> str:
-    from flowsim.app.views import animation_task, animation_to_json
-
-    task = animation_task(_scenario, days)
-    return engine.shared_pool().map([task], animation_to_json(_scenario, days))[0]
+    expected = _DRAW_SECONDS.get(days, 10.0) * len(scenarios)
+    bar = st.progress(0.0, text="Simulating the day…")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(work)
+        while not future.done():
+            elapsed = time.perf_counter() - started
+            bar.progress(
+                min(elapsed / expected, 0.97),
+                text=f"Simulating and drawing {len(scenarios)} panel(s): {elapsed:.0f} s "
+                f"of about {expected:.0f} s",
+            )
+            time.sleep(0.25)
+        found = future.result()
+    _DRAW_SECONDS[days] = (time.perf_counter() - started) / len(scenarios)
+    bar.empty()
+    _animations().put(key, found)
+    return found
 
 
 def _key(scenario: Scenario) -> str:
@@ -194,39 +229,41 @@ def _settings_widgets() -> ComparisonSettings:
 
 
 def _run(choices: list[tuple[str, Scenario]], settings: ComparisonSettings) -> Comparison:
+    """Run the comparison, showing the cards after the first paired replication and again as
+    each batch lands (`engine.stream_comparison`). Each partial result is kept in the session
+    as it lands, so Stop (or any click, which makes Streamlit rerun the page) keeps what has
+    been run so far."""
     started = time.perf_counter()
+    key = engine.run_key(choices, settings)
     scenarios = [s for _, s in choices]
     labels = scenario_labels(
         [s.model_copy(update={"name": n}) for n, s in choices], [n for n, _ in choices]
     )
-    total = settings.replications * len(scenarios)
+    st.button("Stop", key="stop", help="Keep the replications run so far and stop.")
     bar = st.progress(0.0, text="Preparing the starting census…")
+    live = st.empty()
     base = scenarios[0].model_copy(update={"warm_start": None})
     section = _census(_key(base), settings.census_day, base)
     warmed = [engine.with_warm_start(s, section) for s in scenarios]
-    done = 0
-    results = []
-    cached = []
-    for label, scenario in zip(labels, warmed, strict=True):
-        before = done
-
-        def tick(_i: int, label: str = label) -> None:
-            nonlocal done
-            done += 1
-            bar.progress(
-                min(done / total, 1.0),
-                text=f"Running {label}: {done} of {total} replications done",
-            )
-
-        found, hit = _replications(scenario, settings, tick)
-        results.append(found)
-        cached.append(hit)
-        done = before + settings.replications
-        bar.progress(min(done / total, 1.0), text=f"{done} of {total} replications done")
     named = [s.model_copy(update={"name": n}) for s, n in zip(warmed, labels, strict=True)]
-    result = engine.compare_scenarios(named, labels, results, settings)
-    result.cached = cached
-    result.wall_seconds = time.perf_counter() - started
+    bar.progress(0.0, text="Running the first paired replication…")
+    result = None
+    for result in engine.stream_comparison(
+        named, labels, settings, engine.shared_pool(), _results_cache()
+    ):
+        result.key = key
+        result.wall_seconds = time.perf_counter() - started
+        st.session_state["result"] = result
+        if result.complete:
+            break
+        bar.progress(
+            result.replications / settings.replications,
+            text=f"{engine.precision_note(result)} · {result.wall_seconds:.1f} s so far",
+        )
+        with live.container():
+            _cards(result)
+    assert result is not None
+    live.empty()
     bar.empty()
     return result
 
@@ -242,7 +279,10 @@ def _number(value: float, unit: str) -> str:
     return f"{format_value(value, unit)} {_SHORT_UNITS.get(unit, unit)}".strip()
 
 
-def _cards(result: Comparison) -> None:
+def _cards(result: Comparison, stale: bool = False) -> None:
+    """One column of KPI cards per scenario; under a change, its paired difference. A change
+    that made no difference to any patient says so on each card; ``stale`` marks every column
+    as results of other settings."""
     from flowsim.report import format_ci, kpi_label
 
     summary = result.summary()
@@ -251,6 +291,10 @@ def _cards(result: Comparison) -> None:
     for i, (column, label) in enumerate(zip(columns, result.labels, strict=True)):
         with column:
             st.subheader(label if i or label == "baseline" else f"{label} (baseline)")
+            if stale:
+                st.markdown(":orange-badge[stale: from other settings]")
+            elif i and label in result.identical:
+                st.markdown(":gray-badge[no difference to any patient]")
             for kpi in [k for k in dict.fromkeys(headline["kpi"])]:
                 with st.container(border=True):
                     row = summary[(summary["scenario"] == label) & (summary["kpi"] == kpi)]
@@ -279,6 +323,9 @@ def _cards(result: Comparison) -> None:
                         delta,
                         delta_color=colour,
                     )
+                    if label in result.identical:
+                        st.caption("**no difference to any patient** · exactly the baseline's")
+                        continue
                     dci = format_ci(float(c["ci_low"]), float(c["ci_high"]), unit, like=diff)
                     verdict = str(c["verdict"]) + (f", {assessment}" if assessment else "")
                     st.caption(f"**{verdict}** · difference 95% CI {dci}")
@@ -296,18 +343,45 @@ def _figures(result: Comparison) -> dict[str, bytes]:
     return st.session_state["_figures"]
 
 
-def _results(result: Comparison, downloads: dict[str, Any]) -> None:
+def _results(result: Comparison, downloads: dict[str, Any], stale: str | None = None) -> None:
+    """The results of a comparison: what was run, then tabs of cards, figures, bottlenecks,
+    the animation and downloads. ``stale``: why they are not the current settings' results."""
     s = result.settings
+    if stale:
+        st.warning(
+            f"**Stale results: these are from other settings.** Since they were run, {stale}. "
+            "Press **Run comparison** to see the current settings' results.",
+            icon=":material/history:",
+        )
     reused = [label for label, hit in zip(result.labels, result.cached, strict=True) if hit]
-    st.info(
-        f"Ran {s.describe()}, in {result.wall_seconds:.1f} s"
-        + (f" (reused earlier runs of {', '.join(reused)})" if reused else "")
-        + ". For more precision, raise the replications or the days under Run settings, or "
+    ran = (
+        f"Ran {s.describe()}"
+        if result.complete
+        else f"Stopped after {result.replications} of {s.replications} paired replications "
+        f"({s.describe()})"
+    )
+    changes = len(result.labels) - 1
+    nothing = [f"**{label}**: {why}." for label, why in result.identical.items()]
+    more = (
+        ""
+        if len(nothing) == changes
+        else " For more precision, raise the replications or the days under Run settings, or "
         "run `flowsim compare` with the saved scenario files (e.g. 10 replications of 90 days)."
     )
-    tabs = st.tabs(["KPI cards", "Figures", "Bottlenecks", "Watch a day", "Downloads"])
+    st.info(
+        f"{ran}, in {result.wall_seconds:.1f} s"
+        + (f" (reused earlier runs of {', '.join(reused)})" if reused else "")
+        + "."
+        + more
+        + ("\n\n" + "\n\n".join(nothing) if nothing else "")
+    )
+    tabs = st.tabs(
+        ["KPI cards", "Figures", "Bottlenecks", "Watch a day", "Downloads"],
+        key="view",
+        on_change="rerun",
+    )
     with tabs[0]:
-        _cards(result)
+        _cards(result, stale=bool(stale))
         st.caption(
             "Each card: the mean over the replications. Under a change: the paired difference "
             "from the baseline with its 95% confidence interval; 'no clear difference' when "
@@ -352,30 +426,39 @@ def _results(result: Comparison, downloads: dict[str, Any]) -> None:
             st.code(downloads["yaml"], language="yaml")
 
 
+@st.fragment
 def _watch(result: Comparison) -> None:
+    """The animated day or week, baseline and a change side by side on one clock. A fragment:
+    its widgets rerun only this part of the page, so the tabs stay where they are."""
     import plotly.io as pio
 
     st.markdown(
-        "One simulated day (or week) at the front door of one scenario: patients arrive, wait "
-        "for a cubicle, are seen, and wait in ED for a bed. Colour: frailty band."
+        "One simulated day (or week) at the front door: patients arrive, wait for a cubicle, "
+        "are seen, and wait in ED for a bed. Every scenario meets the same patients at the "
+        "same moments (common random numbers), so side by side only the change differs. "
+        "Colour: frailty band (legend above the picture); the clock shows day and time."
     )
-    label = st.selectbox("Scenario", result.labels, key="watch_scenario")
+    options = result.labels[1:] or result.labels
+    label = st.selectbox(
+        "Beside the baseline",
+        options,
+        key="watch_scenario",
+        help="The change drawn next to the baseline, on the same clock.",
+    )
+    alone = st.toggle("Only this scenario", key="watch_alone", value=len(result.labels) < 2)
     days = (
         1
         if st.radio("Show", ["a day", "a week"], key="watch_span", horizontal=True) == ("a day")
         else 7
     )
+    chosen = [label] if alone else list(dict.fromkeys([result.labels[0], label]))
+    scenarios = [result.scenarios[result.labels.index(x)] for x in chosen]
+    wanted = (tuple(engine.scenario_key(s) for s in scenarios), days)
     if st.button("Animate", key="animate"):
-        scenario = result.scenarios[result.labels.index(label)]
-        with st.spinner("Simulating and drawing…"):
-            st.session_state["_animation"] = (
-                label,
-                days,
-                _animation(_key(scenario), days, scenario),
-            )
+        st.session_state["_animation"] = (wanted, _animate(scenarios, days))
     shown = st.session_state.get("_animation")
-    if shown and shown[0] == label and shown[1] == days:
-        st.plotly_chart(pio.from_json(shown[2]), use_container_width=True)
+    if shown and shown[0] == wanted:
+        st.plotly_chart(pio.from_json(shown[1]), width="stretch", key="animation")
 
 
 # ---------------------------------------------------------------- the page
@@ -518,7 +601,9 @@ def main() -> None:
                 )
     result = st.session_state.get("result")
     if result is not None:
-        _results(result, downloads)
+        _results(
+            result, downloads, engine.stale_reason(result.key, engine.run_key(choices, settings))
+        )
     else:
         st.markdown(
             "Choose a **baseline** and what to **compare with** (or move a lever), then press "

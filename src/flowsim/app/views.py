@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,32 +31,39 @@ from flowsim.scenario.units import capacity_of
 
 __all__ = [
     "FRONT_DOOR_EVENTS",
+    "animated_places",
     "animation_figure",
     "animation_task",
     "animation_to_json",
     "chain_for_figure",
     "change_yaml",
     "comparison_figures",
+    "day_clock",
+    "frailty_names",
     "front_door_log",
+    "front_door_positions",
+    "front_door_reducer",
     "occupancy_animation",
     "report_html",
+    "side_by_side_json",
+    "stage_label",
 ]
 
 FRONT_DOOR_EVENTS: dict[str, tuple[int, int, str, str | None]] = {
-    "arrival": (60, 620, "Arrive", None),
-    "ed_cubicle_wait": (300, 620, "Waiting for an ED cubicle", None),
-    "ed_cubicle_begins": (300, 520, "In an ED cubicle", "ed_cubicles"),
-    "ward_wait": (300, 180, "In ED, waiting for a ward bed", None),
-    "sdec_wait": (880, 660, "Waiting for SDEC", None),
-    "sdec_begins": (880, 610, "SDEC chairs", "sdec"),
-    "amu_wait": (880, 520, "Waiting for AMU", None),
-    "amu_begins": (880, 470, "AMU beds", "amu"),
-    "afu_wait": (880, 200, "Waiting for AFU", None),
-    "afu_begins": (880, 150, "AFU beds", "afu"),
-    "depart": (1150, 40, "Left (home or a ward)", None),
+    "arrival": (40, 0, "Arrive", None),
+    "ed_cubicle_wait": (260, 0, "Waiting for an ED cubicle", None),
+    "ed_cubicle_begins": (260, 0, "In an ED cubicle", "ed_cubicles"),
+    "ward_wait": (260, 0, "In ED, waiting for a ward bed", None),
+    "sdec_wait": (760, 0, "Waiting for SDEC", None),
+    "sdec_begins": (760, 0, "SDEC chairs", "sdec"),
+    "amu_wait": (760, 0, "Waiting for AMU", None),
+    "amu_begins": (760, 0, "AMU beds", "amu"),
+    "afu_wait": (760, 0, "Waiting for AFU", None),
+    "afu_begins": (760, 0, "AFU beds", "afu"),
+    "depart": (990, 0, "Left (home or a ward)", None),
 }
-"""Where each front-door event sits in the animation: x, y, label, the resource it uses."""
-
+"""The front-door events the animation draws: x of their column, y (set by
+`front_door_positions` from the places), a fallback label, the resource a ``_begins`` uses."""
 
 # ---------------------------------------------------------------- figures and report
 
@@ -191,7 +199,7 @@ def front_door_log(log: EventLog, start_hours: float, hours: float) -> pd.DataFr
     return v
 
 
-def _places(scenario: Scenario) -> dict[str, int]:
+def animated_places(scenario: Scenario) -> dict[str, int]:
     """Places of each animated resource: ``<unit>_begins`` uses a place of the unit."""
     return {
         resource: capacity_of(scenario, event.removesuffix("_begins"))
@@ -204,6 +212,80 @@ ANIMATION_START_HOURS = 24.0
 """The animated window starts at midnight after one simulated day, when ED has filled (the
 wards and community services start from the census)."""
 
+PANEL_WIDTH = 1080
+"""Width of one scenario's panel, in the animation's units."""
+_WRAP_QUEUE, _WRAP_PLACES, _SHOWN = 15, 30, 45
+_GAP, _QUEUE_ROW, _PLACE_ROW, _LABEL_ROOM = 8, 26, 20, 34
+FRAILTY_COLOURS = {"fit": "#1f5fa8", "frail": "#d08000", "severe": "#b3261e"}
+"""Patients' colour by frailty band (blue, amber, red: dark enough on white)."""
+
+
+def frailty_names() -> dict[str, str]:
+    """The legend's name of each frailty band, with its Clinical Frailty Scale scores."""
+    from flowsim.scenario.base import CFS_BY_BAND
+
+    words = {"fit": "fit", "frail": "frail", "severe": "severely frail"}
+    return {
+        band: f"{words.get(band, band)} (CFS {scores[0]}-{scores[-1]})"
+        for band, scores in CFS_BY_BAND.items()
+    }
+
+
+def stage_label(event: str, places: Mapping[str, int]) -> str:
+    """What the animation writes at a stage, worded from the unit catalogue (the place a
+    unit offers, "AMU bed"), with the number of places of a resource."""
+    from flowsim.scenario.units import spec_of
+
+    *_, fallback, resource = FRONT_DOOR_EVENTS[event]
+    unit = event.removesuffix("_wait").removesuffix("_begins")
+    spec = spec_of(unit)
+    if spec is None:
+        return fallback
+    if resource is not None:
+        return f"{spec.place}s: {places.get(resource, 0)}"
+    article = "an" if spec.place[:1] in "AEIOU" else "a"
+    return f"Waiting for {article} {spec.place}"
+
+
+def front_door_positions(places: Mapping[str, int], x_offset: float = 0.0) -> pd.DataFrame:
+    """vidigi's positions of the front-door stages, stacked so no queue, row of places or
+    label runs into the next: vidigi builds queues and rows of places leftwards and then
+    upwards from a stage's anchor, so each anchor sits above the full height of the stage
+    below it (a queue shows at most `_SHOWN` patients, then "+ n more")."""
+    queue_height = (math.ceil(_SHOWN / _WRAP_QUEUE) + 1) * _QUEUE_ROW
+
+    def height(event: str) -> float:
+        resource = FRONT_DOOR_EVENTS[event][3]
+        if resource is None:
+            return queue_height
+        return max(1, math.ceil(places.get(resource, 0) / _WRAP_PLACES)) * _PLACE_ROW
+
+    columns = (
+        ("ward_wait", "ed_cubicle_begins", "ed_cubicle_wait"),
+        ("afu_begins", "afu_wait", "amu_begins", "amu_wait", "sdec_begins", "sdec_wait"),
+    )
+    y: dict[str, float] = {}
+    for column in columns:
+        level = 20.0
+        for event in column:
+            y[event] = level
+            level += height(event) + _LABEL_ROOM
+    top = max(y[c[-1]] + height(c[-1]) for c in columns)
+    y["arrival"], y["depart"] = top + _LABEL_ROOM, 20.0
+    rows = []
+    for event, (x, _, _, resource) in FRONT_DOOR_EVENTS.items():
+        shared = event in ("arrival", "depart")
+        rows.append(
+            {
+                "event": event,
+                "x": x + (0.0 if shared else x_offset),
+                "y": y[event],
+                "label": stage_label(event, places),
+                "resource": resource,
+            }
+        )
+    return pd.DataFrame(rows)
+
 
 def animation_task(scenario: Scenario, days: int) -> ReplicationTask:
     """The replication an animation of ``days`` days draws: replication 0, no warm-up beyond
@@ -213,12 +295,18 @@ def animation_task(scenario: Scenario, days: int) -> ReplicationTask:
     )
 
 
+def front_door_reducer(days: int) -> Any:
+    """A picklable function of a log that returns its `front_door_log` for the animated
+    window, so only that small table travels back from the worker."""
+    return functools.partial(front_door_log, start_hours=ANIMATION_START_HOURS, hours=24.0 * days)
+
+
 def animation_to_json(scenario: Scenario, days: int) -> Any:
     """A picklable function of a log that returns the animation as plotly JSON, so the
     drawing happens in a worker process too."""
     return functools.partial(
         _animation_json,
-        places=_places(scenario),
+        places=animated_places(scenario),
         start_date=f"{scenario.run.start_date:%Y-%m-%d}",
         name=scenario.name,
         hours=24.0 * days,
@@ -229,56 +317,139 @@ def _animation_json(
     log: EventLog, places: dict[str, int], start_date: str, name: str, hours: float
 ) -> str:
     events = front_door_log(log, ANIMATION_START_HOURS, hours)
+    return side_by_side_json({name: events}, {name: places}, start_date, hours)
+
+
+def side_by_side_json(
+    events: Mapping[str, pd.DataFrame],
+    places: Mapping[str, Mapping[str, int]],
+    start_date: str,
+    hours: float,
+) -> str:
+    """`animation_figure` of one or more scenarios as plotly JSON; the plain plotly view of
+    the first if vidigi cannot draw it."""
     try:
         fig = animation_figure(events, places, start_date, ANIMATION_START_HOURS, hours)
     except Exception:  # vidigi missing or failing: the plain plotly view still shows the day
-        fig = occupancy_animation(events, name, ANIMATION_START_HOURS, hours)
+        name, first = next(iter(events.items()))
+        fig = occupancy_animation(first, name, ANIMATION_START_HOURS, hours)
     return fig.to_json()
 
 
+def day_clock(minutes: float, start_hours: float = ANIMATION_START_HOURS) -> str:
+    """The animation's clock: "Day 2, 04:15" for simulation minute ``minutes``, day 1 being
+    the first animated day (from ``start_hours``)."""
+    elapsed = round(minutes - start_hours * 60.0)
+    day, rest = divmod(elapsed, 24 * 60)
+    return f"Day {day + 1}, {rest // 60:02d}:{rest % 60:02d}"
+
+
 def animation_figure(
-    events: pd.DataFrame,
-    places: Mapping[str, int],
+    events: Mapping[str, pd.DataFrame],
+    places: Mapping[str, Mapping[str, int]],
     start_date: str,
     start_hours: float,
     hours: float,
 ) -> Any:
-    """The vidigi animation of ``events`` (`front_door_log`) from ``start_hours`` for
-    ``hours``: a frame every 15 minutes for a day, every 2 hours for a week. ``places``: ED
-    cubicles, SDEC chairs, AMU and AFU beds (``ed_cubicles``, ``sdec``, ``amu``, ``afu``)."""
+    """The vidigi animation of each scenario's ``events`` (`front_door_log`, by scenario
+    label) side by side on one clock, from ``start_hours`` for ``hours``: a frame every 15
+    minutes for a day, every 2 hours for a week. ``places``: each scenario's ED cubicles,
+    SDEC chairs, AMU and AFU beds (``ed_cubicles``, ``sdec``, ``amu``, ``afu``).
+
+    Replication 0 of every scenario shares its random numbers, so the same patients arrive
+    in each panel at the same moments; only what the change does differs. vidigi draws one
+    system, so each panel after the first gets its own event and resource names and patient
+    numbers, shifted right by `PANEL_WIDTH` (arrival and departure are shared anchors).
+    """
     from vidigi.animation import animate_activity_log
 
-    positions = pd.DataFrame(
-        [
-            {"event": e, "x": x, "y": y, "label": label, "resource": res}
-            for e, (x, y, label, res) in FRONT_DOOR_EVENTS.items()
-        ]
-    )
+    frames, positions, resources = [], [], {}
+    for k, (label, ev) in enumerate(events.items()):
+        suffix = f"~{k}" if k else ""
+        pos = front_door_positions(places[label], k * PANEL_WIDTH)
+        own = ~pos["event"].isin(["arrival", "depart"])
+        pos.loc[own, "event"] = pos.loc[own, "event"] + suffix
+        pos["resource"] = pd.Series(
+            [f"{r}{suffix}" if isinstance(r, str) else None for r in pos["resource"]],
+            dtype=object,
+        )
+        positions.append(pos if k == 0 else pos[own])
+        resources.update({f"{r}{suffix}": n for r, n in places[label].items()})
+        ev = ev.copy()
+        keep = ~ev["event"].isin(["arrival", "depart"])
+        ev.loc[keep, "event"] = ev.loc[keep, "event"] + suffix
+        ev["entity_id"] = ev["entity_id"].astype("int64") + k * 100_000_000
+        frames.append(ev)
     step = 15 if hours <= 24 else 120
-    return animate_activity_log(
-        events,
-        positions,
-        scenario=dict(places),
+    names = frailty_names()
+    layout = pd.concat(positions, ignore_index=True)
+    layout.loc[layout["event"] == "depart", "x"] += (len(events) - 1) * PANEL_WIDTH
+    fig = animate_activity_log(
+        pd.concat(frames, ignore_index=True),
+        layout,
+        scenario=resources,
         every_x_time_units=step,
         warm_up=int(start_hours * 60),
         limit_duration=int((start_hours + hours) * 60),
-        step_snapshot_max=45,
-        wrap_queues_at=15,
-        wrap_resources_at=30,
-        entity_icon_size=10,
+        step_snapshot_max=_SHOWN,
+        wrap_queues_at=_WRAP_QUEUE,
+        wrap_resources_at=_WRAP_PLACES,
+        entity_icon_size=11,
         resource_icon_size=10,
         text_size=13,
-        gap_between_entities=8,
-        gap_between_resources=8,
-        gap_between_resource_rows=22,
-        plotly_height=720,
+        gap_between_entities=_GAP,
+        gap_between_resources=_GAP,
+        gap_between_queue_rows=_QUEUE_ROW,
+        gap_between_resource_rows=_PLACE_ROW,
+        plotly_height=760,
         frame_duration=350,
         frame_transition_duration=300,
+        custom_entity_icon_list=["●"],
         entity_colour_by="frailty",
-        entity_colour_map={"fit": "#1f5fa8", "frail": "#c66a00", "severe": "#b3261e"},
+        entity_colour_map=FRAILTY_COLOURS,
         start_date=start_date,
         display_stage_labels=True,
+        plot_bgcolor="#f7f7f7",
     )
+    _finish(fig, list(events), names)
+    return fig
+
+
+def _finish(fig: Any, labels: Sequence[str], names: Mapping[str, str]) -> None:
+    """Clock in days and hours, a legend of the frailty colours, a title over each panel."""
+    for trace in [*fig.data, *(d for f in fig.frames for d in f.data)]:
+        if trace.name in names:
+            trace.name = names[trace.name]
+            trace.legendgroup = trace.name
+    for trace in fig.data:
+        trace.showlegend = trace.name in names.values()
+    slider = fig.layout.sliders[0]
+    for s in slider.steps:
+        s.label = day_clock(float(s.args[0][0]))
+    slider.currentvalue = {"prefix": "Clock: ", "font": {"size": 24, "color": "#222"}}
+    slider.font = {"color": "rgba(0,0,0,0)"}  # every step's clock would overlap as ticks
+    fig.update_layout(
+        showlegend=True,
+        legend={
+            "title": {"text": "Patients by frailty"},
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "itemsizing": "constant",
+        },
+        margin={"t": 90},
+    )
+    if len(labels) > 1:
+        top = max(float(max(t.y)) for t in fig.data if t.y is not None and len(t.y)) + 40
+        for k, label in enumerate(labels):
+            fig.add_annotation(
+                x=k * PANEL_WIDTH + PANEL_WIDTH / 2 - 40,
+                y=top,
+                text=f"<b>{label}</b>",
+                showarrow=False,
+                font={"size": 16},
+            )
 
 
 def occupancy_animation(events: pd.DataFrame, name: str, start_hours: float, hours: float) -> Any:
