@@ -101,13 +101,39 @@ def test_a_folder_others_can_write_is_refused(tmp_path: Path) -> None:
         DiskCache(folder)
 
 
-def test_the_apps_cache_is_on_disk_and_survives_a_restart(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture()
+def app_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's cache in a folder of this test, as a new server process would find it."""
     monkeypatch.setenv("FLOWSIM_APP_CACHE", str(tmp_path / "app"))
     monkeypatch.setenv("FLOWSIM_APP_CACHE_MB", "1")
+    monkeypatch.setattr(engine, "_disks", {})
+    return tmp_path / "app"
+
+
+def test_the_apps_cache_is_on_disk_and_survives_a_restart(
+    app_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = ("scenario-hash", '{"days": 2}', 0)
     engine.ResultCache(max_entries=10).put(key, {"digest": "d"})
-    again = engine.ResultCache(max_entries=10)  # a new server process
+    monkeypatch.setattr(engine, "_disks", {})  # a new server process
+    again = engine.ResultCache(max_entries=10)
     assert again.get(key) == {"digest": "d"}
-    assert again.disk.max_bytes == 1_000_000 and again.disk.folder == tmp_path / "app"
+    assert again.disk.max_bytes == 1_000_000 and again.disk.folder == app_cache.resolve()
+
+
+def test_a_small_cache_of_the_same_folder_cannot_evict_a_large_ones_entries(
+    app_cache: Path,
+) -> None:
+    results = engine.ResultCache(max_entries=50)
+    for r in range(20):
+        results.put(("s", "settings", r), r)
+    small = engine.ResultCache(max_entries=2)
+    small.put(("animation", 1), "json")
+    assert all(results.get(("s", "settings", r)) == r for r in range(20))
+    named = engine.ResultCache(max_entries=2, name="animations")
+    for i in range(3):
+        named.put(("animation", i), "json")
+    assert (
+        len(named.disk.entries()) == 2 and named.disk.folder == (app_cache / "animations").resolve()
+    )
+    assert all(results.get(("s", "settings", r)) == r for r in range(20))

@@ -341,28 +341,40 @@ def streamlit_session() -> Session | None:
 
 
 class ResultCache:
-    """Results of a scenario's replications by key (scenario hash, run settings, ...),
-    shared by every session of the app and kept on disk across restarts
-    (`flowsim.app.cache.DiskCache`): at most ``max_entries`` entries and
-    ``FLOWSIM_APP_CACHE_MB`` megabytes (default 500), the oldest used out first, in
-    ``FLOWSIM_APP_CACHE`` (default ``~/.cache/flowsim/app-results``). A key includes the code
-    version, so a new flowsim never answers from an old one's runs."""
+    """Results by key (scenario hash, run settings, replication, ...), shared by every session
+    of the app and kept on disk across restarts (`flowsim.app.cache.DiskCache`), in
+    ``FLOWSIM_APP_CACHE`` (default ``~/.cache/flowsim/app-results``), the oldest used out first
+    past ``FLOWSIM_APP_CACHE_MB`` megabytes (default 500) or ``max_entries`` entries. A key
+    includes the code version, so a new flowsim never answers from an old one's runs.
+
+    Caches of one folder share it and one bound (the most entries any asked for), so a small
+    cache cannot evict a large one's entries; ``name`` gives a cache a folder and bound of its
+    own (a subfolder).
+    """
 
     def __init__(
         self,
         max_entries: int = 256,
         *,
+        name: str | None = None,
         folder: str | os.PathLike[str] | None = None,
         max_bytes: int | None = None,
     ) -> None:
         if max_bytes is None:
             max_bytes = int(float(os.environ.get("FLOWSIM_APP_CACHE_MB", "500")) * 1_000_000)
+        place = Path(default_folder() if folder is None else folder)
+        place = (place / name if name else place).resolve()
+        with _disks_lock:
+            disk = _disks.get(place)
+            if disk is None:
+                disk = _disks[place] = DiskCache(
+                    place, max_bytes=max_bytes, max_entries=max_entries
+                )
+            else:
+                disk.max_entries = max(disk.max_entries or 0, max_entries)
+                disk.max_bytes = max(disk.max_bytes, max_bytes)
         self.max_entries = max_entries
-        self.disk = DiskCache(
-            default_folder() if folder is None else folder,
-            max_bytes=max_bytes,
-            max_entries=max_entries,
-        )
+        self.disk = disk
 
     def get(self, key: Any) -> Any | None:
         """The cached value, or None."""
@@ -372,6 +384,10 @@ class ResultCache:
         """Keep ``value``, dropping the oldest entries past the bound (a disk that refuses
         it only costs a rerun later)."""
         self.disk.put(key, value)
+
+
+_disks: dict[Path, DiskCache] = {}
+_disks_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- the warm start
