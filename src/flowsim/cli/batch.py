@@ -112,6 +112,11 @@ def batch(
             f"in all, into {out}/.",
         )
     )
+    for aside in work.broken:  # cut short or damaged: never read, run again
+        original = aside.with_name(aside.name.removeprefix(".").removesuffix(".broken"))
+        common.stdout.print(
+            Text(f"Set aside damaged {original} as {aside.name}; its replication runs again.")
+        )
     if work.skipped:
         common.stdout.print(f"Skipping {work.skipped} replication(s) already in {out}/.")
     if not work.pending:
