@@ -318,8 +318,8 @@ _sessions_lock = threading.Lock()
 
 def streamlit_session() -> Session | None:
     """The `Session` of the Streamlit session whose script is running in this thread, alive
-    while its browser is connected; None outside a Streamlit server (a notebook, a test's
-    AppTest, a worker). Streamlit is only looked at when the process has already imported it,
+    while its browser is connected; None outside a Streamlit server (a notebook, AppTest, a
+    worker). Streamlit is only looked at when the process has already imported it,
     so nothing here imports Streamlit into a worker."""
     if "streamlit" not in sys.modules:
         return None
@@ -330,6 +330,8 @@ def streamlit_session() -> Session | None:
     if ctx is None or not runtime.exists():
         return None
     server, session_id = runtime.get_instance(), ctx.session_id
+    if not isinstance(server, runtime.Runtime):  # AppTest's stand-in knows no browsers
+        return None
     with _sessions_lock:
         for gone in [k for k, s in _sessions.items() if not s.alive]:
             del _sessions[gone]
