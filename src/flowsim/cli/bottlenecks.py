@@ -14,6 +14,7 @@ from rich.text import Text
 
 from flowsim.cli import common
 from flowsim.cli.common import Days, PairedReplications, Seed, WarmUp, Workers, argument, out_option
+from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def bottlenecks(
         Text.assemble(
             ("Bottlenecks", "bold"),
             f" of {scenario.name}: {n} replication(s) of {common.span_seed_workers(settings)}.",
-        )
+        ),
+        soft_wrap=False,
     )
     started = time.perf_counter()
     api_settings = {"replications": n, "workers": settings.workers, **settings.model}
@@ -73,9 +75,10 @@ def bottlenecks(
     found.resources.to_csv(out / "resources.csv", index=False)
     found.attribution.to_csv(out / "attribution.csv", index=False)
     _chain_frame(found).to_csv(out / "chain.csv", index=False)
-    common.stdout.print(_resources_table(found))
-    common.stdout.print(_attribution_table(found))
+    show(common.stdout, _resources_table(found))
+    show(common.stdout, _attribution_table(found))
     _print_chain(found)
+    _print_verdict(found)
     files = ["resources.csv", "attribution.csv", "chain.csv"]
 
     if value:
@@ -89,7 +92,7 @@ def bottlenecks(
         )
         worth.table.to_csv(out / "value_of_one_more.csv", index=False)
         worth.kpis.to_csv(out / "value_kpis.csv", index=False)
-        common.stdout.print(_value_table(worth.table, n))
+        show(common.stdout, _value_table(worth.table, n))
         for line in worth.table["sentence"].head(3):
             common.stdout.print(Text(f"  {line}"))
         files += ["value_of_one_more.csv", "value_kpis.csv"]
@@ -117,7 +120,7 @@ def _resources_table(found: Bottlenecks) -> Table:
         ("blocked %", "right"),
         ("delayed h/day", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=name == "resource")  # type: ignore[arg-type]
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in found.resources.itertuples(index=False):
         blocked = float(r.blocked_pct)
         table.add_row(
@@ -161,8 +164,38 @@ def _print_chain(found: Bottlenecks) -> None:
         return
     common.stdout.print(Text.assemble("Blocking chain: ", (found.chain_text(), "bold")))
     links = ", ".join(f"{k} {_num(v)}" for k, v in found.chain_hours.items())
-    common.stdout.print(Text(f"  patient-hours a day at each link: {links}"))
-    common.stdout.print(Text.assemble("Primary constraint: ", (found.primary, "bold red")))
+    common.stdout.print(Text(f"  patient-hours a day at each link: {links}"), soft_wrap=False)
+
+
+def _print_verdict(found: Bottlenecks) -> None:
+    """The primary constraint with how sure it is: how often each cause was the primary across
+    the replications, a tie named as one, and why the answer drifts with the run length."""
+    if not found.chain:
+        return
+    named = " and ".join(found.tied) if len(found.tied) > 1 else found.primary
+    tie = " (a tie)" if len(found.tied) > 1 else ""
+    common.stdout.print(Text.assemble("Primary constraint: ", (named, "bold red"), tie))
+    show(common.stdout, _constraints_table(found))
+    common.stdout.print(Text(found.verdict), soft_wrap=False)
+    if found.horizon_note:
+        common.stdout.print(Text(found.horizon_note, style="yellow"), soft_wrap=False)
+
+
+def _constraints_table(found: Bottlenecks) -> Table:
+    table = Table(
+        title=Text(f"How often each is the primary constraint ({found.replications} replications)")
+    )
+    table.add_column("primary constraint")
+    table.add_column("replications", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("waiting kept h/day (95% CI)", justify="right")
+    for row in found.share_rows():
+        table.add_row(*row)
+    table.caption = (
+        "Waiting kept: patient-hours a day of waiting that stop there (are not passed on to "
+        "what blocked patients wait for)."
+    )
+    return table
 
 
 def _chain_frame(found: Bottlenecks) -> pd.DataFrame:
