@@ -4,6 +4,8 @@ process, so the page's logic is tested, not the simulation's speed."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,170 @@ def test_upload_errors_name_the_uploaded_file() -> None:
     with pytest.raises(ScenarioError) as caught:
         engine.load_upload("mine.yaml", b"extends: baseline.yaml\nedd: {}\n", SCENARIOS)
     assert caught.value.file == "mine.yaml" and "ed" in str(caught.value)
+
+
+# ---------------------------------------------------------------- stale and no-effect results
+
+
+def test_moving_a_lever_marks_the_results_on_screen_stale() -> None:
+    at = page()
+    at.multiselect(key="alts").set_value(["afu_expansion"]).run()
+    at.button(key="run").click().run()
+    assert not at.warning, [w.value for w in at.warning]
+    lever(at, "amu.beds").set_value(lever(at, "amu.beds").value + 5).run()
+    stale = " ".join(w.value for w in at.warning)
+    assert "Stale results" in stale and "your change added" in stale
+    assert any("stale: from other settings" in m.value for m in at.markdown)
+    at.button(key="run").click().run()
+    assert not any("Stale" in w.value for w in at.warning)
+    assert "your change" in [s.value for s in at.subheader]
+
+
+def test_a_change_that_sets_nothing_says_it_made_no_difference() -> None:
+    at = page()
+    text = b"extends: baseline.yaml\nname: same again\n"
+    at.sidebar.file_uploader(key="upload").upload("same.yaml", text, "text/yaml").run()
+    at.multiselect(key="alts").set_value(["(uploaded file)"]).run()
+    at.button(key="run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    info = at.info[-1].value
+    assert "made no difference to any patient" in info and "no setting differs" in info
+    assert "more precision" not in info
+    captions = [c.value for c in at.caption]
+    assert any("no difference to any patient" in c for c in captions)
+    assert not any(c.startswith("**no clear difference") for c in captions)
+
+
+def test_stale_reason_says_what_changed() -> None:
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    from flowsim.scenario import apply_changes
+
+    settings = engine.ComparisonSettings(replications=2)
+    mine = apply_changes(base, {"afu.beds": 30})
+    shown = engine.run_key([("baseline", base), ("your change", mine)], settings)
+    assert engine.stale_reason(shown, shown) is None
+    assert engine.stale_reason(None, shown) is None
+    more = apply_changes(base, {"afu.beds": 31})
+    now = engine.run_key([("baseline", base), ("your change", more)], settings)
+    assert engine.stale_reason(shown, now) == "the settings of your change changed"
+    dropped = engine.run_key([("baseline", base)], settings)
+    assert "your change removed" in str(engine.stale_reason(shown, dropped))
+    longer = engine.run_key(
+        [("baseline", base), ("your change", mine)], engine.ComparisonSettings(replications=3)
+    )
+    assert engine.stale_reason(shown, longer) == "the run settings changed"
+
+
+def test_paired_replications_with_identical_logs_are_called_no_difference() -> None:
+    """The digest of every patient's journey: equal for a renamed copy (the same patients,
+    event for event), different for a real change; ``no_difference`` words both."""
+    from flowsim.scenario import apply_changes
+
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    renamed = base.model_copy(update={"name": "copy"})
+    no_afu = apply_changes(base, {"afu.beds": 0, "afu.divert_to_amu_when_full": True})
+    settings = engine.ComparisonSettings(replications=1, horizon_days=1.0, warm_up_days=0.0)
+    pool = engine.WorkerPool(1)
+    results = [engine.run_scenario(s, settings, pool) for s in (base, renamed, no_afu)]
+    digests = [r[0]["digest"] for r in results]
+    assert digests[0] == digests[1] != digests[2]
+    # a setting differs but no patient noticed: identical logs
+    p3 = apply_changes(base, {"community.p3.capacity": base.community.p3.capacity + 1})
+    why = engine.no_difference(base, p3, results[0], results[1])
+    assert why is not None and "event for event" in why and "community.p3.capacity" in why
+    assert engine.no_difference(base, no_afu, results[0], results[2]) is None
+    assert "no setting differs" in str(engine.no_difference(base, renamed, results[0], results[1]))
+
+
+def test_stream_comparison_lands_replication_by_replication_and_caches_each() -> None:
+    base = load_scenario(SCENARIOS / "baseline.yaml").model_copy(update={"warm_start": None})
+    from flowsim.scenario import apply_changes
+
+    alt = apply_changes(base, {"afu.beds": base.afu.beds + 10})
+    settings = engine.ComparisonSettings(replications=2, horizon_days=1.0, warm_up_days=0.0)
+    pool, cache = engine.WorkerPool(1), engine.ResultCache()
+    seen = list(engine.stream_comparison([base, alt], ["baseline", "alt"], settings, pool, cache))
+    assert [r.replications for r in seen] == [1, 2]
+    assert not seen[0].complete and seen[-1].complete
+    assert "intervals need a second replication" in engine.precision_note(seen[0])
+    assert "2 of 2 paired replications" in engine.precision_note(seen[-1])
+    assert seen[-1].cached == [False, False]
+    # the same again, and one more replication: only the new one runs
+    again = list(engine.stream_comparison([base, alt], ["baseline", "alt"], settings, pool, cache))
+    assert len(again) == 1 and again[0].cached == [True, True]
+    more = dataclasses.replace(settings, replications=3)
+    ran = []
+    found = list(
+        engine.stream_comparison(
+            [base, alt], ["baseline", "alt"], more, pool, cache, on_done=ran.append
+        )
+    )
+    assert [r.replications for r in found] == [2, 3] and len(ran) == 2
+    assert found[-1].kpis.equals(found[-1].kpis)  # complete table
+    assert found[0].table.equals(seen[-1].table)
+
+
+# ---------------------------------------------------------------- watch a day
+
+
+def test_day_clock_counts_days_and_hours_from_the_animated_window() -> None:
+    from flowsim.app.views import day_clock
+
+    assert day_clock(24 * 60) == "Day 1, 00:00"
+    assert day_clock(24 * 60 + 1695) == "Day 2, 04:15"
+
+
+def test_front_door_stages_are_stacked_without_overlap() -> None:
+    from flowsim.app import views
+
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    places = views.animated_places(base)
+    pos = views.front_door_positions(places).set_index("event")
+    for column in (
+        ["ward_wait", "ed_cubicle_begins", "ed_cubicle_wait"],
+        ["afu_begins", "afu_wait", "amu_begins", "amu_wait", "sdec_begins", "sdec_wait"],
+    ):
+        for below, above in itertools.pairwise(column):
+            resource = pos.loc[below, "resource"]
+            # vidigi builds upwards: rows of 30 places 20 apart, or 3 queue rows and "+ n more"
+            tall = -(-places[resource] // 30) * 20 if isinstance(resource, str) else 4 * 26
+            assert pos.loc[above, "y"] - pos.loc[below, "y"] >= tall + 20, (below, above)
+    assert pos.loc["amu_begins", "label"] == f"AMU beds: {base.amu.beds}"
+    assert pos.loc["ed_cubicle_wait", "label"] == "Waiting for an ED cubicle"
+    assert len(set(pos["label"])) == len(pos)
+
+
+def test_side_by_side_animation_has_one_clock_a_legend_and_a_panel_each() -> None:
+    from flowsim.app import views
+    from flowsim.experiment import run_replication
+    from flowsim.scenario import apply_changes
+
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    alt = apply_changes(base, {"afu.beds": base.afu.beds + 10})
+    events, places = {}, {}
+    for label, s in (("baseline", base), ("more AFU", alt)):
+        log = run_replication(views.animation_task(s, 1))
+        events[label] = views.front_door_log(log, views.ANIMATION_START_HOURS, 2.0)
+        places[label] = views.animated_places(s)
+    fig = views.animation_figure(events, places, "2025-04-04", views.ANIMATION_START_HOURS, 2.0)
+    steps = fig.layout.sliders[0].steps
+    assert steps[0].label == "Day 1, 00:00" and steps[-1].label == "Day 1, 02:00"
+    assert fig.layout.sliders[0].currentvalue.prefix == "Clock: "
+    legend = {t.name for t in fig.data if t.showlegend}
+    assert legend <= set(views.frailty_names().values()) and "fit (CFS 1-4)" in legend
+    assert fig.layout.showlegend
+    assert [a.text for a in fig.layout.annotations] == ["<b>baseline</b>", "<b>more AFU</b>"]
+
+
+def test_watch_a_day_animates_side_by_side_and_stays_on_its_tab() -> None:
+    at = page()
+    at.multiselect(key="alts").set_value(["afu_expansion"]).run()
+    at.button(key="run").click().run()
+    at.session_state["view"] = "Watch a day"
+    at.run()
+    at.button(key="animate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["view"] == "Watch a day"
+    shown = at.session_state["_animation"]
+    assert len(shown[0][0]) == 2  # baseline and the change
+    assert '"Clock: "' in shown[1] and "Day 1, 00:00" in shown[1]
