@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from flowsim._version import __version__
 from flowsim.analysis import PRIMARY_KPIS
-from flowsim.analysis.bottlenecks import Bottlenecks
+from flowsim.analysis.bottlenecks import Bottlenecks, chain_labels
 from flowsim.analysis.figure_data import unit_label
 from flowsim.report.figures import blocking_chain_figure, figure_png
 from flowsim.report.labels import (
@@ -354,14 +354,19 @@ def render_compare_report(
         body += [
             '<section id="bottlenecks"><h2>Bottlenecks</h2>',
             "<table class='compact'><thead><tr><th>Scenario</th><th>Primary constraint</th>"
-            "<th>Blocking chain</th></tr></thead><tbody>",
+            "<th>Primary in (replications)</th><th>Blocking chain</th></tr></thead><tbody>",
             *(
-                f"<tr><td>{escape(name)}</td><td>{escape(unit_label(b.primary))}</td>"
-                f"<td>{escape(' → '.join(unit_label(u) for u in _chain_for_figure(b.chain)))}"
-                "</td></tr>"
+                f"<tr><td>{escape(name)}</td><td>{escape(b.primary_words())}</td>"
+                f"<td>{escape(_shares_in_words(b))}</td>"
+                f"<td>{escape(' → '.join(chain_labels(b.chain)))}</td></tr>"
                 for name, b in bottlenecks.items()
             ),
-            "</tbody></table></section>",
+            "</tbody></table>",
+            *(
+                f"<p><strong>{escape(name)}</strong>: {escape(b.verdict_text())}</p>"
+                for name, b in bottlenecks.items()
+            ),
+            "</section>",
         ]
     body += [
         '<section id="figures" class="figures">',
@@ -442,12 +447,37 @@ def _chain_for_figure(chain: Sequence[str]) -> list[str]:
     return ["handover" if (unit == "ambulance" and i) else unit for i, unit in enumerate(chain)]
 
 
+def _shares_in_words(b: Bottlenecks) -> str:
+    """``AMU 3 of 5, discharge referral and assessment 2 of 5``."""
+    return ", ".join(f"{label} {count}" for label, count, _, _ in b.share_rows())
+
+
+def _constraint_shares(b: Bottlenecks) -> str:
+    """How sure the primary constraint is: the verdict, why it drifts with the run length
+    (if it does), and how often each cause was the primary across the replications."""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td class='num'>{escape(count)}</td>"
+        f"<td class='num'>{escape(share)}</td><td class='num'>{escape(kept)}</td></tr>"
+        for label, count, share, kept in b.share_rows()
+    )
+    note = f"<p class='note'>{escape(b.horizon_note)}</p>" if b.horizon_note else ""
+    return (
+        f"<p>{escape(b.verdict)}</p>{note}"
+        "<table class='compact' id='constraint-shares'><thead><tr><th>Primary constraint</th>"
+        "<th class='num'>Replications</th><th class='num'>Share</th>"
+        "<th class='num'>Waiting kept, patient-hours a day (95% CI)</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        "<p>Waiting kept: the waiting that stops at a cause instead of being passed on to what "
+        "its blocked patients wait for; the primary constraint keeps the most.</p>"
+    )
+
+
 def _bottleneck_section(b: Bottlenecks | None) -> str:
     if b is None or not b.chain:
         return ""
     chain = _chain_for_figure(b.chain)
     hours = {new: b.chain_hours.get(old, 0.0) for old, new in zip(b.chain, chain, strict=True)}
-    words = " → ".join(unit_label(u) for u in chain)
+    words = " → ".join(chain_labels(chain))  # as the figure labels its boxes
     res = b.resources.sort_values("utilisation_pct", ascending=False)
     rows = "".join(
         "<tr>"
@@ -476,8 +506,9 @@ def _bottleneck_section(b: Bottlenecks | None) -> str:
     )
     return (
         '<section id="bottlenecks"><h2>Bottlenecks</h2>'
-        f"<p class='lead'>Primary constraint: <strong>{escape(unit_label(chain[0]))}</strong>. "
+        f"<p class='lead'>Primary constraint: <strong>{escape(b.primary_words())}</strong>. "
         f"Waiting travels upstream: {escape(words)}.</p>"
+        + _constraint_shares(b)
         + _figure(
             "The blocking chain: patient-hours a day waiting at each link, from the primary "
             "constraint to the front door.",

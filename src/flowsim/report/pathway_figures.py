@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from flowsim.analysis.bottlenecks import chain_labels
 from flowsim.analysis.figure_data import (
     FLOW_NODE_ORDER,
     FLOW_STAGES,
@@ -174,12 +175,14 @@ def blocking_chain_figure(chain: list[str], hours: Mapping[str, float] | None = 
     symptom.
 
     ``chain`` names units as the analysis does (``["p1", "ward:care_of_elderly", "amu",
-    "ed_cubicle", "handover"]``); ``hours`` gives the patient-hours a day spent waiting at each
-    link, shown under its box when given.
+    "ed_cubicle", "handover"]``), its boxes labelled by `chain_labels` as the report's text
+    is; ``hours`` gives the patient-hours a day spent waiting at each link, shown under its box
+    when given.
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     n = len(chain)
+    labels = chain_labels(chain)
     width = max(WIDTH_INCHES, 2.3 * n)
     with house_style():
         fig = Figure(figsize=(width, 4.2), layout="constrained")
@@ -210,7 +213,7 @@ def blocking_chain_figure(chain: list[str], hours: Mapping[str, float] | None = 
             ax.text(
                 i + 0.5,
                 y0 + box_h / 2,
-                textwrap.fill(_chain_label(unit, first), 13),
+                textwrap.fill(labels[i], 13),
                 ha="center",
                 va="center",
                 fontsize=13,
@@ -256,9 +259,3 @@ def blocking_chain_figure(chain: list[str], hours: Mapping[str, float] | None = 
             color=GREY,
         )
     return fig
-
-
-def _chain_label(unit: str, first: bool) -> str:
-    if unit == "ed_cubicle" and not first:
-        return "ED boarding"
-    return unit_label(unit)
