@@ -393,15 +393,15 @@ def _results(result: Comparison, downloads: dict[str, Any], stale: str | None = 
             if "blocking chain" not in caption:
                 st.image(png, caption=caption)
     with tabs[2]:
-        from flowsim.analysis.figure_data import unit_label
-        from flowsim.app.views import chain_for_figure
-
         for label, b in result.chains.items():
-            chain = " → ".join(unit_label(u) for u in chain_for_figure(b.chain))
             st.markdown(
-                f"**{label}**: primary constraint **{unit_label(b.primary)}**. "
-                f"Waiting travels upstream: {chain or 'no waiting for capacity'}."
+                f"**{label}**: primary constraint **{b.primary_words() or 'none'}**. "
+                f"Waiting travels upstream: {b.chain_words() or 'no waiting for capacity'}."
             )
+            st.markdown(b.verdict_text())
+            if rows := b.share_rows():
+                heads = ("Primary constraint", "Replications", "Share", "Waiting kept h/day (CI)")
+                st.table(dict(zip(heads, map(list, zip(*rows, strict=True)), strict=True)))
         for caption, png in figures.items():
             if "blocking chain" in caption:
                 st.image(png, caption=caption)
