@@ -17,6 +17,7 @@ from rich.text import Text
 from flowsim._version import __version__
 from flowsim.cli import common
 from flowsim.cli.common import Days, LibraryOnly, Seed, WarmUp, Workers, argument, out_option
+from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def run(
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
         paths = results.write(out, scenario, meta, scenario_file=file)
         shutil.rmtree(out / ".parts", ignore_errors=True)
-    common.stdout.print(_summary_table(summary, scenario.name, n))
+    show(common.stdout, _summary_table(summary, scenario.name, n))
     common.print_results(out, paths.values(), started)
 
 
@@ -338,7 +339,7 @@ def warmup(
     table.add_column("mean occupied after that", justify="right")
     for row in found.truncation.itertuples(index=False):
         table.add_row(str(row.unit), f"{row.truncation_days:g} days", f"{row.settled_mean:.1f}")
-    common.stdout.print(table)
+    show(common.stdout, table)
     current = scenario.run.warm_up_days
     advice = (
         "enough"
@@ -424,7 +425,7 @@ def snapshot(
     table.add_column("patients", justify="right")
     for unit, n in census.occupied.items():
         table.add_row(unit, str(n))
-    common.stdout.print(table)
+    show(common.stdout, table)
     for note in census.notes:
         common.stderr.print(Text(f"note: {note}", style="yellow"))
     common.stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))
