@@ -3,7 +3,7 @@
 `compute_kpis` returns a tidy table ``kpi, unit, value``: ``kpi`` is a snake_case
 name, ``unit`` its unit of measurement. Services are part of the name
 (``occupancy_mean_amu``, ``los_mean_ward_care_of_elderly``, with ``ward:x``
-written ``ward_x``). The order below is stable; per-service rows follow the
+written ``ward_x``). The order of the rows is stable; per-service rows follow the
 pathway order of `unit_order` and appear for every unit the log knows, with NaN
 where there is nothing to measure.
 
@@ -23,57 +23,10 @@ Measurement period: ``[warm_up, end)`` where ``warm_up = log.warm_up_hours`` and
   changes); p95 % is the time-weighted 95th percentile of held / in force,
   ignoring time with no capacity in force.
 
-====================================  ============  ==========================================
-kpi                                   unit          definition
-====================================  ============  ==========================================
-ed_attendances                        per day       ED attendances arriving in the period
-ed_within_4h                          %             attendances leaving ED <= 4 h after arrival
-ed_over_12h                           per day       attendances in ED > 12 h from arrival
-ed_over_12h_share                     %             the same, as % of attendances
-ed_time_mean / _median / _p95         hours         time from arrival to leaving ED
-handover_mean                         minutes       ambulance arrival at ED to crew released
-handover_over_30min_share             %             ambulance arrivals waiting > 30 min
-handover_over_60min_share             %             ambulance arrivals waiting > 60 min
-ambulance_hours_lost                  hours per day handover time beyond 15 minutes, summed
-ed_boarding_mean                      hours         decision to admit (QUEUE at amu/afu/ward
-                                                    while in ED) to leaving ED
-ed_boarding_over_12h                  per day       admitted attendances boarding > 12 h
-ed_boarding_over_12h_share            %             the same, as % of admitted attendances
-admissions                            per day       hospital spells starting (any route)
-ed_conversion                         %             attendances leading to a spell (also via
-                                                    SDEC)
-ed_left_before_seen_share             %             attendances ending in DEPART
-                                                    left_before_seen (ed.leave_before_seen)
-los_mean / los_median                 days          hospital spell, first amu/afu/ward START
-                                                    to leaving the last inpatient unit
-los_mean_frailty_<band>               days          los_mean for fit / frail / severe
-los_mean_<unit>                       days          time in one unit per stay: amu, afu, each
-                                                    ward group
-occupancy_mean_<unit>                 %             every unit with a capacity
-occupancy_p95_<unit>                  %             every unit with a capacity
-occupancy_mean_general_acute          %             amu + afu + all ward groups (G&A beds)
-occupancy_p95_general_acute           %             the same, 95th percentile
-delayed_patients_mean                 patients      medically optimised patients still in a
-                                                    bed (OPTIMISED..END), time-weighted; this
-                                                    is also delayed bed-days per day
-delayed_share_of_ward_beds            %             delayed_patients_mean / ward beds in force
-delayed_days_mean                     days          length of delays begun after warm-up and
-                                                    ended by the end
-community_wait_mean_<unit>            days          QUEUE..START at p1, p2, p3, virtual_ward,
-                                                    for waits starting in the period (still
-                                                    waiting: end - queue)
-readmission_rate                      %             hospital discharges alive with a
-                                                    readmission within the window, of such
-                                                    discharges
-admissions_avoided_ucr                per day       patients leaving as ucr_home, or to the
-                                                    virtual ward after UCR, never at ED or
-                                                    admitted (nor their re-presentation)
-admissions_avoided_sdec               per day       SDEC patients leaving alive, never admitted
-admissions_avoided_virtual_ward       per day       virtual-ward patients never admitted, nor
-                                                    a re-presentation naming them (step-up:
-                                                    step-down patients were admitted)
-deaths_in_hospital                    per day       DEPART died straight after an inpatient END
-====================================  ============  ==========================================
+What each KPI means (name, unit, definition, which patients or time of the window it
+counts) is tabulated once, in `flowsim.analysis.kpi_definitions.KPI_DEFINITIONS`, from which
+``docs/kpis.md`` is generated (``flowsim kpis --markdown``); a test checks every KPI returned
+here has its entry there, in the same unit.
 
 Readmissions: the denominator is patients whose last spell ended alive in
 ``[warm_up, end - window)``, where the window is ``log.meta["readmission_within_days"]``

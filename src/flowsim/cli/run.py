@@ -431,4 +431,51 @@ def snapshot(
     common.stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))
 
 
-COMMANDS = {"run": run, "warmup": warmup, "snapshot": snapshot}
+KPI_DICTIONARY = Path("docs/kpis.md")
+
+
+def kpis(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help=f"Write the KPI dictionary ({KPI_DICTIONARY}).")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Where to write it with --markdown. [default: the docs/ file above]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The KPI dictionary: every KPI of kpis.csv with its unit, definition and how the measured
+    window is handled, from src/flowsim/analysis/kpi_definitions.py.
+
+    Prints it; with --markdown, writes docs/kpis.md instead (a test fails while the committed
+    file differs from what this writes).
+    """
+    from flowsim.analysis.kpi_definitions import (
+        KPI_DEFINITIONS,
+        MEASURED_PERIOD,
+        kpi_dictionary_markdown,
+    )
+
+    if markdown:
+        path = out or KPI_DICTIONARY
+
+        def write(p: Path) -> None:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(kpi_dictionary_markdown(), encoding="utf-8")
+
+        common.write_or_fail(path, write, "; choose another --out")
+        common.stdout.print(Text(f"Wrote {path}"))
+        return
+    table = Table(title=Text(f"KPI dictionary ({len(KPI_DEFINITIONS)} entries)"))
+    for column in ("KPI", "unit", "definition", "window"):
+        table.add_column(column, no_wrap=column in ("KPI", "unit"))  # names whole, to grep
+    for d in KPI_DEFINITIONS:
+        table.add_row(d.name, d.unit, d.definition, d.window)
+    table.caption = MEASURED_PERIOD
+    show(common.stdout, table)
+
+
+COMMANDS = {"run": run, "warmup": warmup, "snapshot": snapshot, "kpis": kpis}
