@@ -57,6 +57,19 @@ door, each link being the location that passed the most load to the previous lin
 corridor boarders count as ED cubicle, and from ED the front door is the ambulance handover
 whenever any ambulance waited), while its patients wait at least `CHAIN_MIN_SHARE` of the
 hours waited for the primary constraint (the front door joins whenever anyone waited there).
+`chain_labels` puts the chain in words, the same for the report's text, its figure and the app.
+
+**How sure** (`combine_bottlenecks`). The primary constraint of the averaged tables is one
+name; the replications say how far to trust it. Each replication's own primary is counted
+(``Bottlenecks.constraints``: in how many it was the primary, and the waiting each cause keeps,
+mean and 95% CI). Causes keeping within `TIE_MARGIN` of the leader's waiting are named together,
+"AMU and the discharge referral and assessment, about equally"; a lead the replications cannot
+confirm (the paired 95% CI of the difference in kept waiting includes 0) says so and asks for
+more replications. The answer can also move with the length of the run, while queues are still
+building after the warm-up or the season turns: each replication's halves of the measured
+period are analysed apart, and when the first half's primary constraint is not the second's,
+``Bottlenecks.horizon_note`` says which was which and why, instead of one name that flips
+silently between a short run and a long one.
 """
 
 from __future__ import annotations
