@@ -38,6 +38,7 @@ from flowsim.scenario.base import (
     Probability,
     _check_sums_to_one,
 )
+from flowsim.scenario.community_only import CommunityOnlyField
 from flowsim.scenario.costs import Costs
 from flowsim.scenario.distributions import Distribution, Fixed
 from flowsim.scenario.ed_pressure import (  # re-exported for older imports
@@ -511,6 +512,11 @@ class Scenario(Frozen):
     costs: Costs = Field(
         default_factory=Costs,
         description="Unit costs for the cost KPIs, with their sources; they change no behaviour.",
+    )
+    community_only: CommunityOnlyField = Field(
+        None,
+        description="P1-P3 alone, on referrals: run by flowsim.model.community_only (and "
+        "`flowsim ipacs-check`), not by a whole-system run.",
     )
 
     @model_validator(mode="after")
