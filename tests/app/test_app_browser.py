@@ -1,8 +1,9 @@
 """The workshop app in a real browser: `streamlit run` on localhost, driven by Playwright on
 Debian's chromium (`.ci/run` installs it; never a browser a test tool downloads).
 
-Choose a library scenario, run the comparison, see the KPI cards, and keep a screenshot in
-test-artifacts/ (git-ignored) for a person to look at.
+Choose a library scenario, run the comparison, see the KPI cards (printing the seconds from
+Run to the first card and to the final ones), animate the baseline and the change side by
+side, and keep screenshots in test-artifacts/ (git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
@@ -40,14 +41,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
+    small = {  # set any of these to time the app at other settings (e.g. its defaults)
         "FLOWSIM_APP_REPLICATIONS": "2",
         "FLOWSIM_APP_DAYS": "3",
         "FLOWSIM_APP_WARM_UP": "1",
         "FLOWSIM_APP_CENSUS_DAY": "20",
-        "FLOWSIM_SCENARIOS": str(ROOT / "scenarios"),
     }
+    env = {**small, **os.environ, "FLOWSIM_SCENARIOS": str(ROOT / "scenarios")}
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     with log.open("w") as out:
         server = subprocess.Popen(
@@ -81,11 +81,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 server.kill()
 
 
-def test_choose_run_and_see_kpi_cards(app_url: str, tmp_path: Path) -> None:
+def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path: Path) -> None:
     assert CHROMIUM is not None, "FLOWSIM_REQUIRE_BROWSER is set but chromium is missing"
     from playwright.sync_api import expect, sync_playwright
 
     shot = tmp_path / "app_comparison.png"
+    animation = tmp_path / "app_side_by_side.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -95,14 +96,31 @@ def test_choose_run_and_see_kpi_cards(app_url: str, tmp_path: Path) -> None:
             page.locator('[data-testid="stMultiSelect"]').first.click()
             page.get_by_role("option", name="Acute frailty unit (AFU) expansion").click()
             page.keyboard.press("Escape")
+            started = time.perf_counter()
             page.get_by_role("button", name="Run comparison").click()
             cards = page.locator('[data-testid="stMetric"]')
+            cards.first.wait_for(timeout=90_000)
+            first = time.perf_counter() - started
+            expect(page.get_by_role("tab", name="KPI cards")).to_be_visible(timeout=90_000)
             expect(cards).to_have_count(14, timeout=90_000)
+            final = time.perf_counter() - started
+            print(f"\nRun to first KPI card {first:.1f} s, to the final cards {final:.1f} s")
             expect(page.get_by_role("heading", name="afu expansion")).to_be_visible()
             expect(page.get_by_text("95% CI").first).to_be_visible()
             page.screenshot(path=str(shot), full_page=True)
+            page.get_by_role("tab", name="Watch a day").click()
+            page.get_by_role("button", name="Animate").click()
+            chart = page.locator('[data-testid="stPlotlyChart"]')
+            chart.wait_for(timeout=120_000)
+            expect(page.get_by_text("Clock: Day 1").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("tab", name="Watch a day")).to_have_attribute(
+                "aria-selected", "true"
+            )
+            chart.scroll_into_view_if_needed()
+            chart.screenshot(path=str(animation))
         finally:
             browser.close()
-    assert shot.stat().st_size > 20_000
+    assert shot.stat().st_size > 20_000 and animation.stat().st_size > 20_000
     ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(shot, ARTIFACTS / shot.name)
+    for png in (shot, animation):
+        shutil.copy(png, ARTIFACTS / png.name)
