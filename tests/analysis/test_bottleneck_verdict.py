@@ -87,6 +87,13 @@ def test_a_lead_the_replications_cannot_confirm_says_so() -> None:
     assert "Run more replications" in found.verdict
 
 
+def test_a_lead_every_replication_agrees_on_but_cannot_confirm_says_so() -> None:
+    found = combine_bottlenecks(replications([300.0, 90.0]))  # AMU first in both, far apart
+    assert found.verdict.startswith("AMU: the primary constraint in 2 of 2 replications")
+    assert "not yet sure" in found.verdict
+    assert "cannot tell them apart" not in found.verdict
+
+
 def test_one_replication_says_it_cannot_measure_how_often() -> None:
     found = combine_bottlenecks(replications([120.0]))
     assert "One replication" in found.verdict

@@ -748,7 +748,7 @@ def _verdict(constraints: pd.DataFrame, kept: pd.DataFrame, primary: str) -> tup
             f"constraint in {counts(words)} of {_replications(n)}, where {kept_text(words)} "
             f"patient-hours of waiting a day stop (within {TIE_MARGIN:.0%} of each other)."
         )
-    elif unsure:
+    elif unsure and int(rows.loc[unsure[0], "primary_in"]) > 0:
         pair = [primary, *unsure]
         text = (
             f"{_capital(_named(primary))}, or perhaps {_named(unsure[0])}: these {n} "
@@ -772,6 +772,11 @@ def _verdict(constraints: pd.DataFrame, kept: pd.DataFrame, primary: str) -> tup
             nxt = str(others.index[0])
             text += f"; next, {_named(nxt)} ({_hours_text(float(others.iloc[0]['kept_mean']))})"
         text += "."
+        if unsure:
+            text += (
+                f" The lead over {_named(unsure[0])} is not yet sure (the paired 95% CI of the "
+                "difference includes 0): run more replications to confirm it."
+            )
     if n == 1:
         text += " One replication: run at least 2 to see how often each is the constraint."
     return tied, text
