@@ -12,12 +12,35 @@ so ``flowsim --help`` and the quick commands start quickly.
 from __future__ import annotations
 
 from flowsim.cli import app as _app_group
-from flowsim.cli import batch, bottlenecks, compare, export, fit, ipacs, run, scenarios, target
+from flowsim.cli import (
+    batch,
+    bottlenecks,
+    compare,
+    export,
+    fit,
+    ipacs,
+    project,
+    run,
+    scenarios,
+    target,
+)
 from flowsim.cli.common import app
 
 __all__ = ["app", "main"]
 
-for _group in (scenarios, run, compare, bottlenecks, batch, export, fit, target, ipacs, _app_group):
+for _group in (
+    scenarios,
+    run,
+    compare,
+    bottlenecks,
+    batch,
+    export,
+    fit,
+    target,
+    ipacs,
+    project,
+    _app_group,
+):
     for _name, _command in _group.COMMANDS.items():
         app.command(_name)(_command)
 

@@ -12,9 +12,14 @@ unit in the key (``_minutes``, ``_hours``, ``_days``); probabilities are in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 
 from flowsim.scenario.base import (  # re-exported: the schema's vocabulary
     AGE_BANDS as AGE_BANDS,
@@ -48,6 +53,7 @@ from flowsim.scenario.ed_pressure import Crowding as Crowding
 from flowsim.scenario.ed_pressure import CrowdingStep as CrowdingStep
 from flowsim.scenario.ed_pressure import LeaveBeforeSeen as LeaveBeforeSeen
 from flowsim.scenario.pressure import Pressure
+from flowsim.scenario.projection import check_year, project_population
 from flowsim.scenario.seasons import Seasons
 from flowsim.scenario.seasons import check as check_seasons
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
@@ -117,6 +123,32 @@ class Population(Frozen):
             description="Weights of triage categories 1 (immediate) to 5 (non-urgent) by route.",
         )
     )
+    base_year: int = Field(
+        2025,
+        description="The year whose residents the segments describe (the baseline's rates are "
+        "calibrated to 2024/25 attendances on Census 2021 head counts).",
+    )
+    projection_year: int | None = Field(
+        None,
+        description="Project the segments from base_year to this year (2021-2035): each place "
+        "and age band grows at its ONS-projected rate, frailty shares within a band stay "
+        "(flowsim.scenario.projection). Left out: the population as written.",
+    )
+
+    @field_validator("base_year", "projection_year")
+    @classmethod
+    def _projection_years(cls, year: int | None) -> int | None:
+        return None if year is None else check_year(year)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _to_projection_year(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Population]
+    ) -> Population:
+        population = handler(data)
+        if population.projection_year in (None, population.base_year):
+            return population
+        return handler(project_population(population.model_dump()))
 
     @field_validator("places")
     @classmethod
