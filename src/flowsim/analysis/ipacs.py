@@ -37,6 +37,7 @@ from flowsim.scenario import Scenario, apply_changes
 
 __all__ = [
     "CITATION",
+    "COMPARED_FROM_DAY",
     "MEAN_INSIDE_3_RUN_RANGE",
     "REFERENCE_FILES",
     "UNLIMITED_BEDS",

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flowsim.cli import common
 from flowsim.cli.common import Seed, out_option
+from flowsim.cli.tables import show
 
 DEFAULT_DATA = Path("tests/validation/ipacs_data")
 DEFAULT_BASE = Path("scenarios/baseline.yaml")
@@ -100,7 +101,8 @@ def ipacs_check(
                 )
                 bar.advance(task)
     summary = ipacs.summary_table(tables)
-    _print(summary, replications, time.perf_counter() - started)
+    last_day = int(max(t["day"].max() for t in tables.values()))
+    _print(summary, replications, last_day, time.perf_counter() - started)
     folder = out or Path("results/ipacs_check")
     folder.mkdir(parents=True, exist_ok=True)
     compared = pd.concat(
@@ -125,10 +127,12 @@ def ipacs_check(
     common.stdout.print("Wrote " + ", ".join(str(p) for p in written))
 
 
-def _print(summary: object, replications: int, seconds: float) -> None:
+def _print(summary: object, replications: int, last_day: int, seconds: float) -> None:
+    from flowsim.analysis.ipacs import COMPARED_FROM_DAY
+
     table = Table(
         title=f"flowsim against IPACS, Bristol P2 ({replications} replications each; "
-        f"days 31-180; band = IPACS's 2.5-97.5% of its 3 runs)"
+        f"days {COMPARED_FROM_DAY}-{last_day}; band = IPACS's 2.5-97.5% of its 3 runs)"
     )
     for column in (
         "variant",
@@ -138,8 +142,7 @@ def _print(summary: object, replications: int, seconds: float) -> None:
         "occ. in band",
         "occ. gap",
     ):
-        left = column in ("variant", "census")
-        table.add_column(column, justify="left" if left else "right", no_wrap=left)
+        table.add_column(column, justify="left" if column in ("variant", "census") else "right")
     for row in summary.itertuples():  # type: ignore[attr-defined]
         table.add_row(
             row.variant.removeprefix("P2_B_"),
@@ -149,7 +152,7 @@ def _print(summary: object, replications: int, seconds: float) -> None:
             f"{row.occupied_in_band:.0%}",
             f"{row.occupied_gap:+.1f}",
         )
-    common.stdout.print(table)
+    show(common.stdout, table)
     common.stdout.print(
         f"gap: flowsim's mean less IPACS's, averaged over the days compared. {seconds:.0f} s."
     )
