@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from flowsim.cli import app
 from flowsim.cli.bottlenecks import _num, _value_table
+from flowsim.cli.common import print_table
 from flowsim.cli.compare import _comparison_table
 from flowsim.cli.run import _summary_table
-from flowsim.cli.tables import show
 from flowsim.scenario import scenario_to_yaml
 from helpers.model_helpers import small_scenario
 
@@ -44,7 +44,7 @@ def rendered(table: Table, monkeypatch: pytest.MonkeyPatch, columns: int | None 
     else:
         monkeypatch.setenv("COLUMNS", str(columns))
     out = io.StringIO()
-    show(Console(file=out, highlight=False, soft_wrap=True, width=columns or 80), table)
+    print_table(table, Console(file=out, highlight=False, soft_wrap=True, width=columns or 80))
     return out.getvalue()
 
 

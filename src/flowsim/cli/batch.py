@@ -16,7 +16,6 @@ from rich.text import Text
 
 from flowsim.cli import common
 from flowsim.cli.common import argument
-from flowsim.cli.tables import show
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -235,7 +234,7 @@ def results(
     for kpi in list(dict.fromkeys(summary["kpi"])) if all_kpis else PRIMARY_KPIS:
         rows = summary[summary["kpi"] == kpi]
         if not rows.empty:
-            show(common.stdout, _kpi_table(kpi, rows, variants, comparison, baseline))
+            common.print_table(_kpi_table(kpi, rows, variants, comparison, baseline))
     common.stdout.print(Text("Every measure in: " + ", ".join(str(p) for p in written)))
 
 

@@ -14,7 +14,6 @@ from rich.text import Text
 
 from flowsim.cli import common
 from flowsim.cli.common import Days, PairedReplications, Seed, WarmUp, Workers, argument, out_option
-from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -75,8 +74,8 @@ def bottlenecks(
     found.resources.to_csv(out / "resources.csv", index=False)
     found.attribution.to_csv(out / "attribution.csv", index=False)
     _chain_frame(found).to_csv(out / "chain.csv", index=False)
-    show(common.stdout, _resources_table(found))
-    show(common.stdout, _attribution_table(found))
+    common.print_table(_resources_table(found))
+    common.print_table(_attribution_table(found))
     _print_chain(found)
     _print_verdict(found)
     files = ["resources.csv", "attribution.csv", "chain.csv"]
@@ -92,7 +91,7 @@ def bottlenecks(
         )
         worth.table.to_csv(out / "value_of_one_more.csv", index=False)
         worth.kpis.to_csv(out / "value_kpis.csv", index=False)
-        show(common.stdout, _value_table(worth.table, n))
+        common.print_table(_value_table(worth.table, n))
         for line in worth.table["sentence"].head(3):
             common.stdout.print(Text(f"  {line}"))
         files += ["value_of_one_more.csv", "value_kpis.csv"]
@@ -175,7 +174,7 @@ def _print_verdict(found: Bottlenecks) -> None:
     named = " and ".join(found.tied) if len(found.tied) > 1 else found.primary
     tie = " (a tie)" if len(found.tied) > 1 else ""
     common.stdout.print(Text.assemble("Primary constraint: ", (named, "bold red"), tie))
-    show(common.stdout, _constraints_table(found))
+    common.print_table(_constraints_table(found))
     common.stdout.print(Text(found.verdict), soft_wrap=False)
     if found.horizon_note:
         common.stdout.print(Text(found.horizon_note, style="yellow"), soft_wrap=False)

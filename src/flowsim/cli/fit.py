@@ -13,7 +13,6 @@ from rich.text import Text
 
 from flowsim.cli import common
 from flowsim.cli.common import Seed, Workers, argument
-from flowsim.cli.tables import show
 
 
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
@@ -93,7 +92,7 @@ def fit(
     for d in result.fit.dists:  # type: ignore[attr-defined]
         spec = ", ".join(f"{k} {v}" for k, v in d.spec.items() if k != "dist")
         table.add_row(d.key, f"{d.spec['dist']} ({spec})", str(d.n), f"{d.ks:.3f}")
-    show(common.stdout, table)
+    common.print_table(table)
     if result.census:
         common.stdout.print(
             Text("Census: " + ", ".join(f"{u} {n}" for u, n in result.census.items()))
@@ -146,7 +145,7 @@ def check_fit_command(
         "PI: where one period's value falls 95% of the time; an observed KPI outside it "
         "suggests the fit misses something."
     )
-    show(common.stdout, out)
+    common.print_table(out)
     if figure is not None:
         figure.write_bytes(figure_png(check_fit_figure(table)))
         common.stdout.print(Text(f"Wrote {figure}"))

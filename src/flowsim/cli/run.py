@@ -17,7 +17,6 @@ from rich.text import Text
 from flowsim._version import __version__
 from flowsim.cli import common
 from flowsim.cli.common import Days, LibraryOnly, Seed, WarmUp, Workers, argument, out_option
-from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -143,7 +142,7 @@ def run(
         meta["wall_seconds"] = round(time.perf_counter() - started, 1)
         paths = results.write(out, scenario, meta, scenario_file=file)
         shutil.rmtree(out / ".parts", ignore_errors=True)
-    show(common.stdout, _summary_table(summary, scenario.name, n))
+    common.print_table(_summary_table(summary, scenario.name, n))
     common.print_results(out, paths.values(), started)
 
 
@@ -339,7 +338,7 @@ def warmup(
     table.add_column("mean occupied after that", justify="right")
     for row in found.truncation.itertuples(index=False):
         table.add_row(str(row.unit), f"{row.truncation_days:g} days", f"{row.settled_mean:.1f}")
-    show(common.stdout, table)
+    common.print_table(table)
     current = scenario.run.warm_up_days
     advice = (
         "enough"
@@ -425,7 +424,7 @@ def snapshot(
     table.add_column("patients", justify="right")
     for unit, n in census.occupied.items():
         table.add_row(unit, str(n))
-    show(common.stdout, table)
+    common.print_table(table)
     for note in census.notes:
         common.stderr.print(Text(f"note: {note}", style="yellow"))
     common.stdout.print(Text(f"Wrote {out}; run it with: flowsim run {out}"))
@@ -475,7 +474,7 @@ def kpis(
     for d in KPI_DEFINITIONS:
         table.add_row(d.name, d.unit, d.definition, d.window)
     table.caption = MEASURED_PERIOD
-    show(common.stdout, table)
+    common.print_table(table)
 
 
 COMMANDS = {"run": run, "warmup": warmup, "snapshot": snapshot, "kpis": kpis}

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowsim._version import __version__
-from flowsim.cli import common, tables
+from flowsim.cli import common
 from flowsim.cli.common import LibraryOnly, Seed, WarmUp, Workers, argument
 from flowsim.errors import ScenarioError
 from flowsim.scenario import MISSING, diff_scenarios, load_scenario, scenario_to_yaml
@@ -92,7 +92,7 @@ def _print_offered_load(scenario: Any) -> None:
             f"{row['places']:.0f}",
             Text(f"{100 * row['load']:.0f}%", style=style),
         )
-    tables.show(common.stdout, table)
+    common.print_table(table)
     for warning in result.warnings:
         common.stdout.print(Text(f"! {warning}", style="red"))
 
@@ -115,7 +115,7 @@ def diff(
     table = Table("setting", str(a), str(b), title=f"{len(rows)} setting(s) differ")
     for path, value_a, value_b in rows:
         table.add_row(Text(path), _cell(value_a), _cell(value_b))
-    tables.show(common.stdout, table)
+    common.print_table(table)
 
 
 def _cell(value: Any) -> Text:
@@ -253,7 +253,7 @@ def library(
                 f"{float(row['difference']):+.3g} ({lo:+.3g} to {hi:+.3g}) {row['unit']}",
                 Text(verdict, style=style),
             )
-    tables.show(common.stdout, shown)
+    common.print_table(shown)
     if markdown:
         import datetime as dt
 

@@ -16,7 +16,6 @@ from rich.text import Text
 
 from flowsim.cli import common
 from flowsim.cli.common import Days, Seed, WarmUp, Workers, argument, out_option
-from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 
@@ -155,7 +154,7 @@ def target(
             row["verdict"],
             "-" if math.isnan(cost) else f"{cost:,.0f}",
         )
-    show(common.stdout, table)
+    common.print_table(table)
     sentence = result.sentence()
     took = (
         f"{len(result.points)} points, {result.replications} replications, "
@@ -366,7 +365,7 @@ def cost_curve(
             f"{r['cost_total_mean']:,.0f}",
             f"{r['delayed_patients_mean_mean']:.1f}",
         )
-    show(common.stdout, table)
+    common.print_table(table)
     common.stdout.print(Text(sentence, style="bold"))
     meta = _meta(settings, file, replications, replications, time.perf_counter() - started)
     page = render_target_report(
