@@ -14,7 +14,6 @@ from rich.text import Text
 from flowsim._version import __version__
 from flowsim.cli import common
 from flowsim.cli.common import Days, PairedReplications, Seed, WarmUp, Workers, argument, out_option
-from flowsim.cli.tables import show
 from flowsim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -151,7 +150,7 @@ def compare(
     )
     shown = table if all_kpis else headline
     for name in labels[1:]:
-        show(common.stdout, _comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
+        common.print_table(_comparison_table(shown[shown["scenario"] == name], labels[0], name, n))
     for label, b in chains.items():
         chain = f" Blocking chain: {b.chain_words()}." if b.chain else ""
         common.stdout.print(Text(f"{label}: {b.verdict_text()}{chain}"), soft_wrap=False)
@@ -243,7 +242,7 @@ def sensitivity(
             low = f"x{1 - p.relative:g}" if p.relative is not None else f"{p.low:g}"
             high = f"x{1 + p.relative:g}" if p.relative is not None else f"{p.high:g}"
             listing.add_row(p.key, p.source, low, high, p.note)
-        show(common.stdout, listing)
+        common.print_table(listing)
         return
 
     from flowsim.api import SENSITIVITY_KPIS
@@ -305,7 +304,7 @@ def sensitivity(
                 f"{row.difference:+.3g} ({row.ci_low:+.3g} to {row.ci_high:+.3g}) {row.unit}",
                 f"{row.swing:.3g}",
             )
-        show(common.stdout, shown)
+        common.print_table(shown)
     written = ("sensitivity.csv", "kpis.csv", "tornado.png", "run.txt")
     common.print_results(out, [out / f for f in written], started)
 
