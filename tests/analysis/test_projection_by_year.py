@@ -58,3 +58,25 @@ def test_places_needed_are_offered_load_over_the_target_occupancy(baseline: Scen
 def test_a_target_occupancy_outside_0_1_is_refused(baseline: Scenario) -> None:
     with pytest.raises(ValueError, match="target_occupancy"):
         projection_by_year(baseline, [2025], target_occupancy=1.5)
+
+
+def test_an_older_population_needs_more_beds_than_a_flat_multiplier(baseline: Scenario) -> None:
+    """The same growth in contacts as 2030's, with no ageing, raises ward bed-days by the same
+    share; the projection raises them by more, most for care of the elderly."""
+    from flowsim.scenario import apply_changes
+    from flowsim.scenario.units import is_ward
+
+    def wards(s: Scenario) -> dict[str, float]:
+        table = offered_load(s).table.set_index("unit")["offered_places"]
+        return {u: float(v) for u, v in table.items() if is_ward(str(u))}
+
+    contacts = demand_by_segment(baseline)["total"].sum()
+    later = projection_by_year(baseline, [2030]).iloc[0]["contacts_per_day"]
+    flat = wards(apply_changes(baseline, {"demand_profile.growth": later / contacts}))
+    aged = wards(apply_changes(baseline, {"population.projection_year": 2030}))
+    today = wards(baseline)
+    growth_flat = sum(flat.values()) / sum(today.values())
+    assert growth_flat == pytest.approx(later / contacts, rel=1e-3)
+    assert sum(aged.values()) / sum(today.values()) > 1 + 1.5 * (growth_flat - 1)
+    elderly = max(today, key=lambda u: aged[u] / today[u])
+    assert "elderly" in elderly
