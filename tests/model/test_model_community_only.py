@@ -17,7 +17,7 @@ from flowsim.scenario import Scenario, apply_changes
 from flowsim.scenario.community_only import Referrals
 from flowsim.scenario.distributions import Lognormal
 from helpers.log_contract import assert_conserved
-from helpers.model_helpers import ARRIVE, QUEUE, START, baseline
+from helpers.model_helpers import ARRIVE, END, QUEUE, START, baseline
 
 
 def community_only(section: dict[str, Any], **changes: Any) -> Scenario:
@@ -121,3 +121,22 @@ def test_warm_up_is_measured_out_and_the_horizon_can_be_overridden() -> None:
 def test_a_scenario_without_the_section_is_refused() -> None:
     with pytest.raises(ModelError, match="no community_only section"):
         simulate(baseline(), 0)
+
+
+def test_a_census_with_elapsed_days_leaves_the_rest_of_each_stay() -> None:
+    s = community_only(
+        {
+            "remaining_stay": "uniform",
+            "p1": {
+                "referrals_per_day": [0.0],
+                "repeat": True,
+                "occupied": 5,
+                "elapsed_days": {"dist": "fixed", "value": 4},
+            },
+        },
+        **{"community.p1.duration_days": {"dist": "fixed", "value": 10}},
+    )
+    log = simulate(s, 0)
+    code = log.places.index("p1")
+    ends = [t for t, _, k, c in log.events if k == END and c == code]
+    assert ends == [6 * 24.0] * 5

@@ -17,7 +17,6 @@ from rich.table import Table
 
 from flowsim.cli import common
 from flowsim.cli.common import Seed, out_option
-from flowsim.cli.tables import show
 
 DEFAULT_DATA = Path("tests/validation/ipacs_data")
 DEFAULT_BASE = Path("scenarios/baseline.yaml")
@@ -152,7 +151,7 @@ def _print(summary: object, replications: int, last_day: int, seconds: float) ->
             f"{row.occupied_in_band:.0%}",
             f"{row.occupied_gap:+.1f}",
         )
-    show(common.stdout, table)
+    common.print_table(table)
     common.stdout.print(
         f"gap: flowsim's mean less IPACS's, averaged over the days compared. {seconds:.0f} s."
     )

@@ -12,7 +12,9 @@ Each person is in the event log as any community patient after hospital is (``AR
 reads occupancy and queues from it as from a whole-system run. Their patient rows are
 placeholders (first population place, age 85+, frail, CFS 6, acuity 5): the mode has no
 population. At time 0 the ``occupied`` take their places first, then the ``queued`` join the
-line in front of any referral.
+line in front of any referral. The remaining stays of the ``occupied`` follow ``remaining_stay``
+(`initial_remaining_days`), or, given ``elapsed_days``, are the rest of stays that have lasted
+that long (`flowsim.model.warm_start.remaining_stays`).
 
 Random numbers come from streams ``community_only/<p>/...`` (referral counts and times, the
 stays of referrals, of the queue and the remaining stays of the census), so changing one
@@ -109,9 +111,12 @@ def _pathway(
     """The journeys of one pathway: those at time 0 (census, then queue) and the referrals."""
     end_days = system.end_hours / 24.0
     stream = f"community_only/{name}"
-    remaining = initial_remaining_days(
-        spec, rule, streams.generator(f"{stream}/remaining"), ref.occupied
-    )
+    rng = streams.generator(f"{stream}/remaining")
+    if ref.elapsed_days is None:
+        remaining = initial_remaining_days(spec, rule, rng, ref.occupied)
+    else:
+        elapsed = sample(ref.elapsed_days, rng, ref.occupied)
+        remaining = remaining_stays(spec, rng, ref.occupied, elapsed)
     queued = sample(spec, streams.generator(f"{stream}/queued_days"), ref.queued)
     times = referral_days(ref, end_days, streams.generator(f"{stream}/referrals"))
     stays = sample(spec, streams.generator(f"{stream}/referral_days"), len(times))

@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
 from flowsim.scenario.base import Frozen, NonNegativeFloat, NonNegativeInt
+from flowsim.scenario.distributions import Distribution
 from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS
 
 __all__ = [
@@ -66,6 +67,12 @@ class Referrals(Frozen):
         description="People waiting for a place at time 0 (delayed discharges); they are "
         "served before any new referral.",
     )
+    elapsed_days: Distribution | None = Field(
+        None,
+        description="Time each of the `occupied` has already spent in the pathway, in days "
+        "(from a census). Their remaining stay is then the rest of a stay that has lasted that "
+        "long, as in `warm_start`, and `remaining_stay` does not apply to this pathway.",
+    )
 
 
 class CommunityOnly(Frozen):
@@ -80,7 +87,8 @@ class CommunityOnly(Frozen):
         description="Remaining stay of the people in place at time 0. length_biased: that of "
         "a stay in progress in steady state (a stay drawn in proportion to its length, a "
         "uniform share of it left), as `warm_start`. uniform: IPACS's rule, uniform between 1 "
-        "day and a stay drawn from the duration distribution (shorter on average).",
+        "day and a stay drawn from the duration distribution (shorter on average). A pathway "
+        "with `elapsed_days` uses its census instead.",
     )
     p1: Referrals | None = None
     p2: Referrals | None = None
