@@ -47,8 +47,10 @@ def bottlenecks(
 
     Waiting is traced to its cause through blocked places (a patient waiting for a ward bed
     holds an AMU bed, so AMU's queue is partly the ward's): the primary constraint is where
-    waiting stops propagating. DIR gets resources.csv, attribution.csv, chain.csv and, with
-    --value, value_of_one_more.csv and value_kpis.csv.
+    waiting stops propagating. How sure that is: how often each cause was the primary across
+    the replications, a near tie named as one, and why the answer changes with the length of
+    the run when the two halves of the measured period disagree. DIR gets resources.csv,
+    attribution.csv, chain.csv and, with --value, value_of_one_more.csv and value_kpis.csv.
     """
     from flowsim.api import bottlenecks as find
     from flowsim.api import value_of_one_more
