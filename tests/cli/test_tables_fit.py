@@ -95,8 +95,12 @@ def test_bottlenecks_at_80_columns_shows_every_number_whole(
 def test_bottlenecks_prints_how_often_each_is_the_primary(
     bottlenecks_at_80: tuple[str, Path],
 ) -> None:
-    output, _ = bottlenecks_at_80
+    output, out = bottlenecks_at_80
     assert "How often each is the primary constraint (2 replications)" in output
+    shares = pd.read_csv(out / "constraints.csv")
+    assert shares["primary_in"].sum() == 2
+    for row in shares.itertuples(index=False):
+        assert f"{row.primary_in} of 2" in output
     assert re.search(r"\b\d of 2\b", output)
     assert "Primary constraint: " in output
 

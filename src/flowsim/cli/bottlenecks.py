@@ -50,7 +50,8 @@ def bottlenecks(
     waiting stops propagating. How sure that is: how often each cause was the primary across
     the replications, a near tie named as one, and why the answer changes with the length of
     the run when the two halves of the measured period disagree. DIR gets resources.csv,
-    attribution.csv, chain.csv and, with --value, value_of_one_more.csv and value_kpis.csv.
+    attribution.csv, chain.csv, constraints.csv (how often each was the primary) and, with
+    --value, value_of_one_more.csv and value_kpis.csv.
     """
     from flowsim.api import bottlenecks as find
     from flowsim.api import value_of_one_more
@@ -76,11 +77,12 @@ def bottlenecks(
     found.resources.to_csv(out / "resources.csv", index=False)
     found.attribution.to_csv(out / "attribution.csv", index=False)
     _chain_frame(found).to_csv(out / "chain.csv", index=False)
+    found.constraints.to_csv(out / "constraints.csv", index=False)
     common.print_table(_resources_table(found))
     common.print_table(_attribution_table(found))
     _print_chain(found)
     _print_verdict(found)
-    files = ["resources.csv", "attribution.csv", "chain.csv"]
+    files = ["resources.csv", "attribution.csv", "chain.csv", "constraints.csv"]
 
     if value:
         from flowsim.analysis.bottlenecks import capacity_steps
