@@ -68,7 +68,10 @@ def ipacs_check(
     ] = None,
     out: Annotated[Path | None, out_option("results/ipacs_check")] = None,
 ) -> None:
-    """Compare flowsim with IPACS on its Bristol P2 node: 12 variants, both census rules."""
+    """Compare flowsim with IPACS on its Bristol P2 node (12 variants, both census rules): per
+    variant, the share of days after day 30 on which flowsim's mean queue and occupancy lie in
+    IPACS's band, and the mean gap. DIR gets summary.csv and daily.csv; docs/validation.md says
+    what the result means."""
     import pandas as pd
 
     from flowsim.analysis import ipacs
