@@ -327,3 +327,72 @@ def test_watch_a_day_animates_side_by_side_and_stays_on_its_tab() -> None:
     shown = at.session_state["_animation"]
     assert len(shown[0][0]) == 2  # baseline and the change
     assert '"Clock: "' in shown[1] and "Day 1, 00:00" in shown[1]
+
+
+# ---------------------------------------------------------------- the pressure map
+
+
+def planted_bottlenecks():
+    """AMU full and blocking ED (the chain AMU -> ED cubicles -> ambulance handover)."""
+    import pandas as pd
+
+    from flowsim.analysis.bottlenecks import Bottlenecks
+
+    resources = pd.DataFrame(
+        {
+            "resource": ["ed_cubicle", "amu", "ward:general_medicine"],
+            "capacity_mean": [100.0, 50.0, 400.0],
+            "occupied_mean": [90.0, 49.0, 300.0],
+            "blocked_hours_per_day": [240.0, 0.0, 0.0],
+        }
+    )
+    attribution = pd.DataFrame(
+        {
+            "cause": ["ed_cubicle", "amu", "discharge_referral"],
+            "location": ["ambulance", "ed_cubicle", "ward:general_medicine"],
+            "patient_hours_per_day": [48.0, 240.0, 24.0],
+        }
+    )
+    return Bottlenecks(resources, attribution, ["amu", "ed_cubicle", "ambulance"], "amu", {})
+
+
+def test_pressure_map_sizes_boxes_by_places_and_fills_them_by_occupancy() -> None:
+    from flowsim.app.pressure import pressure_nodes
+
+    nodes = pressure_nodes(planted_bottlenecks()).set_index("name")
+    assert list(nodes.index[:2]) == ["ambulance", "ed_cubicle"]  # the front door first
+    assert nodes.loc["amu", "fill"] == pytest.approx(0.98)
+    assert nodes.loc["ed_cubicle", "blocked"] == pytest.approx(10.0)
+    tall = nodes["y1"] - nodes["y0"]
+    assert tall["ward:general_medicine"] > tall["ed_cubicle"] > tall["amu"]
+    assert nodes["column"].is_monotonic_increasing
+    for _, col in nodes.groupby("column"):  # no two boxes of a column overlap
+        ordered = col.sort_values("y1", ascending=False)
+        assert (ordered["y0"].to_numpy()[:-1] >= ordered["y1"].to_numpy()[1:]).all()
+    # drawn on a shared scale, the same unit is as tall in baseline and change
+    scaled = pressure_nodes(planted_bottlenecks(), scale_places=800.0).set_index("name")
+    assert (scaled["y1"] - scaled["y0"])["amu"] < tall["amu"]
+
+
+def test_pressure_map_draws_waiting_on_the_links_and_the_chain_in_red() -> None:
+    from flowsim.app.pressure import pressure_map
+
+    fig = pressure_map(planted_bottlenecks(), "baseline")
+    texts = [a.text for a in fig.layout.annotations]
+    assert "10.0 waiting" in texts and "2.0 waiting" in texts
+    assert any("49 of 50 (98%)" in t for t in texts)
+    assert any("10 blocked" in t for t in texts)
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    red = [a for a in arrows if a.arrowcolor == "#c0392b"]
+    assert len(arrows) == 3 and len(red) == 2  # ambulance -> ED -> AMU; the referral grey
+    assert "AMU" in fig.layout.title.text
+
+
+def test_the_app_shows_a_pressure_map_for_baseline_and_change() -> None:
+    at = page()
+    at.multiselect(key="alts").set_value(["afu_expansion"]).run()
+    at.button(key="run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    maps = [s for s in specs if "blocking chain" in s]
+    assert len(maps) == 2 and "baseline" in maps[0] and "afu expansion" in maps[1]

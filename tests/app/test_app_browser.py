@@ -2,8 +2,9 @@
 Debian's chromium (`.ci/run` installs it; never a browser a test tool downloads).
 
 Choose a library scenario, run the comparison, see the KPI cards (printing the seconds from
-Run to the first card and to the final ones), animate the baseline and the change side by
-side, and keep screenshots in test-artifacts/ (git-ignored) for a person to look at.
+Run to the first card and to the final ones), look at the pressure maps, animate the baseline
+and the change side by side, and keep screenshots in test-artifacts/ (git-ignored) for a
+person to look at.
 """
 
 from __future__ import annotations
@@ -87,12 +88,13 @@ def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path:
 
     shot = tmp_path / "app_comparison.png"
     animation = tmp_path / "app_side_by_side.png"
+    pressure = tmp_path / "app_pressure_map.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
             page.goto(app_url)
-            page.get_by_text("Compare with").first.wait_for(timeout=60_000)
+            page.get_by_text("Compare with").first.wait_for(timeout=240_000)  # the census
             page.locator('[data-testid="stMultiSelect"]').first.click()
             page.get_by_role("option", name="Acute frailty unit (AFU) expansion").click()
             page.keyboard.press("Escape")
@@ -108,10 +110,15 @@ def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path:
             expect(page.get_by_role("heading", name="afu expansion")).to_be_visible()
             expect(page.get_by_text("95% CI").first).to_be_visible()
             page.screenshot(path=str(shot), full_page=True)
+            page.get_by_role("tab", name="Pressure map").click()
+            maps = page.locator('[data-testid="stPlotlyChart"]')
+            expect(maps).to_have_count(2, timeout=30_000)
+            expect(page.get_by_text("blocking chain (red)").first).to_be_visible()
+            page.screenshot(path=str(pressure), full_page=True)
             page.get_by_role("tab", name="Watch a day").click()
             page.get_by_role("button", name="Animate").click()
-            chart = page.locator('[data-testid="stPlotlyChart"]')
-            chart.wait_for(timeout=120_000)
+            chart = page.locator('[data-testid="stPlotlyChart"]').last
+            expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(3, timeout=120_000)
             expect(page.get_by_text("Clock: Day 1").first).to_be_visible(timeout=30_000)
             expect(page.get_by_role("tab", name="Watch a day")).to_have_attribute(
                 "aria-selected", "true"
@@ -122,5 +129,5 @@ def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path:
             browser.close()
     assert shot.stat().st_size > 20_000 and animation.stat().st_size > 20_000
     ARTIFACTS.mkdir(exist_ok=True)
-    for png in (shot, animation):
+    for png in (shot, pressure, animation):
         shutil.copy(png, ARTIFACTS / png.name)

@@ -66,8 +66,9 @@ def _animations() -> engine.ResultCache:
     return engine.ResultCache(max_entries=16)
 
 
+# rough seconds to simulate and draw one panel of a day or a week, for the progress bar;
+# updated as animations are drawn (a comment: Streamlit would print a bare string)
 _DRAW_SECONDS = {1: 6.0, 7: 15.0}
-"""Rough time to simulate and draw one panel, for the progress bar; updated as it runs."""
 
 
 def _animate(scenarios: list[Scenario], days: int) -> str:
@@ -239,7 +240,8 @@ def _run(choices: list[tuple[str, Scenario]], settings: ComparisonSettings) -> C
     labels = scenario_labels(
         [s.model_copy(update={"name": n}) for n, s in choices], [n for n, _ in choices]
     )
-    st.button("Stop", key="stop", help="Keep the replications run so far and stop.")
+    stop = st.empty()
+    stop.button("Stop", key="stop", help="Keep the replications run so far and stop.")
     bar = st.progress(0.0, text="Preparing the starting census…")
     live = st.empty()
     base = scenarios[0].model_copy(update={"warm_start": None})
@@ -265,6 +267,7 @@ def _run(choices: list[tuple[str, Scenario]], settings: ComparisonSettings) -> C
     assert result is not None
     live.empty()
     bar.empty()
+    stop.empty()
     return result
 
 
@@ -371,12 +374,12 @@ def _results(result: Comparison, downloads: dict[str, Any], stale: str | None = 
     st.info(
         f"{ran}, in {result.wall_seconds:.1f} s"
         + (f" (reused earlier runs of {', '.join(reused)})" if reused else "")
-        + "."
+        + f". Precision: {engine.precision_note(result)}."
         + more
         + ("\n\n" + "\n\n".join(nothing) if nothing else "")
     )
     tabs = st.tabs(
-        ["KPI cards", "Figures", "Bottlenecks", "Watch a day", "Downloads"],
+        ["KPI cards", "Figures", "Bottlenecks", "Pressure map", "Watch a day", "Downloads"],
         key="view",
         on_change="rerun",
     )
@@ -406,8 +409,10 @@ def _results(result: Comparison, downloads: dict[str, Any], stale: str | None = 
             if "blocking chain" in caption:
                 st.image(png, caption=caption)
     with tabs[3]:
-        _watch(result)
+        _pressure(result)
     with tabs[4]:
+        _watch(result)
+    with tabs[5]:
         st.download_button(
             "Download the HTML report",
             st.session_state["_report"],
@@ -424,6 +429,39 @@ def _results(result: Comparison, downloads: dict[str, Any], stale: str | None = 
                 key="download_yaml",
             )
             st.code(downloads["yaml"], language="yaml")
+
+
+@st.fragment
+def _pressure(result: Comparison) -> None:
+    """The pressure map of the baseline and one change, on one scale."""
+    from flowsim.app.pressure import pressure_map
+
+    st.markdown(
+        "The pathway as a network, averaged over the replications: each box is a unit, as "
+        "tall as its places and filled to its mean occupancy (green, amber from 85%, red from "
+        "95%); arrows run from where patients wait to what they wait for, with how many wait "
+        "there on average; the blocking chain is red. Read it from the front door inwards."
+    )
+    label = result.labels[0]
+    if len(result.labels) > 2:
+        label = st.selectbox("Change", result.labels[1:], key="pressure_change")
+    elif len(result.labels) == 2:
+        label = result.labels[1]
+    shown = list(dict.fromkeys([result.labels[0], label]))
+    top = max(
+        (
+            float(result.chains[x].resources["capacity_mean"].max())
+            for x in shown
+            if not result.chains[x].resources.empty
+        ),
+        default=1.0,
+    )
+    for x in shown:  # one above the other: a map needs the page's width to be read
+        st.plotly_chart(
+            pressure_map(result.chains[x], x, scale_places=top),
+            width="stretch",
+            key=f"pressure:{x}",
+        )
 
 
 @st.fragment

@@ -53,14 +53,14 @@ FRONT_DOOR_EVENTS: dict[str, tuple[int, int, str, str | None]] = {
     "arrival": (40, 0, "Arrive", None),
     "ed_cubicle_wait": (260, 0, "Waiting for an ED cubicle", None),
     "ed_cubicle_begins": (260, 0, "In an ED cubicle", "ed_cubicles"),
-    "ward_wait": (260, 0, "In ED, waiting for a ward bed", None),
-    "sdec_wait": (760, 0, "Waiting for SDEC", None),
-    "sdec_begins": (760, 0, "SDEC chairs", "sdec"),
-    "amu_wait": (760, 0, "Waiting for AMU", None),
-    "amu_begins": (760, 0, "AMU beds", "amu"),
-    "afu_wait": (760, 0, "Waiting for AFU", None),
-    "afu_begins": (760, 0, "AFU beds", "afu"),
-    "depart": (990, 0, "Left (home or a ward)", None),
+    "ward_wait": (260, 0, "In ED, waiting for a ward", None),
+    "sdec_wait": (900, 0, "Waiting for SDEC", None),
+    "sdec_begins": (900, 0, "SDEC chairs", "sdec"),
+    "amu_wait": (900, 0, "Waiting for AMU", None),
+    "amu_begins": (900, 0, "AMU beds", "amu"),
+    "afu_wait": (900, 0, "Waiting for AFU", None),
+    "afu_begins": (900, 0, "AFU beds", "afu"),
+    "depart": (1140, 0, "Left (home or a ward)", None),
 }
 """The front-door events the animation draws: x of their column, y (set by
 `front_door_positions` from the places), a fallback label, the resource a ``_begins`` uses."""
@@ -212,7 +212,7 @@ ANIMATION_START_HOURS = 24.0
 """The animated window starts at midnight after one simulated day, when ED has filled (the
 wards and community services start from the census)."""
 
-PANEL_WIDTH = 1080
+PANEL_WIDTH = 1220
 """Width of one scenario's panel, in the animation's units."""
 _WRAP_QUEUE, _WRAP_PLACES, _SHOWN = 15, 30, 45
 _GAP, _QUEUE_ROW, _PLACE_ROW, _LABEL_ROOM = 8, 26, 20, 34
@@ -396,7 +396,7 @@ def animation_figure(
         wrap_resources_at=_WRAP_PLACES,
         entity_icon_size=11,
         resource_icon_size=10,
-        text_size=13,
+        text_size=13 if len(events) == 1 else 12,
         gap_between_entities=_GAP,
         gap_between_resources=_GAP,
         gap_between_queue_rows=_QUEUE_ROW,
