@@ -203,3 +203,36 @@ def test_piped_without_columns_prints_full_rows(monkeypatch: pytest.MonkeyPatch)
     text = rendered(table, monkeypatch, columns=None)
     row = next(line for line in text.splitlines() if "Emergency admissions" in line)
     assert "1,184" in row and "1,171 – 1,197" in row  # one line: nothing wrapped
+
+
+def test_a_planted_near_tie_is_printed_as_a_tie_with_its_shares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flowsim.analysis.bottlenecks import BottleneckTables, combine_bottlenecks
+    from flowsim.cli.bottlenecks import _constraints_table, _print_verdict
+
+    def attribution(amu_hours: float) -> pd.DataFrame:
+        """AMU keeps ``amu_hours``; the discharge referral keeps 75 (the ward passes 3/4 on)."""
+        rows = [
+            ("amu", "ed_cubicle", amu_hours),
+            ("ward:care_of_elderly", "ed_cubicle", 100.0),
+            ("discharge_referral", "ward:care_of_elderly", 300.0),
+        ]
+        return pd.DataFrame(rows, columns=["cause", "location", "patient_hours_per_day"])
+
+    none = pd.DataFrame({"resource": pd.Series(dtype=str)})
+    found = combine_bottlenecks(
+        [BottleneckTables(attribution(h), none) for h in (77.0, 72.0, 76.0, 74.0, 73.0)]
+    )
+    text = rendered(_constraints_table(found), monkeypatch)
+    assert re.search(r"AMU\s+2 of 5\s+40%", text), text
+    assert re.search(r"discharge referral and\s+3 of 5\s+60%", text) or "3 of 5" in text
+    monkeypatch.setenv("COLUMNS", "80")
+    printed = io.StringIO()
+    monkeypatch.setattr(
+        "flowsim.cli.common.stdout", Console(file=printed, width=80, highlight=False)
+    )
+    _print_verdict(found)
+    said = " ".join(printed.getvalue().split())
+    assert "(a tie)" in said
+    assert "AMU and the discharge referral and assessment, about equally" in said

@@ -75,20 +75,42 @@ def fit_table(table: Table) -> Table:
     return table
 
 
-def _squeeze(table: Table) -> None:
-    """Room for a table too wide for its width: no vertical rules, no outer edge or its
-    padding, and each numeric column held to its longest number or header word (at most
-    `_LONG_WORD`: a long scenario name folds), so the columns of words take what is left."""
+def _widths(column: Any) -> tuple[int, int]:
+    """A column's natural width (its longest line) and the least it can take without cutting:
+    its longest word, header words capped at `_LONG_WORD` (a long scenario name folds)."""
+    cells = [_plain(c) for c in column.cells]
+    header = _plain(column.header)
+    natural = max(cell_len(line) for text in [header, *cells] for line in text.splitlines() or [""])
+    words = [cell_len(w) for text in cells for w in text.split()]
+    words += [min(cell_len(w), _LONG_WORD) for w in header.split()]
+    return natural, max([column.min_width or 1, *words])
+
+
+def _squeeze(table: Table, console: Console) -> None:
+    """Room for a table too wide for the console: first no vertical rules, no outer edge or
+    its padding; then the columns of words narrow (widest first, never below their longest
+    word), and only then the numeric ones (never below their longest number)."""
     table.box = box.SIMPLE_HEAD
     table.show_edge = False
     table.pad_edge = False
     table.collapse_padding = True
-    for column in table.columns:
-        if column.justify != "right":
-            continue
-        words = [cell_len(w) for w in _plain(column.header).split()]
-        least = max([column.min_width or 1, *(min(w, _LONG_WORD) for w in words)])
-        column.min_width = column.max_width = least
+    excess = natural_width(console, table) - console.width
+    if excess <= 0:
+        return
+    sizes = [_widths(c) for c in table.columns]
+    width = [natural for natural, _ in sizes]
+    for numeric in (False, True):
+        group = [i for i, c in enumerate(table.columns) if (c.justify == "right") == numeric]
+        while excess > 0:
+            open_ = [i for i in group if width[i] > sizes[i][1]]
+            if not open_:
+                break
+            widest = max(open_, key=lambda i: width[i])
+            width[widest] -= 1
+            excess -= 1
+    for column, w, (natural, _) in zip(table.columns, width, sizes, strict=True):
+        if w < natural:
+            column.max_width = w
 
 
 def natural_width(console: Console, table: Table) -> int:
@@ -104,16 +126,16 @@ def print_table(table: Table, console: Console | None = None) -> None:
     (right-aligned) column is never narrower than its longest number (a cell such as "+0.8
     (0.6 – 1.0)" may still break at its spaces) and what is too long folds onto the next line
     instead of being cut; a table too wide for the width first loses its vertical rules and
-    outer padding, then its text columns and headers wrap (at spaces where they can), and the
-    caption wraps at words. When the output is not a terminal (piped to a file or another
-    program) and no ``COLUMNS`` is set, rows are printed in full, unwrapped, for scripts; with
-    ``COLUMNS`` set, the table fits that width.
+    outer padding, then its text columns and headers wrap (at spaces where they can), numeric
+    ones last, and the caption wraps at words. When the output is not a terminal (piped to a
+    file or another program) and no ``COLUMNS`` is set, rows are printed in full, unwrapped,
+    for scripts; with ``COLUMNS`` set, the table fits that width.
     """
     console = stdout if console is None else console
     fit_table(table)
     if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
         if natural_width(console, table) > console.width:
-            _squeeze(table)
+            _squeeze(table, console)
         console.print(table, soft_wrap=False, crop=False)
         return
     width = max(console.width, natural_width(console, table))
