@@ -56,7 +56,7 @@ def test_the_next_session_gets_the_worker_at_once(pool: WorkerPool) -> None:
 
     def closed_tab() -> None:
         try:
-            list(pool.map_unordered(job, [(f"gone{i}", 0.3) for i in range(10)], session=gone))
+            list(pool.map_unordered(job, [(f"gone{i}", 0.5) for i in range(10)], session=gone))
         except SessionClosed as error:
             errors.append(error)
 
@@ -66,7 +66,7 @@ def test_the_next_session_gets_the_worker_at_once(pool: WorkerPool) -> None:
     gone.close()
     started = time.monotonic()
     assert pool.map_unordered(job, [("next", 0.0)], session=Session()).__next__() == (0, "next")
-    assert time.monotonic() - started < 1.0  # not the 3 s the closed session had queued
+    assert time.monotonic() - started < 2.5  # not the 4.5 s the closed session had queued
     thread.join(5)
     assert errors and not thread.is_alive()
     assert sum(1 for name in ran if name.startswith("gone")) <= 2, ran
@@ -144,10 +144,11 @@ def test_a_closed_pool_fails_queued_work_and_can_start_again(pool: WorkerPool) -
 
     thread = threading.Thread(target=caller)
     thread.start()
-    assert _wait(lambda: pool.queued() < 5, 5)
+    assert _wait(lambda: ran, 10)  # the first has run, the rest are queued or running
     pool.close()
-    thread.join(5)
-    assert isinstance(results[-1], SessionClosed)
+    thread.join(10)
+    assert not thread.is_alive() and isinstance(results[-1], SessionClosed), results
+    assert len(ran) < 5, ran
     assert list(pool.map_unordered(job, [("again", 0.0)])) == [(0, "again")]
 
 
@@ -157,7 +158,7 @@ def test_worker_processes_drop_a_closed_sessions_queue() -> None:
     try:
         pool.start()
         session = Session()
-        calls = pool.map_unordered(time.sleep, [(0.5,)] * 12, session=session)
+        calls = pool.map_unordered(time.sleep, [(1.0,)] * 12, session=session)
         next(calls)
         session.close()
         with pytest.raises(SessionClosed):
@@ -165,7 +166,7 @@ def test_worker_processes_drop_a_closed_sessions_queue() -> None:
         assert pool.queued() == 0
         started = time.monotonic()
         pids = {pid for _, pid in pool.map_unordered(os.getpid, [()] * 2)}
-        assert time.monotonic() - started < 2.0 and os.getpid() not in pids
+        assert time.monotonic() - started < 3.0 and os.getpid() not in pids  # not 5 s more
     finally:
         pool.close()
 
