@@ -229,7 +229,7 @@ def test_compare_command(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     for section in ("headline", "how-to-read", "changes-bigger-afu", "bottlenecks", "figures"):
         assert f'id="{section}"' in html, section
-    assert "afu.beds" in html and html.count("data:image/png;base64,") == 2
+    assert "afu.beds" in html and html.count("data:image/png;base64,") == 3  # + trends
     kpis = pd.read_csv(out / "kpis.csv")
     assert sorted(kpis["replication"].unique()) == [0, 1, 2]
 

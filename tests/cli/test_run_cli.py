@@ -142,7 +142,7 @@ def test_report_has_its_sections_and_images_that_decode(folder: Path) -> None:
     assert "<h1>baseline</h1>" in html
     assert "20261128" in html  # the seed
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 7  # six figures and the blocking chain
+    assert len(images) == 8  # the trends, six figures and the blocking chain
     for data in images:
         with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
             image.load()

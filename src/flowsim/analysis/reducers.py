@@ -18,6 +18,7 @@ from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.extract import log_extract_kpis
 from flowsim.analysis.figure_data import los_table
 from flowsim.analysis.kpis import compute_kpis
+from flowsim.analysis.periods import trend_kpis
 from flowsim.analysis.warmup import WARMUP_UNITS, warmup_series
 from flowsim.log import EventLog
 
@@ -40,13 +41,14 @@ def replication_kpis(log: EventLog) -> pd.DataFrame:
 
 
 def comparison_tables(log: EventLog) -> dict[str, object]:
-    """What a comparison needs from one replication: KPIs, lengths of stay for the LOS figure
-    and the bottleneck tables."""
+    """What a comparison needs from one replication: KPIs, lengths of stay for the LOS figure,
+    the bottleneck tables and the weekly trends (`trend_kpis`) for the report's first page."""
     ef = EventFrame(log)
     return {
         "kpis": _numbered(compute_kpis(ef), log),
         "los": los_table(ef),
         "bottlenecks": bottleneck_tables(ef),
+        "trends": _numbered(trend_kpis(ef), log),
     }
 
 

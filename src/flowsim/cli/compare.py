@@ -138,8 +138,19 @@ def compare(
         label: diff_settings(scenarios[0], s)
         for label, s in zip(labels[1:], scenarios[1:], strict=True)
     }
+    trends = pd.concat(
+        [results[k]["trends"].assign(scenario=labels[k[0]]) for k in keys], ignore_index=True
+    )
     html = render_compare_report(
-        scenarios, labels, table, figures, meta, changes=changes, bottlenecks=chains
+        scenarios,
+        labels,
+        table,
+        figures,
+        meta,
+        changes=changes,
+        bottlenecks=chains,
+        kpis=kpis,
+        trends=trends,
     )
     (out / "report.html").write_text(html, encoding="utf-8")
     common.write_run_txt(
@@ -181,7 +192,10 @@ def _comparison_table(rows: pd.DataFrame, base: str, name: str, n: int) -> Table
             Text(verdict, style=_STYLE.get(str(row.assessment), "")),
         )
     table.caption = (
-        "Verdict: the paired 95% CI of the difference excludes 0 (else 'no clear difference')."
+        "Differences in each measure's own unit (shares in points). Verdict: 'shorter', "
+        "'higher' ... when the whole paired 95% interval lies on one side of no change, so the "
+        "direction is sure; 'no clear difference' when it reaches no change. report.html says "
+        "how big each change is and how sure, in words."
     )
     return table
 

@@ -1,8 +1,8 @@
 """Report: figures, the HTML report and the files a run writes (matplotlib, pandas).
 
 `RunResults` reduces replication logs as they arrive and writes a run's files;
-`render_run_report` builds the one-page HTML report; the figure functions take plain
-tables or arrays and return matplotlib figures.
+`render_run_report` builds the HTML report (its first page for a board); the figure functions
+take plain tables or arrays and return matplotlib figures.
 """
 
 from flowsim.report.figures import (

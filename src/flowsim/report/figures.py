@@ -11,11 +11,13 @@ calibration) in `flowsim.report.input_figures`; all are importable from here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -112,7 +114,7 @@ def occupancy_figure(series: pd.DataFrame) -> Figure:
         fig, axes = new_figure(3.1 * len(groups) + 0.8, rows=len(groups))
         bins = _bin_width_text(series)
         fig.suptitle(f"Places occupied over time ({bins} means)")
-        for row, (ax, group) in enumerate(zip(axes, groups, strict=True)):
+        for ax, group in zip(axes, groups, strict=True):
             _, noun = UNIT_GROUPS[group]
             g = grouped[grouped["group"] == group]
             ax.set_title(f"{group} ({noun})")
@@ -145,16 +147,52 @@ def occupancy_figure(series: pd.DataFrame) -> Figure:
                 drawstyle="steps-post",
                 label="capacity in force",
             )
-            top = float(np.nanmax([occ["max"].max(), cap.max(), 1.0]))
-            ax.set_ylim(0, top * 1.12)
-            if row == 0:
-                ax.legend(loc="lower left", ncols=3)
+            shown = [occ["min"].to_numpy(), occ["max"].to_numpy(), cap.to_numpy()]
+            if noun == "beds":
+                ax.plot(
+                    x,
+                    PLANNING_OCCUPANCY * cap.to_numpy(),
+                    color=ORANGE,
+                    linewidth=1.4,
+                    linestyle=":",
+                    drawstyle="steps-post",
+                    label=f"{PLANNING_OCCUPANCY:.0%} of capacity (planning cap)",
+                )
+                shown.append(PLANNING_OCCUPANCY * cap.to_numpy())
+            _near_the_data(ax, np.concatenate(shown))
             if dated:
                 locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         axes[-1].set_xlabel("date" if dated else "day of the run (after warm-up)")
+        handles, labels = _legend_entries(axes)
+        if handles:
+            fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)))
     return fig
+
+
+PLANNING_OCCUPANCY = 0.92
+"""The planning cap on G&A occupancy [O5] (H), drawn on the bed panels."""
+
+
+def _near_the_data(ax: Axes, values: np.ndarray) -> None:
+    """A y axis around the data, not from 0: a few beds of change on a 1,500-bed axis from 0
+    is a flat line."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(0.12 * (hi - lo), 1.0)
+    ax.set_ylim(max(0.0, lo - pad), hi + pad)
+
+
+def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
+    """Each distinct legend entry of the panels once, for one legend below them all."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values()), list(seen)
 
 
 def _bin_width_text(series: pd.DataFrame) -> str:
@@ -318,7 +356,7 @@ def forest_figure(comparison: pd.DataFrame, title: str | None = None) -> Figure:
         ax.set_xlabel("% change from baseline mean")
         ax.grid(axis="y", alpha=0.0)
         if len(scenarios) > 1:
-            ax.legend(loc="lower right")
+            fig.legend(loc="outside lower center", ncols=min(4, len(scenarios)))
     return fig
 
 

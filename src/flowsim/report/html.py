@@ -1,9 +1,9 @@
-"""The one-page HTML report of a run: self-contained (inline CSS, figures as base64 PNG), printable
-on A4, every piece of text escaped."""
+"""The HTML report of a run or a comparison: self-contained (inline CSS, figures as base64 PNG),
+printable on A4, every piece of text escaped. Its first page is for a board (`flowsim.report.board`:
+the finding, the national targets with RAG, the trends); the detail follows."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
@@ -16,9 +16,18 @@ from flowsim._version import __version__
 from flowsim.analysis import PRIMARY_KPIS
 from flowsim.analysis.bottlenecks import Bottlenecks, chain_labels
 from flowsim.analysis.figure_data import unit_label
-from flowsim.report.figures import blocking_chain_figure, figure_png
+from flowsim.report.board import (
+    board_compare_section,
+    board_css,
+    board_run_section,
+    figure_html,
+    targets_section,
+)
+from flowsim.report.figures import blocking_chain_figure
 from flowsim.report.labels import (
     KPI_GROUPS,
+    clip_interval,
+    difference_in_words,
     format_ci,
     format_difference,
     format_value,
@@ -79,6 +88,7 @@ figure img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 13px; color: #5b6570; margin-top: 2px; }
 footer { margin-top: 18px; font-size: 12px; color: #5b6570; }
 table.compact { font-size: 12.5px; }
+td.words { font-size: 12px; min-width: 45%; }
 td.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 p.lead { font-size: 16px; margin: 6px 0; }
 @media print {
@@ -99,7 +109,9 @@ _HOW_TO_READ = (
     "An interval needs at least two replications; more replications give narrower intervals "
     "(roughly halved by four times as many). When two scenarios' intervals do not overlap, the "
     "difference is unlikely to be chance; when they overlap, run more replications before "
-    "concluding. n is the number of replications with a value.",
+    "concluding. n is the number of replications with a value. An interval is cut at what is "
+    "possible (0–100% for a share, 0 for a wait or a count): with few replications the "
+    "t interval can otherwise reach past it.",
     "Only the measured period counts: the warm-up, while the empty hospital fills, is left "
     "out. Lengths of stay count stays that began and ended within the measured period, so long "
     "stays are under-represented and the mean is biased low, the more so the shorter the run.",
@@ -117,16 +129,19 @@ def render_run_report(
     changes: Sequence[tuple[str, Any, Any]] = (),
     base_name: str | None = None,
     sources: Sequence[ParameterSource] | None = None,
+    trends: pd.DataFrame | None = None,
 ) -> str:
-    """One self-contained HTML page for a run.
+    """One self-contained HTML report for a run, its first page for a board.
 
     ``summary_df`` is `flowsim.analysis.summarise` output (``kpi, unit, mean, ci_low, ci_high,
     n``); ``figures`` maps a caption to a figure (shown in order); ``meta`` describes the run
     (``seed``, ``replications``, ``horizon_days``, ``warm_up_days``, ``flowsim_version``,
     ``date``, ...; unknown keys are shown too). ``bottlenecks`` adds the constraint, blocking
     chain and resource tables; ``changes`` (`diff_scenarios` rows against ``base_name``) what
-    the scenario changes; ``sources`` the parameters with the evidence their comments cite.
-    A STRESS-DES appendix closes the report. All text is escaped.
+    the scenario changes; ``sources`` the parameters with the evidence their comments cite;
+    ``trends`` (`flowsim.analysis.periods.trend_kpis` of every replication, with
+    ``replication``) the first page's trends. A STRESS-DES appendix closes the report. All
+    text is escaped.
     """
     meta = {"flowsim_version": __version__, **meta}
     meta.setdefault("date", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
@@ -134,6 +149,7 @@ def render_run_report(
     primary = [k for k in PRIMARY_KPIS if k in set(summary_df["kpi"])]
     rest = summary_df[~summary_df["kpi"].isin(primary)]
     body = [
+        board_run_section(summary_df, trends, bottlenecks),
         '<section id="run">',
         "<h2>Run</h2>",
         _meta_list(meta),
@@ -147,6 +163,7 @@ def render_run_report(
         "<h3>How to read this</h3>",
         *(f"<p>{escape(p)}</p>" for p in _HOW_TO_READ),
         "</section>",
+        targets_section(),
         _changes_section(changes, base_name),
         _bottleneck_section(bottlenecks),
         _value_section(value),
@@ -224,11 +241,12 @@ def _kpi_table(df: pd.DataFrame, headline: bool = False) -> str:
     rows = []
     for row in df.itertuples(index=False):
         unit, mean = str(row.unit), float(row.mean)
+        low, high = clip_interval(float(row.ci_low), float(row.ci_high), unit)
         rows.append(
             "<tr>"
             f"<td>{escape(kpi_label(str(row.kpi)))}</td>"
             f"<td class='num mean'>{escape(format_value(mean, unit))}</td>"
-            f"<td class='num'>{escape(format_ci(row.ci_low, row.ci_high, unit, like=mean))}</td>"
+            f"<td class='num'>{escape(format_ci(low, high, unit, like=mean))}</td>"
             f"<td class='unit'>{escape(unit)}</td>"
             f"<td class='num'>{int(row.n)}</td>"
             "</tr>"
@@ -248,14 +266,7 @@ def _grouped_tables(df: pd.DataFrame) -> list[str]:
     return out
 
 
-def _figure(caption: str, fig: Figure) -> str:
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
-    return (
-        "<figure>"
-        f'<img src="data:image/png;base64,{data}" alt="{escape(caption)}">'
-        f"<figcaption>{escape(caption)}</figcaption>"
-        "</figure>"
-    )
+_figure = figure_html
 
 
 def _page(
@@ -268,7 +279,7 @@ def _page(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(kicker)}: {escape(title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{board_css()}</style>",
         "</head>",
         "<body>",
         "<main>",
@@ -296,10 +307,14 @@ _HOW_TO_READ_COMPARISON = (
     "met the same patients with the same needs wherever the pathway is unchanged. The "
     "difference is taken replication by replication (paired), so the noise both share cancels "
     "and the 95% confidence interval of the difference is far narrower than comparing two means.",
-    "Verdict: 'shorter', 'lower' and so on when the interval of the difference excludes zero, "
-    "with 'better' or 'worse' where the KPI has a direction; 'no clear difference' when the "
-    "interval includes zero: the change may still matter, but these runs cannot tell. Run more "
-    "replications or a longer period before concluding there is no effect.",
+    "Differences are in the measure's own unit: shares in percentage points, waits in minutes "
+    "or hours, stays in days. The verdict is 'shorter', 'lower' and so on when the whole 95% "
+    "interval of the difference lies on one side of no change, so the runs are clear about the "
+    "direction, with 'better' or 'worse' where the measure has one; 'no clear difference' when "
+    "the interval reaches no change: the change may still matter, but these runs cannot tell "
+    "which way. 'In words' says how big the change is beside the baseline and how sure: the "
+    "range the 95% interval allows. Run more replications or a longer period before concluding "
+    "there is no effect.",
 )
 
 
@@ -312,12 +327,18 @@ def render_compare_report(
     *,
     changes: Mapping[str, Sequence[tuple[str, Any, Any]]] | None = None,
     bottlenecks: Mapping[str, Bottlenecks] | None = None,
+    kpis: pd.DataFrame | None = None,
+    trends: pd.DataFrame | None = None,
 ) -> str:
-    """One self-contained HTML page comparing scenarios with the first (the baseline).
+    """One self-contained HTML report comparing scenarios with the first (the baseline), its
+    first page for a board.
 
     ``comparison`` is `flowsim.analysis.compare.paired_comparison` output; ``changes`` maps an
     alternative's label to its `diff_scenarios` rows against the baseline; ``bottlenecks`` maps
-    each label to its bottleneck analysis.
+    each label to its bottleneck analysis; ``kpis`` (tidy ``scenario, replication, kpi, unit,
+    value``) gives each scenario's level and interval against the national targets; ``trends``
+    (`flowsim.analysis.periods.trend_kpis` rows with ``scenario`` and ``replication``) the
+    first page's trends.
     """
     meta = {"flowsim_version": __version__, **meta}
     meta.setdefault("date", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
@@ -325,6 +346,7 @@ def render_compare_report(
     base = labels[0]
     headline = comparison[comparison["kpi"].isin(PRIMARY_KPIS)]
     body = [
+        board_compare_section(labels, comparison, kpis, trends, PRIMARY_KPIS),
         '<section id="run">',
         "<h2>Run</h2>",
         _meta_list(meta),
@@ -341,6 +363,7 @@ def render_compare_report(
         "<h3>How to read this</h3>",
         *(f"<p>{escape(p)}</p>" for p in _HOW_TO_READ_COMPARISON),
         "</section>",
+        targets_section(),
     ]
     for name in labels[1:]:
         rows = (changes or {}).get(name)
@@ -377,7 +400,7 @@ def render_compare_report(
         "<h2>All differences</h2>",
         *(
             f"<h3>{escape(name)} against {escape(base)}</h3>"
-            + _comparison_table(comparison[comparison["scenario"] == name], base, name)
+            + _comparison_table(comparison[comparison["scenario"] == name], base, name, words=False)
             for name in labels[1:]
         ),
         "</section>",
@@ -393,11 +416,14 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
 
 
-def _comparison_table(rows: pd.DataFrame, base: str, name: str) -> str:
+def _comparison_table(rows: pd.DataFrame, base: str, name: str, words: bool = True) -> str:
+    """The paired differences: with ``words`` the size and certainty of each in a sentence
+    (the headline table); without, the relative change (the long table of every KPI)."""
+    last = "In words" if words else "Change"
     head = (
         f"<thead><tr><th>Measure</th><th class='num'>{escape(base)}</th>"
         f"<th class='num'>{escape(name)}</th><th class='num'>Difference (95% CI)</th>"
-        "<th class='num'>Change</th><th>Verdict</th></tr></thead>"
+        f"<th>Verdict</th><th>{last}</th></tr></thead>"
     )
     out = []
     for r in rows.itertuples(index=False):
@@ -410,9 +436,13 @@ def _comparison_table(rows: pd.DataFrame, base: str, name: str) -> str:
             f"<td class='num'>{escape(format_value(float(r.baseline_mean), unit))}</td>"
             f"<td class='num'>{escape(format_value(float(r.scenario_mean), unit))}</td>"
             f"<td class='num'>{escape(difference)}</td>"
-            f"<td class='num'>{escape(change)}</td>"
             f"<td style='color:{colour}'>{escape(verdict)}</td>"
-            "</tr>"
+            + (
+                f"<td class='words'>{escape(difference_in_words(r))}</td>"
+                if words
+                else f"<td class='num'>{escape(change)}</td>"
+            )
+            + "</tr>"
         )
     return f"<table class='compact'>{head}<tbody>{''.join(out)}</tbody></table>"
 

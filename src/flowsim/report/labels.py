@@ -201,9 +201,11 @@ def _diff_decimals(size: float, unit: str) -> int:
 def _signed(value: float, unit: str, like: float) -> str:
     if not math.isfinite(value):
         return "–"
-    sign = "+" if value > 0 else "-" if value < 0 else ""
+    text = f"{abs(value):,.{_diff_decimals(abs(like), unit)}f}"
+    nothing = not text.strip("0.,")
+    sign = "" if nothing else "+" if value > 0 else "-" if value < 0 else ""
     money = "£" if unit.startswith("£") else ""
-    return f"{sign}{money}{abs(value):,.{_diff_decimals(abs(like), unit)}f}"
+    return f"{sign}{money}{text}"
 
 
 def format_difference(row: Any) -> tuple[str, str, str]:
@@ -281,10 +283,11 @@ def _phrase(value: float, unit: str, like: float, up: bool) -> tuple[str, str]:
     return number, f"{unit} higher" if up else f"{unit} lower"
 
 
-def difference_in_words(row: Any) -> str:
+def difference_in_words(row: Any, brief: bool = False) -> str:
     """How big a `paired_comparison` difference is and how sure the runs are, in a sentence a
     board can read: "About 1 hour shorter on an 8.4-day stay; the runs are clear about the
-    direction: between 24 minutes and 1.6 hours shorter (95% interval)."."""
+    direction: between 24 minutes and 1.6 hours shorter (95% interval)."; ``brief`` says the
+    second half in fewer words ("clear: between 24 minutes and 1.6 hours shorter")."""
     unit, diff, base = str(row.unit), float(row.difference), float(row.baseline_mean)
     if not math.isfinite(diff):
         return "Not measured in these runs."
@@ -295,8 +298,9 @@ def difference_in_words(row: Any) -> str:
     lead, tail = _phrase(diff, unit, like, diff > 0)
     if unit in _TIME_MINUTES:
         base_text = _short_number(base)
+        about = "" if lead.startswith("under") else "about "
         size = (
-            f"about {lead} {tail} on {_article(base_text)} {base_text}-"
+            f"{about}{lead} {tail} on {_article(base_text)} {base_text}-"
             f"{unit.removesuffix('s')} {_noun(row.kpi)}"
         )
     elif unit == "%":
@@ -309,28 +313,35 @@ def difference_in_words(row: Any) -> str:
             f"{lead} {tail}, from {format_value(base, unit)} to "
             f"{format_value(float(row.scenario_mean), unit)}{rel}"
         )
-    return f"{size[0].upper()}{size[1:]}; {_sureness(low, high, unit, base, like)}."
+    sure = _sureness(low, high, unit, base, like, brief)
+    return f"{size[0].upper()}{size[1:]}; {sure}."
 
 
-def _sureness(low: float, high: float, unit: str, base: float, like: float) -> str:
+_SURE_WORDS = {
+    False: (
+        "the runs are clear about the direction: between",
+        "no change worth noting: between",
+        "the runs cannot tell the direction: anywhere from",
+        " (95% interval)",
+        "; more replications would narrow it",
+    ),
+    True: ("clear: between", "no change worth noting: between", "not clear: from", "", ""),
+}
+
+
+def _sureness(
+    low: float, high: float, unit: str, base: float, like: float, brief: bool = False
+) -> str:
+    clear, negligible, unclear, interval, more = _SURE_WORDS[brief]
     if not _finite(low, high):
         return "one replication, so no interval yet: run at least two to see how sure this is"
     if low > 0 or high < 0:
         a, b = sorted((abs(low), abs(high)))
         (near, _), (far, tail) = (_phrase(v, unit, like, high > 0) for v in (a, b))
-        return (
-            f"the runs are clear about the direction: between {near} and {far} {tail} "
-            "(95% interval)"
-        )
+        return f"{clear} {near} and {far} {tail}{interval}"
     widest = max(abs(low), abs(high))
     small = NEGLIGIBLE_POINTS if unit == "%" else NEGLIGIBLE_SHARE * abs(base)
     down, up = _phrase(low, unit, like, False), _phrase(high, unit, like, True)
     if widest <= small:
-        return (
-            f"no change worth noting: between {down[0]} {down[1]} and {up[0]} {up[1]} "
-            "(95% interval)"
-        )
-    return (
-        f"the runs cannot tell the direction: anywhere from {down[0]} {down[1]} to "
-        f"{up[0]} {up[1]} (95% interval); more replications would narrow it"
-    )
+        return f"{negligible} {down[0]} {down[1]} and {up[0]} {up[1]}{interval}"
+    return f"{unclear} {down[0]} {down[1]} to {up[0]} {up[1]}{interval}{more}"

@@ -1,5 +1,5 @@
 """What a run leaves on disk: tidy KPI tables, the event and patient tables, the resolved
-scenario and the one-page report.
+scenario and the report (its first page for a board).
 
 `RunResults` takes the replications' logs one at a time (`add`) and keeps only compact tables
 and figure data, so a caller never needs every full log in memory; `write` writes the files.
@@ -33,6 +33,7 @@ from flowsim.analysis.figure_data import (
     los_table,
     patient_paths,
 )
+from flowsim.analysis.periods import trend_kpis
 from flowsim.log import OUTCOMES, EventLog
 from flowsim.report.figures import (
     UNIT_GROUPS,
@@ -146,6 +147,7 @@ class Reduced:
     paths: pd.DataFrame
     measured_days: float
     bottlenecks: tuple[pd.DataFrame, pd.DataFrame]
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
     parts: dict[str, Path] = field(default_factory=dict)
 
 
@@ -167,6 +169,7 @@ def _reduce(ef: EventFrame, r: int) -> Reduced:
         paths=_path_counts(patient_paths(ef)),
         measured_days=(ef.end - ef.warm_up) / 24.0,
         bottlenecks=bottleneck_tables(ef),
+        trends=trend_kpis(ef).assign(replication=r),
     )
 
 
@@ -304,6 +307,7 @@ class RunResults:
         self._paths: list[pd.DataFrame] = []
         self._measured_days = 0.0
         self._bottlenecks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+        self._trends: list[pd.DataFrame] = []
         self.extra_figures: list[tuple[str, Figure]] = []
         """Caption and figure pairs added to the report after the run's own (sensitivity)."""
         self.value_of_one_more: pd.DataFrame | None = None
@@ -341,6 +345,7 @@ class RunResults:
         self._paths.append(reduced.paths)
         self._measured_days += reduced.measured_days
         self._bottlenecks.append(reduced.bottlenecks)
+        self._trends.append(reduced.trends)
 
     @property
     def replications(self) -> int:
@@ -350,6 +355,12 @@ class RunResults:
     def bottlenecks(self) -> Bottlenecks | None:
         """`flowsim.analysis.bottlenecks.Bottlenecks` over the replications so far."""
         return combine_bottlenecks(self._bottlenecks) if self._bottlenecks else None
+
+    @property
+    def trends(self) -> pd.DataFrame:
+        """`flowsim.analysis.periods.trend_kpis` of every replication, with ``replication``."""
+        parts = [t for t in self._trends if not t.empty]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     @property
     def latest_kpis(self) -> dict[str, float]:
@@ -475,6 +486,7 @@ class RunResults:
             changes=changes,
             base_name=base_name,
             sources=sources,
+            trends=self.trends,
         )
         paths["report.html"].write_text(html, encoding="utf-8")
         return paths
