@@ -430,8 +430,13 @@ def board_run_section(
 
 
 def _trends_block(trends: pd.DataFrame | None) -> str:
-    if trends is None or trends.empty:
-        return "<p class='rule'>No trend: the measured period is shorter than two days.</p>"
+    if trends is None:
+        return (
+            "<p class='rule'>No trends in this report: it was made without them (flowsim run "
+            "and flowsim compare include them).</p>"
+        )
+    if trends.empty:
+        return "<p class='rule'>No trends: the measured period is shorter than half a day.</p>"
     period = _period_word(trends)
     why = "" if period == "week" else " (daily: the run measures under four weeks)"
     reps = trends["replication"].nunique() if "replication" in trends else 1
