@@ -167,7 +167,7 @@ def occupancy_figure(series: pd.DataFrame) -> Figure:
         axes[-1].set_xlabel("date" if dated else "day of the run (after warm-up)")
         handles, labels = _legend_entries(axes)
         if handles:
-            fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)))
+            fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 

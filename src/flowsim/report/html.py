@@ -88,7 +88,8 @@ figure img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 13px; color: #5b6570; margin-top: 2px; }
 footer { margin-top: 18px; font-size: 12px; color: #5b6570; }
 table.compact { font-size: 12.5px; }
-td.words { font-size: 12px; min-width: 45%; }
+tr.has-words td { border-bottom: none; padding-bottom: 0; }
+tr.words td { font-size: 12px; color: #3c4650; padding: 0 6px 4px 18px; }
 td.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 p.lead { font-size: 16px; margin: 6px 0; }
 @media print {
@@ -418,12 +419,13 @@ def _slug(name: str) -> str:
 
 def _comparison_table(rows: pd.DataFrame, base: str, name: str, words: bool = True) -> str:
     """The paired differences: with ``words`` the size and certainty of each in a sentence
-    (the headline table); without, the relative change (the long table of every KPI)."""
-    last = "In words" if words else "Change"
+    on a line of its own under it (the headline table); without, the relative change (the long
+    table of every KPI)."""
+    change_head = "" if words else "<th class='num'>Change</th>"
     head = (
         f"<thead><tr><th>Measure</th><th class='num'>{escape(base)}</th>"
         f"<th class='num'>{escape(name)}</th><th class='num'>Difference (95% CI)</th>"
-        f"<th>Verdict</th><th>{last}</th></tr></thead>"
+        f"<th>Verdict</th>{change_head}</tr></thead>"
     )
     out = []
     for r in rows.itertuples(index=False):
@@ -431,18 +433,19 @@ def _comparison_table(rows: pd.DataFrame, base: str, name: str, words: bool = Tr
         difference, change, verdict = format_difference(r)
         colour = {"better": "#1e7b34", "worse": "#b3261e"}.get(str(r.assessment), "#1d2329")
         out.append(
-            "<tr>"
-            f"<td>{escape(kpi_label(str(r.kpi)))} <span class='unit'>({escape(unit)})</span></td>"
+            ("<tr class='has-words'>" if words else "<tr>")
+            + f"<td>{escape(kpi_label(str(r.kpi)))} <span class='unit'>({escape(unit)})</span></td>"
             f"<td class='num'>{escape(format_value(float(r.baseline_mean), unit))}</td>"
             f"<td class='num'>{escape(format_value(float(r.scenario_mean), unit))}</td>"
             f"<td class='num'>{escape(difference)}</td>"
             f"<td style='color:{colour}'>{escape(verdict)}</td>"
-            + (
-                f"<td class='words'>{escape(difference_in_words(r))}</td>"
-                if words
-                else f"<td class='num'>{escape(change)}</td>"
-            )
+            + ("" if words else f"<td class='num'>{escape(change)}</td>")
             + "</tr>"
+            + (
+                f"<tr class='words'><td colspan='5'>{escape(difference_in_words(r))}</td></tr>"
+                if words
+                else ""
+            )
         )
     return f"<table class='compact'>{head}<tbody>{''.join(out)}</tbody></table>"
 

@@ -296,7 +296,10 @@ def difference_in_words(row: Any, brief: bool = False) -> str:
     if diff == 0 and (not _finite(low, high) or low == high == 0):
         return "No difference at all: every replication gave the same value."
     lead, tail = _phrase(diff, unit, like, diff > 0)
-    if unit in _TIME_MINUTES:
+    if unit not in _TIME_MINUTES and not lead.strip("£0.,"):
+        shown = f"{base:.2f}%" if unit == "%" else format_value(base, unit)
+        size = f"practically no change ({shown} in both)"
+    elif unit in _TIME_MINUTES:
         base_text = _short_number(base)
         about = "" if lead.startswith("under") else "about "
         size = (
