@@ -235,13 +235,15 @@ def test_paired_replications_with_identical_logs_are_called_no_difference() -> N
     assert "no setting differs" in str(engine.no_difference(base, renamed, results[0], results[1]))
 
 
-def test_stream_comparison_lands_replication_by_replication_and_caches_each() -> None:
+def test_stream_comparison_lands_replication_by_replication_and_caches_each(
+    tmp_path: Path,
+) -> None:
     base = load_scenario(SCENARIOS / "baseline.yaml").model_copy(update={"warm_start": None})
     from flowsim.scenario import apply_changes
 
     alt = apply_changes(base, {"afu.beds": base.afu.beds + 10})
     settings = engine.ComparisonSettings(replications=2, horizon_days=1.0, warm_up_days=0.0)
-    pool, cache = engine.WorkerPool(1), engine.ResultCache()
+    pool, cache = engine.WorkerPool(1), engine.ResultCache(folder=tmp_path)
     seen = list(engine.stream_comparison([base, alt], ["baseline", "alt"], settings, pool, cache))
     assert [r.replications for r in seen] == [1, 2]
     assert not seen[0].complete and seen[-1].complete
@@ -396,3 +398,23 @@ def test_the_app_shows_a_pressure_map_for_baseline_and_change() -> None:
     specs = [str(c.proto.spec) for c in at.get("plotly_chart")]
     maps = [s for s in specs if "blocking chain" in s]
     assert len(maps) == 2 and "baseline" in maps[0] and "afu expansion" in maps[1]
+
+
+def test_a_prefetched_baseline_is_not_run_again(tmp_path: Path) -> None:
+    from flowsim.scenario import apply_changes
+
+    base = load_scenario(SCENARIOS / "baseline.yaml").model_copy(update={"warm_start": None})
+    alt = apply_changes(base, {"afu.beds": base.afu.beds + 10})
+    settings = engine.ComparisonSettings(replications=2, horizon_days=1.0, warm_up_days=0.0)
+    pool, cache = engine.WorkerPool(1), engine.ResultCache(folder=tmp_path)
+    engine.prefetch(base, "baseline", settings, pool, cache).join(timeout=300)
+    ran: list[int] = []
+    *_, last = engine.stream_comparison(
+        [base.model_copy(update={"name": "baseline"}), alt],
+        ["baseline", "alt"],
+        settings,
+        pool,
+        cache,
+        on_done=ran.append,
+    )
+    assert last.cached == [True, False] and len(ran) == 2 and last.complete

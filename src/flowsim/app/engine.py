@@ -71,6 +71,7 @@ __all__ = [
     "log_digest",
     "no_difference",
     "precision_note",
+    "prefetch",
     "run_key",
     "scenario_key",
     "scenarios_folder",
@@ -620,11 +621,15 @@ def stream_comparison(
     rkey = settings.replication_key()
     keys = [scenario_key(s) for s in scenarios]
     have: list[dict[int, Any]] = [{} for _ in scenarios]
-    if cache is not None:
-        for i, k in enumerate(keys):
-            for r in range(total):
-                if (found := cache.get((k, rkey, r))) is not None:
-                    have[i][r] = found
+
+    def from_cache() -> None:  # again before each batch: another session may have run it
+        if cache is not None:
+            for i, k in enumerate(keys):
+                for r in range(total):
+                    if r not in have[i] and (found := cache.get((k, rkey, r))) is not None:
+                        have[i][r] = found
+
+    from_cache()
     cached = [len(h) == total for h in have]
 
     def landed() -> int:
@@ -645,6 +650,9 @@ def stream_comparison(
             yield result
         if n == total:
             return
+        from_cache()
+        if landed() > n:
+            continue
         missing = [r for r in range(n, total) if any(r not in h for h in have)]
         lacking = max(1, sum(1 for h in have if missing[0] not in h))
         batch = missing[: max(1, pool.workers // lacking)]
@@ -663,6 +671,28 @@ def stream_comparison(
             have[i][r] = found
             if cache is not None:
                 cache.put((keys[i], rkey, r), found)
+
+
+def prefetch(
+    scenario: Scenario,
+    label: str,
+    settings: ComparisonSettings,
+    pool: WorkerPool,
+    cache: ResultCache,
+) -> threading.Thread:
+    """Start running ``scenario``'s replications (as `stream_comparison` would, under
+    ``label``) in a background thread, into ``cache``: the app does it for the baseline at its
+    default settings when the page first loads, so the first comparison runs only the change
+    and its first cards come after one replication of the change alone."""
+
+    def work() -> None:
+        named = scenario.model_copy(update={"name": label})
+        for _ in stream_comparison([named], [label], settings, pool, cache):
+            pass
+
+    thread = threading.Thread(target=work, name=f"flowsim-prefetch-{label}", daemon=True)
+    thread.start()
+    return thread
 
 
 def precision_note(result: Comparison) -> str:

@@ -4,9 +4,14 @@ Run it with ``flowsim app`` (or ``streamlit run`` on this file). Choose a baseli
 changes to compare with it (library scenarios, an uploaded file, or "your change": the
 baseline with levers moved), press Run, and read the KPI cards: each change's effect with its
 95% confidence interval and a verdict in words. The simulation runs in worker processes shared
-by every session (`flowsim.app.engine.shared_pool`), and each scenario's replications are cached
-by the scenario's canonical JSON and the run settings, so a second comparison that reuses the
-baseline runs only the new scenario.
+by every session (`flowsim.app.engine.shared_pool`). The cards appear after the first paired
+replication and tighten as the rest land (`flowsim.app.engine.stream_comparison`), with a
+precision line and a Stop that keeps what has landed. Each replication is cached by the
+scenario's canonical JSON, the run settings and its number, so a second comparison that reuses
+the baseline, or asks for more replications, runs only what is new.
+
+Results on screen are marked stale as soon as a lever, a choice or a run setting moves away
+from what produced them; a change that made no difference to any patient says so.
 
 Nothing a user uploads or sets can end in a traceback: scenario problems are listed in plain
 words, anything else in one sentence with what to try.
@@ -58,6 +63,22 @@ def _results_cache() -> engine.ResultCache:
     """Each replication by scenario hash, run settings and number, shared by every session. Not
     st.cache_data: that replays the progress bar's updates made inside the cached call."""
     return engine.ResultCache(max_entries=1024)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _prefetch_baseline(
+    scenario_json: str,
+    settings: ComparisonSettings,
+    _scenario: Scenario,
+    _section: dict[str, Any],
+) -> bool:
+    """Once per baseline and server: run the library baseline's replications at the default
+    settings in the background (`engine.prefetch`), labelled as `_run` labels a baseline, so
+    the first comparison finds them cached."""
+    label = scenario_labels([_scenario], [_scenario.name])[0]
+    warmed = engine.with_warm_start(_scenario, _section)
+    engine.prefetch(warmed, label, settings, engine.shared_pool(), _results_cache())
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -539,7 +560,8 @@ def main() -> None:
     default = engine.default_settings()
     start = _library_scenario("baseline").model_copy(update={"warm_start": None})
     with st.spinner("Preparing the starting census of the baseline (once per baseline)…"):
-        _census(_key(start), default.census_day, start)
+        section = _census(_key(start), default.census_day, start)
+    _prefetch_baseline(_key(start), default, start, section)
 
     with st.sidebar:
         st.header("Exercise")

@@ -5,8 +5,10 @@ The animation uses vidigi (`animate_activity_log`, on `flowsim.analysis.export.v
 patients as dots moving from the front door through ED, SDEC, AMU and AFU, so a room can watch
 the queue for a bed build up in ED while the cubicles fill. Wards and community services hold
 over a thousand patients; they are not drawn, a patient leaving the front door for a ward
-simply leaves the picture. If vidigi is missing or fails, `occupancy_animation` draws the same
-day as bars of places in use, frame by frame, with plotly alone.
+simply leaves the picture. Baseline and a change can be drawn side by side on one clock (the
+same patients arrive in both, on common random numbers); the clock reads "Day 1, 04:15" and
+the legend names the frailty colours. If vidigi is missing or fails, `occupancy_animation`
+draws the first scenario's day as bars of places in use, frame by frame, with plotly alone.
 """
 
 from __future__ import annotations
