@@ -86,3 +86,20 @@ def test_intervals_are_clipped_to_what_is_possible() -> None:
     assert clip_interval(-50.0, 3.0, "minutes", baseline=43.0) == (-43.0, 3.0)
     assert clip_interval(-2.0, 9.0, "%", baseline=96.5) == (-2.0, 3.5)
     assert all(math.isnan(v) for v in clip_interval(math.nan, math.nan, "%"))
+
+
+def test_the_library_table_says_differences_as_the_reports_do() -> None:
+    import pandas as pd
+
+    from flowsim.report.library import _result
+    from flowsim.scenario.library import Expectation
+
+    four = _row("ed_within_4h", "%", 55.0, 6.0, -10.4, 22.3)
+    admitted = _row("admissions", "per day", 173.0, -12.3, -13.3, -11.4)
+    rows = pd.DataFrame([vars(four), vars(admitted)]).set_index("kpi", drop=False)
+    four_hour = _result(Expectation(kpi="ed_within_4h", direction="higher"), rows)
+    assert four_hour == (
+        "ED: left within 4 hours of arrival +6.0 points (-10.4 to +22.3): **no clear difference**"
+    )
+    admissions = _result(Expectation(kpi="admissions", direction="lower"), rows)
+    assert admissions == "Emergency admissions -12.3 a day (-13.3 to -11.4), -7.1%: **as expected**"

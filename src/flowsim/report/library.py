@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 
 import pandas as pd
 
-from flowsim.report.labels import format_ci, format_value, kpi_label
+from flowsim.report.labels import format_difference, format_value, kpi_label
 from flowsim.scenario.library import Expectation, LibraryEntry
 
 __all__ = ["LIBRARY_COMMAND", "agreement", "library_markdown"]
 
 LIBRARY_COMMAND = "flowsim library --markdown"
-_SHORT_UNIT = {"minutes": " min", "hours": " h", "days": " d", "per day": "/day", "%": " pts"}
 
 
 def agreement(expectation: Expectation, ci_low: float, ci_high: float) -> str:
@@ -114,19 +114,11 @@ def _result(expectation: Expectation, rows: pd.DataFrame) -> str:
     kpi = expectation.kpi
     if kpi not in rows.index:
         return f"{kpi_label(kpi)}: not measured"
-    row = rows.loc[kpi]
-    unit = str(row["unit"])
-    diff, low, high = float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
-    like = max(abs(low), abs(high), abs(diff)) if math.isfinite(low + high) else diff
-    sign = "+" if diff > 0 else ""
-    short = _SHORT_UNIT.get(unit, f" {unit}")
-    pct = float(row["pct_change"])
-    rel = f", {pct:+.1f}%" if math.isfinite(pct) and unit != "%" else ""
-    verdict = agreement(expectation, low, high)
-    return (
-        f"{kpi_label(kpi)} {sign}{format_value(diff, unit, like)}{short} "
-        f"({format_ci(low, high, unit, like)}{rel}): **{verdict}**"
-    )
+    row = SimpleNamespace(**rows.loc[kpi].to_dict())  # a Series has a pct_change method
+    difference, change, _ = format_difference(row)
+    rel = f", {change}" if change != "–" else ""
+    verdict = agreement(expectation, float(row.ci_low), float(row.ci_high))
+    return f"{kpi_label(kpi)} {difference}{rel}: **{verdict}**"
 
 
 def _unit(comparison: pd.DataFrame, kpi: str) -> str:
