@@ -169,3 +169,26 @@ def test_forest_legend_sits_below_its_rows() -> None:
     assert ax.get_legend() is None and len(fig.legends) == 1
     legend: Bbox = fig.legends[0].get_window_extent(renderer)
     assert legend.y1 <= ax.get_window_extent(renderer).y0 + 1  # below the plot, not on it
+
+
+def test_several_changes_share_the_page_in_one_sentence_each() -> None:
+    rows = pd.DataFrame(
+        {
+            "kpi": ["los_mean", "ed_within_4h"],
+            "unit": ["days", "%"],
+            "baseline_mean": [8.37, 50.6],
+            "scenario_mean": [8.33, 50.65],
+            "difference": [-0.042, 0.05],
+            "ci_low": [-0.066, -0.1],
+            "ci_high": [-0.017, 0.2],
+            "pct_change": [-0.5, 0.1],
+            "n": [2, 2],
+            "verdict": ["shorter", "no clear difference"],
+            "assessment": ["better", ""],
+        }
+    )
+    comparison = pd.concat([rows.assign(scenario="afu"), rows.assign(scenario="p1")])
+    html = board_compare_section(["base", "afu", "p1"], comparison)
+    assert "<ul" not in html and html.count("against base, clear changes:") == 2
+    assert "Length of stay, mean: about 1 hour shorter on an 8.4-day stay (better); 1 with" in html
+    assert "No trends in this report" in html

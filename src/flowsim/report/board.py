@@ -470,7 +470,7 @@ def board_compare_section(
         rows = comparison[comparison["scenario"] == name]
         if headline_kpis:
             rows = rows[rows["kpi"].isin(headline_kpis)]
-        lead.append(_change_finding(name, base, rows))
+        lead.append(_change_finding(name, base, rows, compact=len(labels) > 2))
     columns = [
         (name, _summary_of(name, comparison, kpis, first=i == 0)) for i, name in enumerate(labels)
     ]
@@ -507,7 +507,9 @@ def _summary_of(
     )
 
 
-def _change_finding(name: str, base: str, rows: pd.DataFrame) -> str:
+def _change_finding(name: str, base: str, rows: pd.DataFrame, compact: bool = False) -> str:
+    """What one change does to the headline KPIs: a count, then each clear change in words
+    with how sure (``compact``, for several changes on one page: one sentence, sizes only)."""
     clear = rows[rows["assessment"].isin(["better", "worse"])]
     better = int((clear["assessment"] == "better").sum())
     worse = int((clear["assessment"] == "worse").sum())
@@ -517,6 +519,17 @@ def _change_finding(name: str, base: str, rows: pd.DataFrame) -> str:
         f"clearly better, {worse} clearly worse, {len(unclear)} with no clear difference "
         "(95% intervals of the paired differences)."
     )
+    if compact:
+        parts = [
+            f"{kpi_label(str(r.kpi))}: "
+            f"{_lower_first(difference_in_words(r, brief=True).split(';')[0])} ({r.assessment})"
+            for r in clear.itertuples(index=False)
+        ]
+        said = "; ".join(parts) if parts else "no headline measure changes clearly"
+        return (
+            f"<p class='lead'><strong>{escape(name)}</strong> against {escape(base)}, clear "
+            f"changes: {escape(said)}; {len(unclear)} with no clear difference.</p>"
+        )
     items = "".join(
         f"<li><strong>{escape(kpi_label(str(r.kpi)))}</strong> ({escape(str(r.assessment))}): "
         f"{escape(_lower_first(difference_in_words(r, brief=True)))}</li>"
