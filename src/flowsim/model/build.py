@@ -55,6 +55,7 @@ def simulate(
         ed.clinician_rota(system)
     for unit, escalation in _escalating_units(system):
         _escalation(system, unit, escalation)
+    _full_capacity_protocol(system)
     schedule_bed_closures(system)
     electives.schedule(system, streams)
     surge.schedule(system)
@@ -200,7 +201,7 @@ def _open_door(system: System, arrivals: Arrivals) -> None:
 
 def _escalating_units(system: System) -> list[tuple[Unit, Escalation]]:
     s, u = system.scenario, system.units
-    pairs = [(u.amu, s.amu.escalation), (u.afu, s.afu.escalation)]
+    pairs = [(u.cubicles, s.ed.escalation), (u.amu, s.amu.escalation), (u.afu, s.afu.escalation)]
     reachable = _routed_wards(s, system.ward_names)
     pairs += [
         (unit, s.wards[name].escalation)
@@ -230,7 +231,25 @@ def _opens_when_empty(esc: Escalation, base: int) -> bool:
     return esc.open_above_occupancy * base <= 0 and esc.open_when_waiting <= 0
 
 
-def _escalation(system: System, unit: Unit, esc: Escalation) -> None:
+def _full_capacity_protocol(system: System) -> None:
+    """Extra places on every ward group at the top OPEL level (`FullCapacityProtocol`): the
+    escalation rule with the level as its trigger and a share of the group's beds as places."""
+    fcp = system.pressure.config.full_capacity_protocol  # type: ignore[attr-defined]
+    if fcp is None:
+        return
+    reachable = _routed_wards(system.scenario, system.ward_names)
+    for unit, name in zip(system.units.wards, system.ward_names, strict=True):
+        places = round(fcp.extra_share_of_beds * unit.base_capacity)
+        if name in reachable and places > 0:
+            esc = Escalation(
+                beds=places,
+                open_after_hours=fcp.after_hours,
+                close_below_occupancy=min(fcp.close_below_occupancy, 0.97),
+            )
+            _escalation(system, unit, esc, at_level=fcp.from_level)
+
+
+def _escalation(system: System, unit: Unit, esc: Escalation, at_level: int | None = None) -> None:
     """Open escalation beds after the unit has been under pressure for a while; close when calm.
 
     Checked on the hour by a callback (where an hourly timeout would end), not a process. With
@@ -243,7 +262,8 @@ def _escalation(system: System, unit: Unit, esc: Escalation) -> None:
     calm = esc.close_below_occupancy * base
     queue_to_open = esc.open_when_waiting
     state = system.pressure  # type: ignore[attr-defined]
-    at_level = state.config.opel.escalation_at_level if state.config.opel else None
+    if at_level is None and state.config.opel is not None:
+        at_level = state.config.opel.escalation_at_level
     hours_over = 0.0
     is_open = False
     callbacks: list = []

@@ -305,6 +305,36 @@ class CommunitySurge(_Frozen):
         return [(n, sp) for n in ("p1", "p2", "p3") if (sp := getattr(self, n)) is not None]
 
 
+class FullCapacityProtocol(_Frozen):
+    """At the top pressure level each ward group takes patients beyond its beds: an extra trolley
+    or chair in bays and ward corridors ("boarding" on wards, the full-capacity protocol), so
+    that admitted patients wait on a ward rather than in ED [C1 (M), C7 (H), P5 (M)].
+
+    Opened and closed like escalation beds, on the hospital's OPEL level. The places are not
+    beds: the KPIs count them as capacity in force while open, so occupancy stays <= 100%.
+    """
+
+    extra_share_of_beds: _Probability = Field(
+        0.03,
+        description="Extra places per ward group, as a share of its beds (rounded): about one "
+        "per 30-bed ward. Estimate (L): 66.8% of nursing staff give care in unsuitable places "
+        "daily [C1 (M)] and NHS England now counts corridor-care beds [C7 (H)], but no count "
+        "per ward was found [not-found 15].",
+    )
+    from_level: _Level = Field(
+        4, description="OPEL level at which the wards take the extra patients [P1 (M)]."
+    )
+    after_hours: _NonNegativeFloat = Field(
+        4.0,
+        description="Hours at that level before the places open (estimate: a site huddle decides).",
+    )
+    close_below_occupancy: _Probability = Field(
+        0.95,
+        description="Close (each place as its patient leaves) once OPEL is below the level, "
+        "nobody waits for the ward and its occupancy of base beds is below this (estimate).",
+    )
+
+
 class Pressure(_Frozen):
     """Evidence for each response: pressure.md rows O, E, L, X, P and D, cited per key below.
     Recorded in ``EventLog.pressure``; KPIs in `flowsim.analysis.pressure_kpis`."""
@@ -314,6 +344,7 @@ class Pressure(_Frozen):
     electives: Electives | None = None
     discharge_push: DischargePush | None = None
     community_surge: CommunitySurge | None = None
+    full_capacity_protocol: FullCapacityProtocol | None = None
 
     @model_validator(mode="after")
     def _levels_need_opel(self) -> Pressure:
@@ -328,6 +359,10 @@ class Pressure(_Frozen):
             raise ValueError(
                 "electives.cancel_from_level needs pressure.opel; add an opel group or set "
                 "cancel_from_level to null (and cancel_above_occupancy if wanted)"
+            )
+        if self.full_capacity_protocol is not None:
+            raise ValueError(
+                "full_capacity_protocol opens on the OPEL level: add a pressure.opel group"
             )
         return self
 

@@ -264,6 +264,16 @@ class Ed(Frozen):
             "C2-C4, M; 7.5-10% of attendances in one trust, C5, M). None: unlimited (as before)."
         ),
     )
+    escalation: Escalation = Field(
+        Escalation(),
+        description=(
+            "ED escalation spaces (corridor trolleys, chairs, doubled cubicles) where patients are "
+            "assessed and treated once every cubicle is taken: opened like escalation beds, "
+            "`beds` counting spaces. Opening escalation areas is a standard full-capacity action "
+            "(pressure.md P5, M); 17.7-19% of ED patients sit in such spaces at a snapshot "
+            "(C2-C3, M), Welsh cubicle occupancy averaged 176% (C4, M). beds 0: none."
+        ),
+    )
     triage_minutes: Distribution
     assessment_minutes: Distribution = Field(description="Clinician time per patient.")
     treatment_hours: Distribution = Field(
