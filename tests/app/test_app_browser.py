@@ -116,10 +116,12 @@ def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path:
             expect(page.get_by_text("blocking chain (red)").first).to_be_visible()
             page.screenshot(path=str(pressure), full_page=True)
             page.get_by_role("tab", name="Watch a day").click()
+            clicked = time.perf_counter()
             page.get_by_role("button", name="Animate").click()
             chart = page.locator('[data-testid="stPlotlyChart"]').last
             expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(3, timeout=120_000)
             expect(page.get_by_text("Clock: Day 1").first).to_be_visible(timeout=30_000)
+            print(f"Animate to the side-by-side day {time.perf_counter() - clicked:.1f} s")
             expect(page.get_by_role("tab", name="Watch a day")).to_have_attribute(
                 "aria-selected", "true"
             )

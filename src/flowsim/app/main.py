@@ -94,16 +94,10 @@ _DRAW_SECONDS = {1: 6.0, 7: 15.0}
 
 def _animate(scenarios: list[Scenario], days: int) -> str:
     """The animation of ``scenarios`` side by side (plotly JSON), with a progress bar while
-    the day is simulated (in the workers) and drawn (in a thread of this process, so the bar
-    keeps moving)."""
+    a worker simulates and draws the day (waited for in a thread, so the bar keeps moving)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from flowsim.app.views import (
-        animated_places,
-        animation_task,
-        front_door_reducer,
-        side_by_side_json,
-    )
+    from flowsim.app.views import animation_task, animation_to_json
 
     key = (tuple(engine.scenario_key(s) for s in scenarios), days)
     found = _animations().get(key)
@@ -111,14 +105,8 @@ def _animate(scenarios: list[Scenario], days: int) -> str:
         return found
 
     def work() -> str:
-        tasks = [animation_task(s, days) for s in scenarios]
-        logs = engine.shared_pool().map(tasks, front_door_reducer(days))
-        return side_by_side_json(
-            {s.name: log for s, log in zip(scenarios, logs, strict=True)},
-            {s.name: animated_places(s) for s in scenarios},
-            f"{scenarios[0].run.start_date:%Y-%m-%d}",
-            24.0 * days,
-        )
+        task = animation_task(scenarios[0], days)
+        return engine.shared_pool().map([task], animation_to_json(scenarios, days))[0]
 
     expected = _DRAW_SECONDS.get(days, 10.0) * len(scenarios)
     bar = st.progress(0.0, text="Simulating the day…")

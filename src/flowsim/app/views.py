@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 FRONT_DOOR_EVENTS: dict[str, tuple[int, int, str, str | None]] = {
-    "arrival": (40, 0, "Arrive", None),
+    "arrival": (130, 0, "Arrive", None),
     "ed_cubicle_wait": (260, 0, "Waiting for an ED cubicle", None),
     "ed_cubicle_begins": (260, 0, "In an ED cubicle", "ed_cubicles"),
     "ward_wait": (260, 0, "In ED, waiting for a ward", None),
@@ -303,23 +303,40 @@ def front_door_reducer(days: int) -> Any:
     return functools.partial(front_door_log, start_hours=ANIMATION_START_HOURS, hours=24.0 * days)
 
 
-def animation_to_json(scenario: Scenario, days: int) -> Any:
-    """A picklable function of a log that returns the animation as plotly JSON, so the
-    drawing happens in a worker process too."""
+def animation_to_json(scenarios: Scenario | Sequence[Scenario], days: int) -> Any:
+    """A picklable function of the first scenario's log (`animation_task`) that returns the
+    animation of every scenario side by side as plotly JSON: the worker that ran the first
+    also runs the others' short days and draws, so the app's server process only waits."""
+    chosen = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     return functools.partial(
         _animation_json,
-        places=animated_places(scenario),
-        start_date=f"{scenario.run.start_date:%Y-%m-%d}",
-        name=scenario.name,
-        hours=24.0 * days,
+        others=[animation_task(s, days) for s in chosen[1:]],
+        names=[s.name for s in chosen],
+        places=[animated_places(s) for s in chosen],
+        start_date=f"{chosen[0].run.start_date:%Y-%m-%d}",
+        days=days,
     )
 
 
 def _animation_json(
-    log: EventLog, places: dict[str, int], start_date: str, name: str, hours: float
+    log: EventLog,
+    others: Sequence[ReplicationTask],
+    names: Sequence[str],
+    places: Sequence[dict[str, int]],
+    start_date: str,
+    days: int,
 ) -> str:
-    events = front_door_log(log, ANIMATION_START_HOURS, hours)
-    return side_by_side_json({name: events}, {name: places}, start_date, hours)
+    from flowsim.experiment import run_replication
+
+    hours = 24.0 * days
+    events = [front_door_log(log, ANIMATION_START_HOURS, hours)]
+    events += [run_replication(task, front_door_reducer(days)) for task in others]
+    return side_by_side_json(
+        dict(zip(names, events, strict=True)),
+        dict(zip(names, places, strict=True)),
+        start_date,
+        hours,
+    )
 
 
 def side_by_side_json(
