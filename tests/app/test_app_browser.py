@@ -127,6 +127,11 @@ def test_choose_run_see_kpi_cards_and_watch_side_by_side(app_url: str, tmp_path:
             )
             chart.scroll_into_view_if_needed()
             chart.screenshot(path=str(animation))
+            # a lever moves: the results on screen are marked stale straight away
+            moved = time.perf_counter()
+            page.get_by_text("AFU open").first.click()
+            expect(page.get_by_text("Stale results").first).to_be_visible(timeout=30_000)
+            print(f"Lever moved to the stale mark {time.perf_counter() - moved:.1f} s")
         finally:
             browser.close()
     assert shot.stat().st_size > 20_000 and animation.stat().st_size > 20_000
