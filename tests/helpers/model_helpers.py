@@ -56,12 +56,12 @@ def small_scenario(
 ) -> Scenario:
     """The baseline with ``scale`` of its population and capacities, then ``changes`` applied.
 
-    Every resident count is multiplied by ``scale``; every capacity (ED cubicles, clinicians at
-    each hour, SDEC chairs, AMU/AFU/ward beds and their escalation beds, UCR teams, community
-    places) by ``capacity_scale`` (default ``CAPACITY_SLACK * scale``), rounded, keeping at least
-    one of anything the baseline has. Thresholds that count patients (crowding, escalation
-    triggers) scale with the population. Rates, shares and durations are unchanged, so the small
-    system has the baseline's per-patient behaviour.
+    Every resident count is multiplied by ``scale``; every capacity (ED cubicles and escalation
+    spaces, clinicians at each hour, SDEC chairs, AMU/AFU/ward beds and their escalation beds, UCR
+    teams, community places) by ``capacity_scale`` (default ``CAPACITY_SLACK * scale``), rounded,
+    keeping at least one of anything the baseline has. Thresholds that count patients (crowding,
+    escalation triggers) scale with the population. Rates, shares and durations are unchanged, so
+    the small system has the baseline's per-patient behaviour.
     """
     s = baseline()
     population_scale = scale
@@ -84,6 +84,7 @@ def small_scenario(
         "ucr.teams": scaled(s.ucr.teams, scale),
         "ed.cubicles": scaled(s.ed.cubicles, scale),
         "ed.clinicians_by_hour": [scaled(c, scale) for c in s.ed.clinicians_by_hour],
+        "ed.escalation.beds": scaled(s.ed.escalation.beds, scale),
         "sdec.chairs": scaled(s.sdec.chairs, scale),
         "amu.beds": scaled(s.amu.beds, scale),
         "amu.escalation.beds": scaled(s.amu.escalation.beds, scale),
@@ -100,6 +101,9 @@ def small_scenario(
     if s.ed.corridor_spaces is not None:
         base["ed.corridor_spaces"] = scaled(s.ed.corridor_spaces, scale)
     base.update(_scaled_pressure(s, scale, population_scale))
+    base["ed.escalation.open_when_waiting"] = scaled(
+        s.ed.escalation.open_when_waiting, population_scale
+    )
     base["amu.escalation.open_when_waiting"] = scaled(
         s.amu.escalation.open_when_waiting, population_scale
     )
@@ -186,6 +190,26 @@ def arrival_rate_per_hour(s: Scenario) -> float:
 
 def code(log: EventLog, name: str) -> int:
     return log.places.index(name)
+
+
+def held_and_waiting(log: EventLog, unit: str, t: float) -> tuple[int, int]:
+    """(places held, patients waiting) at ``unit`` just before ``t``, from its QUEUE, START and
+    END events (for a unit nobody leaves from its queue, as an escalation check counts them)."""
+    u = code(log, unit)
+    held = waiting = 0
+    for when, _, kind, place in log.events:
+        if when >= t:
+            break
+        if place != u:
+            continue
+        if kind == QUEUE:
+            waiting += 1
+        elif kind == START:
+            waiting -= 1
+            held += 1
+        elif kind == END:
+            held -= 1
+    return held, waiting
 
 
 def holding_intervals(log: EventLog, unit: str) -> tuple[np.ndarray, np.ndarray]:

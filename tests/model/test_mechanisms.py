@@ -26,7 +26,16 @@ from flowsim.model.warm_start import remaining_stays
 from flowsim.random import stream
 from flowsim.scenario import scenario_from_dict
 from flowsim.scenario.distributions import Uniform
-from helpers.model_helpers import ARRIVE, DEPART, END, HANDOVER, OPTIMISED, QUEUE, START
+from helpers.model_helpers import (
+    ARRIVE,
+    DEPART,
+    END,
+    HANDOVER,
+    OPTIMISED,
+    QUEUE,
+    START,
+    held_and_waiting,
+)
 from validation.helpers import WARD, isolated_system, per_band
 
 EPS = 1e-9
@@ -208,20 +217,7 @@ def escalation_system() -> dict:
 
 def ward_state(j: Journeys, t: float) -> tuple[int, int]:
     """(beds occupied, patients waiting) at ``WARD`` just before ``t``."""
-    occupied = waiting = 0
-    for when, _, kind, where in j.order:
-        if when >= t:
-            break
-        if where != WARD:
-            continue
-        if kind == QUEUE:
-            waiting += 1
-        elif kind == START:
-            waiting -= 1
-            occupied += 1
-        elif kind == END:
-            occupied -= 1
-    return occupied, waiting
+    return held_and_waiting(j.log, WARD, t)
 
 
 def test_escalation_beds_open_under_pressure_and_close_when_calm() -> None:
