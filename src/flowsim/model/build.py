@@ -12,7 +12,7 @@ import numpy as np
 from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import EventLog
-from flowsim.model import ed, electives, opel, surge, warm_start
+from flowsim.model import community_only, ed, electives, opel, surge, warm_start
 from flowsim.model.arrivals import ArrivalStream, arrival_streams, arrival_times, seasonal_profile
 from flowsim.model.fate import FateTable, draw_fate_table
 from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
@@ -34,8 +34,13 @@ def simulate(
 ) -> EventLog:
     """Run one replication and return its event log.
 
-    The same (scenario, replication, seed) always gives the same log, bit for bit.
+    The same (scenario, replication, seed) always gives the same log, bit for bit. A scenario
+    with a ``community_only`` section runs only its P1-P3 pathways (`community_only.simulate`).
     """
+    if scenario.community_only is not None:
+        return community_only.simulate(
+            scenario, replication, seed=seed, horizon_days=horizon_days, warm_up_days=warm_up_days
+        )
     seed = scenario.run.seed if seed is None else seed
     horizon = scenario.run.horizon_days if horizon_days is None else horizon_days
     warm_up = scenario.run.warm_up_days if warm_up_days is None else warm_up_days
