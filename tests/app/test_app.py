@@ -418,3 +418,20 @@ def test_a_prefetched_baseline_is_not_run_again(tmp_path: Path) -> None:
         on_done=ran.append,
     )
     assert last.cached == [True, False] and len(ran) == 2 and last.complete
+
+
+def test_stopping_a_stream_keeps_what_landed(tmp_path: Path) -> None:
+    """Stop (or any click, which reruns the page) abandons the stream after a batch: the
+    replications that landed stay cached and a new run does only the rest."""
+    base = load_scenario(SCENARIOS / "baseline.yaml").model_copy(update={"warm_start": None})
+    settings = engine.ComparisonSettings(replications=3, horizon_days=1.0, warm_up_days=0.0)
+    pool, cache = engine.WorkerPool(1), engine.ResultCache(folder=tmp_path)
+    stream = engine.stream_comparison([base], ["baseline"], settings, pool, cache)
+    first = next(stream)
+    stream.close()
+    assert first.replications == 1 and not first.complete
+    ran: list[int] = []
+    *_, last = engine.stream_comparison(
+        [base], ["baseline"], settings, pool, cache, on_done=ran.append
+    )
+    assert last.complete and len(ran) == 2
