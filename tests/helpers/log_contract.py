@@ -75,9 +75,18 @@ def scenario_capacities(s: Scenario) -> dict[str, int]:
     return out
 
 
-def escalation_beds(s: Scenario) -> dict[str, int]:
-    out = {"amu": s.amu.escalation.beds, "afu": s.afu.escalation.beds}
-    out.update({f"ward:{name}": w.escalation.beds for name, w in s.wards.items()})
+def escalation_beds(s: Scenario) -> dict[str, set[int]]:
+    """Extra places each unit may have open at once: its escalation beds (ED: its escalation
+    spaces), and on a ward group also the full-capacity protocol's share, each open or not."""
+    fcp = s.pressure.full_capacity_protocol if s.pressure is not None else None
+    out = {
+        "ed_cubicle": {0, s.ed.escalation.beds},
+        "amu": {0, s.amu.escalation.beds},
+        "afu": {0, s.afu.escalation.beds},
+    }
+    for name, w in s.wards.items():
+        protocol = round(fcp.extra_share_of_beds * w.beds) if fcp is not None else 0
+        out[f"ward:{name}"] = {e + p for e in (0, w.escalation.beds) for p in (0, protocol)}
     return out
 
 
@@ -98,9 +107,7 @@ def assert_capacities_allowed(log: EventLog, s: Scenario) -> None:
         if unit == "ed_clinician":
             assert capacity == s.ed.clinicians_by_hour[int(t % 24)], f"rota wrong at t={t}"
         elif unit in escalation:
-            allowed = {
-                base[unit] - c + e for c in closed.get(unit, {0}) for e in (0, escalation[unit])
-            }
+            allowed = {base[unit] - c + e for c in closed.get(unit, {0}) for e in escalation[unit]}
             assert capacity in allowed, f"{unit} at t={t}: capacity {capacity}, base {base[unit]}"
 
 

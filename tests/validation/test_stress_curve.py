@@ -3,19 +3,23 @@
 A real system with a few per cent more patients gets a little worse on every KPI and admits
 about that many per cent more people (issue 14; benchmarks/stress_curve.py draws the full curve
 from -5% to +12% of the full-size baseline). Here the tenth-size baseline
-(`model_helpers.small_scenario`) runs at -5%, 0% and +10% demand on common random numbers
+(`model_helpers.small_scenario`) runs at -5%, 0%, +5% and +10% demand on common random numbers
 (the same replication numbers and seed at every point, so differences are paired):
 
 - the means of 4-hour %, 12 hours from arrival % and mean handover worsen with demand;
+- smoothly: no 5% step of demand costs more than 8 points of 4-hour performance or adds more
+  than 5 points of 12-hour waits (the old knife edge lost 9-14 points of 4-hour per 2% near +4%);
 - admissions elasticity, the paired log-log slope of admissions on demand, lies in [0.6, 1.3]
   (1: admissions follow need; near 0: the model turns sick people away to stay stable);
-- no replication gridlocks at +10%: no calendar month has a mean handover above 4 hours;
+- no replication gridlocks at +10%: no calendar month has a mean handover above 4 hours, nor
+  more than 30% of its attenders 12 hours in ED (the bed queue no longer clearing);
 - replications at 0% do not split into "fine" and "gridlocked": the spread of their 4-hour %
   is bounded.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -25,7 +29,8 @@ from flowsim.analysis.monthly import year_and_months
 from flowsim.experiment import run_replications
 from helpers.model_helpers import small_scenario
 
-GROWTHS_PCT = (-5.0, 0.0, 10.0)
+GROWTHS_PCT = (-5.0, 0.0, 5.0, 10.0)
+WORST_MONTH_12H_PCT = 30.0
 REPLICATIONS = 3
 GRIDLOCK_HANDOVER_MINUTES = 4 * 60.0
 
@@ -47,6 +52,7 @@ def curve() -> dict[float, list[dict[str, float]]]:
                     "handover_mean": k["handover_mean"],
                     "admissions": k["admissions"],
                     "worst_month_handover": float(res["months"]["handover_mean"].max()),
+                    "worst_month_12h": float(res["months"]["ed_over_12h_share"].max()),
                 }
             )
         out[g] = rows
@@ -61,9 +67,16 @@ def test_kpis_worsen_as_demand_grows(curve):
     four = [_mean(curve, g, "ed_within_4h") for g in GROWTHS_PCT]
     twelve = [_mean(curve, g, "ed_over_12h_share") for g in GROWTHS_PCT]
     handover = [_mean(curve, g, "handover_mean") for g in GROWTHS_PCT]
-    assert four[0] >= four[1] - 1.0 and four[1] > four[2], four
-    assert twelve[0] <= twelve[1] + 0.5 and twelve[1] < twelve[2], twelve
-    assert handover[0] <= handover[1] + 2.0 and handover[1] < handover[2], handover
+    assert four[0] >= four[1] - 1.0 and four[1] > four[-1], four
+    assert twelve[0] <= twelve[1] + 0.5 and twelve[1] < twelve[-1], twelve
+    assert handover[0] <= handover[1] + 2.0 and handover[1] < handover[-1], handover
+
+
+def test_kpis_worsen_smoothly(curve):
+    four = [_mean(curve, g, "ed_within_4h") for g in GROWTHS_PCT]
+    twelve = [_mean(curve, g, "ed_over_12h_share") for g in GROWTHS_PCT]
+    assert all(a - b < 8.0 for a, b in itertools.pairwise(four)), four
+    assert all(b - a < 5.0 for a, b in itertools.pairwise(twelve)), twelve
 
 
 def test_admissions_follow_demand(curve):
@@ -75,14 +88,11 @@ def test_admissions_follow_demand(curve):
     assert 0.6 <= np.mean(slopes) <= 1.3, slopes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 acceptance not met yet: at +10% one replication of the small baseline has "
-    "a late-winter month with mean handover above 4 hours (docs/calibration.md, stress curve)",
-)
 def test_no_gridlock_at_ten_per_cent_more_demand(curve):
     worst = [r["worst_month_handover"] for r in curve[10.0]]
     assert all(w < GRIDLOCK_HANDOVER_MINUTES for w in worst), worst
+    worst_12h = [r["worst_month_12h"] for r in curve[10.0]]
+    assert all(w < WORST_MONTH_12H_PCT for w in worst_12h), worst_12h
 
 
 def test_baseline_replications_do_not_split(curve):
