@@ -41,6 +41,7 @@ CURVE_KPIS = {
     "handover_mean": "mean handover (min)",
     "occupancy_mean_general_acute": "G&A occupancy %",
     "admissions": "admissions/day",
+    "ed_boarding_mean": "mean wait for a bed in ED (h)",
 }
 GRIDLOCK_HANDOVER_HOURS = 4.0
 
@@ -81,6 +82,7 @@ def run_curve(
                 row = {"growth_pct": g, "replication": r, "ed_attendances": k["ed_attendances"]}
                 row |= {kpi: float(k[kpi]) for kpi in CURVE_KPIS}
                 row |= {"worst_month_handover_min": worst}
+                row["worst_month_12h_pct"] = float(res["months"]["ed_over_12h_share"].max())
                 row["gridlocked"] = bool(worst > 60.0 * gridlock_hours)
                 rows.append(row)
     return pd.DataFrame(rows)
@@ -106,6 +108,8 @@ def summarise_curve(runs: pd.DataFrame) -> pd.DataFrame:
         for kpi in CURVE_KPIS:
             row[kpi], row[f"{kpi}_lo"], row[f"{kpi}_hi"] = _ci(grp[kpi].to_numpy())
         row["gridlocked"] = int(grp["gridlocked"].sum())
+        row["worst_month_handover_min"] = float(grp["worst_month_handover_min"].max())
+        row["worst_month_12h_pct"] = float(grp["worst_month_12h_pct"].max())
         if g != ref:
             adm = grp.set_index("replication")["admissions"]
             per_rep = np.log(adm / base_adm) / math.log((1 + g / 100) / (1 + ref / 100))
@@ -128,7 +132,13 @@ def admissions_elasticity(runs: pd.DataFrame) -> tuple[float, float, float]:
 
 
 def markdown(summary: pd.DataFrame) -> str:
-    head = ["demand", *CURVE_KPIS.values(), "elasticity vs 0%", "gridlocked reps"]
+    head = [
+        "demand",
+        *CURVE_KPIS.values(),
+        "elasticity vs 0%",
+        "worst month: handover (min) / 12 h %",
+        "gridlocked reps",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in summary.iterrows():
         cells = [f"{r['growth_pct']:+g}%"]
@@ -138,6 +148,7 @@ def markdown(summary: pd.DataFrame) -> str:
                 f"{r[kpi]:.{digits}f} ({r[f'{kpi}_lo']:.{digits}f}–{r[f'{kpi}_hi']:.{digits}f})"
             )
         cells.append("—" if math.isnan(r["elasticity"]) else f"{r['elasticity']:.2f}")
+        cells.append(f"{r['worst_month_handover_min']:.0f} / {r['worst_month_12h_pct']:.1f}")
         cells.append(f"{int(r['gridlocked'])}/{int(r['n'])}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
