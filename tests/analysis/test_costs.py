@@ -80,3 +80,15 @@ def test_costs_change_no_behaviour(run) -> None:
     other = apply_changes(s, {"costs.p1_day": 999.0, "costs.community_charged_for": "occupied"})
     again = simulate(other, 0)
     assert again.events == log.events
+
+
+def test_a_run_is_priced_at_its_own_scenarios_costs(run) -> None:
+    """`flowsim run`/`compare` compute KPIs from the log alone: the log carries its scenario's
+    prices, so a scenario's own ``costs`` section is what its cost KPIs use."""
+    s, log, ef = run
+    other = apply_changes(s, {"costs.acute_delayed_day": 692.0})
+    dearer = EventFrame(simulate(other, 0))
+    assert _kpis(dearer)["cost_delayed_discharges"] == pytest.approx(
+        2 * _kpis(ef)["cost_delayed_discharges"]
+    )
+    assert log.meta["costs"]["acute_delayed_day"] == 346

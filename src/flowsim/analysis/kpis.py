@@ -164,7 +164,8 @@ def compute_kpis(log: EventLog | EventFrame, costs: Costs | None = None) -> pd.D
 
     Accepts an `EventFrame` too, so a caller that also wants figures decodes the log once.
     The caller adds the ``replication`` column. Cost KPIs (`flowsim.analysis.costs`) come last,
-    at ``costs`` (a scenario's ``costs`` section; None: the cited default unit costs).
+    at ``costs`` (a scenario's ``costs`` section; None: the prices the log's scenario carried in
+    ``log.meta["costs"]``, else the cited default unit costs).
     """
     ef = _frame(log)
     if not ef.end > ef.warm_up:
@@ -180,7 +181,10 @@ def compute_kpis(log: EventLog | EventFrame, costs: Costs | None = None) -> pd.D
     _community_kpis(ef, out)
     pressure_kpis(ef.log, out.add)  # only for a run with a pressure section
     found = {kpi: value for kpi, _, value in out.rows}
-    for kpi, value in cost_kpis(ef, found, Costs() if costs is None else costs):
+    if costs is None:
+        priced = ef.log.meta.get("costs")
+        costs = Costs() if priced is None else Costs.model_validate(priced)
+    for kpi, value in cost_kpis(ef, found, costs):
         out.add(kpi, value)
     return pd.DataFrame(out.rows, columns=["kpi", "unit", "value"])
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import EventLog
 from flowsim.model import community_only, ed, electives, opel, surge, warm_start
@@ -19,7 +18,7 @@ from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
 from flowsim.model.patient import journey
 from flowsim.model.readmission import Readmissions
 from flowsim.model.seasons import schedule_bed_closures
-from flowsim.model.system import Patient, System
+from flowsim.model.system import Patient, System, run_meta
 from flowsim.random import Streams
 from flowsim.scenario.schema import FRAILTY_BANDS, Escalation, Scenario
 
@@ -67,16 +66,7 @@ def simulate(
 
     with _no_cyclic_gc():
         env.run(until=end_hours)
-    system.log.meta.update(
-        scenario=scenario.name,
-        seed=seed,
-        replication=replication,
-        horizon_days=horizon,
-        warm_up_days=warm_up,
-        start_date=scenario.run.start_date.isoformat(),
-        readmission_within_days=scenario.community.readmission.within_days,
-        flowsim_version=__version__,
-    )
+    system.log.meta.update(run_meta(scenario, seed, replication, horizon, warm_up))
     return system.log
 
 

@@ -28,11 +28,10 @@ from collections.abc import Generator
 
 import numpy as np
 
-from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import EventLog
 from flowsim.model.kernel import NORMAL, URGENT, Unit, call_later, start
-from flowsim.model.system import ARRIVE, DEPART, END, QUEUE, START, Patient, System
+from flowsim.model.system import ARRIVE, DEPART, END, QUEUE, START, Patient, System, run_meta
 from flowsim.model.warm_start import remaining_stays
 from flowsim.random import Streams, sample
 from flowsim.scenario.community_only import Referrals
@@ -85,14 +84,7 @@ def simulate(
         call_later(env, t_hours, [lambda _e, j=journey: start(env, j)], NORMAL)
     env.run(until=end_hours)
     system.log.meta.update(
-        scenario=scenario.name,
-        seed=seed,
-        replication=replication,
-        horizon_days=horizon,
-        warm_up_days=warm_up,
-        start_date=scenario.run.start_date.isoformat(),
-        readmission_within_days=scenario.community.readmission.within_days,
-        flowsim_version=__version__,
+        run_meta(scenario, seed, replication, horizon, warm_up),
         mode="community_only",
         remaining_stay=section.remaining_stay,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flowsim._version import __version__
 from flowsim.errors import ModelError
 from flowsim.log import KIND_SHIFT, ROUTES, EventLog, Kind
 from flowsim.model.calendar import Calendar
@@ -156,3 +157,21 @@ class System:
 
     def age_at_least(self, p: Patient, band: str) -> bool:
         return p.age_band >= AGE_BANDS.index(band)
+
+
+def run_meta(
+    scenario: Scenario, seed: int, replication: int, horizon_days: float, warm_up_days: float
+) -> dict[str, object]:
+    """What a replication's ``EventLog.meta`` says about its run: the facts of the scenario the
+    analysis needs (readmission window, unit costs) travel with the log, which it reads alone."""
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "replication": replication,
+        "horizon_days": horizon_days,
+        "warm_up_days": warm_up_days,
+        "start_date": scenario.run.start_date.isoformat(),
+        "readmission_within_days": scenario.community.readmission.within_days,
+        "costs": scenario.costs.model_dump(mode="json"),
+        "flowsim_version": __version__,
+    }
