@@ -103,3 +103,12 @@ def test_the_library_table_says_differences_as_the_reports_do() -> None:
     )
     admissions = _result(Expectation(kpi="admissions", direction="lower"), rows)
     assert admissions == "Emergency admissions -12.3 a day (-13.3 to -11.4), -7.1%: **as expected**"
+
+
+def test_cost_and_pressure_kpis_have_words_and_a_section() -> None:
+    from flowsim.report.labels import kpi_group, kpi_label
+
+    assert kpi_group("cost_total") == "Costs (£ a day)"
+    assert kpi_label("cost_community_p1").startswith("Cost: community, P1")
+    assert kpi_group("opel_level_share_4") == "Pressure responses"
+    assert kpi_label("opel_level_share_4") == "Time at OPEL level 4"

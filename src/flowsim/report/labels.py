@@ -52,6 +52,22 @@ _LABELS: dict[str, str] = {
     "admissions_avoided_sdec": "Admissions avoided by SDEC",
     "admissions_avoided_virtual_ward": "Admissions avoided by the virtual ward",
     "deaths_in_hospital": "Deaths in hospital",
+    "ed_left_before_seen_share": "ED: left before being seen",
+    "outlier_share": "Admissions placed outside their ward group (outliers)",
+    "electives_admitted": "Elective admissions",
+    "electives_cancelled": "Electives cancelled",
+    "electives_cancelled_no_bed": "Electives cancelled for lack of a bed",
+    "electives_cancelled_share": "Electives cancelled, share of those listed",
+    "elective_beds_mean": "Beds held by electives, mean",
+    "cost_delayed_discharges": "Cost: delayed discharges (acute bed-days)",
+    "cost_acute_treatment": "Cost: acute bed-days in treatment",
+    "cost_escalation_beds": "Cost: escalation bed-days",
+    "cost_ambulance_handover": "Cost: ambulance hours lost",
+    "cost_ed_attendances": "Cost: ED attendances",
+    "cost_cancelled_electives": "Cost: cancelled electives",
+    "cost_community": "Cost: community services",
+    "cost_delay_and_community": "Cost: delayed discharges and community services",
+    "cost_total": "Cost: total",
 }
 
 _BAND_NAMES = {"fit": "fit", "frail": "frail", "severe": "severely frail"}
@@ -63,6 +79,9 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     ("occupancy_mean_", "Occupancy, mean, {}"),
     ("occupancy_p95_", "Occupancy, 95th percentile, {}"),
     ("community_wait_mean_", "Wait for community service, mean, {}"),
+    ("cost_community_", "Cost: community, {}"),
+    ("opel_level_share_", "Time at OPEL level {}"),
+    ("spot_places_mean_", "Spot-purchased places, mean, {}"),
 )
 
 KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -74,6 +93,8 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Delayed discharge", ("delayed_",)),
     ("Community and readmission", ("community_", "readmission_")),
     ("Admissions avoided and deaths", ("admissions_avoided_", "deaths_")),
+    ("Pressure responses", ("opel_", "outlier_", "elective", "spot_")),
+    ("Costs (£ a day)", ("cost_",)),
 )
 """Report sections: title and KPI name prefixes (first match wins, most specific first)."""
 
