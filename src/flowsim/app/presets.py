@@ -1,16 +1,30 @@
 """Facilitator presets: ready-made exercises, each a question for the room, what to set and
-what to look for once the results are on the screen.
+what to look for once the results are on the screen, and what the screen will show.
 
 Each preset compares the baseline with library scenarios and/or "your change" (the baseline
 with some levers moved). Lever keys are those of `flowsim.app.engine.levers`; ``relative``
 values multiply the baseline's value, so a preset still makes sense after the baseline changes.
+
+Why ``expect``: a preset whose text promises what the model does not show teaches the room the
+wrong lesson, and it goes wrong silently when the baseline is recalibrated. So each preset
+states its result in machine-readable form, as the library files' ``Expect:`` headers do, and
+tests/app/test_presets.py runs every preset and asserts it. The numbers quoted in the texts are
+the paired differences at the app's default settings (4 replications of 21 days after a 7-day
+warm-up from the baseline's day-120 census) on the baseline of commit 7f01a5f.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
-__all__ = ["PRESETS", "Preset"]
+__all__ = ["DIRECTIONS", "PRESETS", "YOUR_CHANGE", "Direction", "Preset"]
+
+Direction = Literal["higher", "lower", "no clear change"]
+DIRECTIONS: Final[tuple[str, ...]] = ("higher", "lower", "no clear change")
+YOUR_CHANGE: Final = "your change"
+"""The key of ``expect`` for the baseline with the preset's levers moved (the app's label)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,10 @@ class Preset:
     """Levers of "your change": multiples of the baseline's value."""
     add: dict[str, int] = field(default_factory=dict)
     """Levers of "your change": added to the baseline's value."""
+    expect: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
+    """What the comparison shows, by scenario (`YOUR_CHANGE` or a library file stem) and KPI:
+    "higher" or "lower" (the paired 95% CI of the difference lies wholly on that side of 0)
+    or "no clear change" (the CI includes 0)."""
 
     def values(self, current: dict[str, object]) -> dict[str, object]:
         """The lever values of "your change", given the baseline's ``current`` values."""
@@ -39,55 +57,121 @@ class Preset:
             out[key] = current[key] + extra  # type: ignore[operator]
         return out
 
+    def expect_lines(self) -> list[str]:
+        """``expect`` in words, one line per scenario: ``your change: 4-hour standard higher;
+        ...``, for the screen."""
+        from flowsim.report import kpi_label
+
+        return [
+            f"{scenario}: "
+            + "; ".join(f"{kpi_label(kpi)} {direction}" for kpi, direction in kpis.items())
+            for scenario, kpis in self.expect.items()
+        ]
+
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
-        "Add ED cubicles: why doesn't it help?",
-        "ED is crowded and ambulances queue outside. We add 20 cubicles. How much better does "
-        "the 4-hour standard get?",
-        "Look at the 4-hour and handover cards, then the blocking chain: where does the chain "
-        "start? Patients waiting for a ward bed fill the new cubicles within hours; the "
-        "constraint is downstream, in the wards and the discharge pathways.",
+        "Add ED cubicles: what does it fix, and what not?",
+        "ED is crowded and ambulances queue outside. We add 20 cubicles. What gets better, and "
+        "does it reach the wards?",
+        "The front door improves: the 4-hour standard (about +6 points), handover delays "
+        "(about a third shorter) and 12-hour waits. Now look at G&A occupancy and delayed "
+        "discharges: no change. More cubicles treat people faster, but the wards stay as full "
+        "and the same patients wait to go home: the constraint behind the front door is "
+        "untouched.",
         add={"ed.cubicles": 20},
+        expect={
+            YOUR_CHANGE: {
+                "ed_within_4h": "higher",
+                "handover_mean": "lower",
+                "ed_over_12h_share": "lower",
+                "occupancy_mean_general_acute": "no clear change",
+                "delayed_share_of_ward_beds": "no clear change",
+            }
+        },
     ),
     Preset(
         "Eight more frailty beds",
         "What if we opened eight more beds on the acute frailty unit?",
-        "Compare the AFU change with the baseline: does G&A occupancy fall? Is the AFU full "
-        "often enough for more beds to matter? Then look at the length of stay of frail and "
-        "severely frail patients.",
+        "The AFU is full only part of the time (about two thirds occupied): its occupancy "
+        "drops, G&A occupancy falls a little (about half a point), and the 4-hour standard "
+        "does not clearly move. Extra beds help only when the existing ones would have been "
+        "full. Then look at the length of stay of frail and severely frail patients.",
         add={"afu.beds": 8},
+        expect={
+            YOUR_CHANGE: {
+                "occupancy_mean_afu": "lower",
+                "occupancy_mean_general_acute": "lower",
+                "ed_within_4h": "no clear change",
+            }
+        },
     ),
     Preset(
-        "Fix the back door: more P1 packages",
-        "Home-care and reablement (P1) packages run 15% short of demand. What if we bought 15% "
-        "more?",
-        "Delayed discharges and G&A occupancy first, then ED: does the improvement reach the "
-        "front door? Compare with the cubicles exercise.",
+        "Fix the back door: is it more P1 packages?",
+        "People wait in hospital beds for home care and reablement (P1). What if we bought 15% "
+        "more P1 packages? Compare with discharge to assess, where the assessment happens at "
+        "home in about 2 days instead of 4 in a ward bed.",
+        "Your change (15% more P1 places) makes no difference to any patient: P1 places are "
+        "rarely all in use, so no one was waiting for one. The wait is the assessment before a "
+        "package is asked for. Discharge to assess shortens that wait, and delayed discharges "
+        "fall by about a fifth. Fix what holds patients up, not what looks short.",
+        library=("p1_discharge_to_assess",),
         relative={"community.p1.capacity": 1.15},
+        expect={
+            YOUR_CHANGE: {"delayed_share_of_ward_beds": "no clear change"},
+            "p1_discharge_to_assess": {"delayed_share_of_ward_beds": "lower"},
+        },
     ),
     Preset(
         "Close the frailty unit",
         "Budgets are tight: the AFU closes and its patients go to AMU. What happens?",
-        "Length of stay by frailty band, G&A occupancy and the 4-hour standard. Who bears the "
-        "cost?",
+        "The 4-hour standard falls (about 6 points), more people wait 12 hours in ED, patients "
+        "wait longer in ED for a bed and G&A occupancy rises. Then length of stay by frailty "
+        "band: who bears the cost?",
         levers={"afu.open": False},
+        expect={
+            YOUR_CHANGE: {
+                "ed_within_4h": "lower",
+                "ed_over_12h_share": "higher",
+                "ed_boarding_mean": "higher",
+                "occupancy_mean_general_acute": "higher",
+            }
+        },
     ),
     Preset(
         "Winter: 5% more demand",
         "Demand rises 5% in a cold spell. Does performance fall by 5%?",
-        "Non-linearity: a system near full bends more than in proportion, but it does not "
-        "break: compare the % change in demand with the % change in handover delays and "
-        "12-hour waits, then see what took the strain (escalation beds, outliers, the "
-        "discharge push, spot-purchased community places) and whether admissions rose with "
-        "need.",
+        "Non-linearity: admissions rise about 5%, but the 4-hour standard falls about 8% and "
+        "the share waiting 12 hours rises about 16%. A system near full bends more than in "
+        "proportion, but it does not break: see what took the strain (escalation beds, "
+        "outliers, the discharge push, spot-purchased community places).",
         levers={"demand_profile.growth": 1.05},
+        expect={
+            YOUR_CHANGE: {
+                "admissions": "higher",
+                "ed_within_4h": "lower",
+                "ed_over_12h_share": "higher",
+            }
+        },
     ),
     Preset(
         "Library: the programme's changes side by side",
         "Which of the programme's changes buys most flow at the front door?",
-        "Rank the scenarios by their effect on the 4-hour standard and on G&A occupancy. Which "
-        "results have intervals that include no change?",
+        "Rank the scenarios by their effect on the 4-hour standard and on G&A occupancy. Only "
+        "longer SDEC hours clearly lifts the 4-hour standard (about 2 points, with fewer "
+        "admissions); the bigger AFU lowers G&A occupancy and discharge to assess cuts delayed "
+        "discharges, but neither clearly moves the 4-hour standard in three weeks.",
         library=("afu_expansion", "sdec_extended_hours", "p1_discharge_to_assess"),
+        expect={
+            "afu_expansion": {
+                "occupancy_mean_general_acute": "lower",
+                "ed_within_4h": "no clear change",
+            },
+            "sdec_extended_hours": {"ed_within_4h": "higher", "admissions": "lower"},
+            "p1_discharge_to_assess": {
+                "delayed_share_of_ward_beds": "lower",
+                "ed_within_4h": "no clear change",
+            },
+        },
     ),
 )
