@@ -111,10 +111,11 @@ PRESETS: tuple[Preset, ...] = (
         "People wait in hospital beds for home care and reablement (P1). What if we bought 15% "
         "more P1 packages? Compare with discharge to assess, where the assessment happens at "
         "home in about 2 days instead of 4 in a ward bed.",
-        "Your change (15% more P1 places) makes no difference to any patient: P1 places are "
-        "rarely all in use, so no one was waiting for one. The wait is the assessment before a "
-        "package is asked for. Discharge to assess shortens that wait, and delayed discharges "
-        "fall by about a fifth. Fix what holds patients up, not what looks short.",
+        "Your change (15% more P1 places) makes no difference to any patient: no one was "
+        "waiting for a free P1 place. The wait is the assessment before a package is asked "
+        "for. Discharge to assess shortens it, and delayed discharges fall by about a fifth "
+        "(its extra places add nothing: the shorter assessment alone does the same). Fix what "
+        "holds patients up, not what looks short.",
         library=("p1_discharge_to_assess",),
         relative={"community.p1.capacity": 1.15},
         expect={
