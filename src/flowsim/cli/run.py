@@ -84,7 +84,8 @@ def run(
 
     DIR gets kpis.csv (every KPI of every replication), summary.csv (mean and 95% confidence
     interval), events.parquet and patients.parquet (the event log and patients of every
-    replication), scenario.yaml (the scenario as run) and report.html (a one-page report).
+    replication), scenario.yaml (the scenario as run) and report.html (a board page first,
+    the detail behind it).
     """
     from flowsim.report import RunResults
 
