@@ -70,8 +70,8 @@ NOTEBOOKS = {
         "Systems thinking: finding the constraint",
         "Systems-thinking module. Where the queue shows (ambulances at the door, a full ED) is "
         "rarely where it starts. We ask the model where patients wait, what they wait *for*, "
-        "and then test two fixes: more ED cubicles (the symptom) and more P1 packages (the "
-        "back door).",
+        "and then test three fixes: more ED cubicles (the symptom), more P1 packages (the "
+        "back door) and a faster assessment before P1 is sought (discharge to assess).",
         [
             (
                 "md",
@@ -88,8 +88,9 @@ NOTEBOOKS = {
             ("code", "b.attribution.sort_values('patient_hours_per_day', ascending=False).head(8)"),
             (
                 "md",
-                "## 2. Treat the symptom or the constraint?\n\nTwenty more ED cubicles, or 15% "
-                "more P1 (home with support) packages. Both run on the same random numbers as the "
+                "## 2. Treat the symptom or the constraint?\n\nTwenty more ED cubicles, 15% "
+                "more P1 (home with support) packages, or the assessment before a P1 package is "
+                "sought in 2 days instead of 4. All run on the same random numbers as the "
                 "baseline, so the differences are paired.",
             ),
             (
@@ -97,8 +98,10 @@ NOTEBOOKS = {
                 HEADLINE + "\n"
                 "cubicles = apply_changes(baseline, {'ed.cubicles': baseline.ed.cubicles + 20})\n"
                 "p1 = apply_changes(baseline, {'community.p1.capacity': round(baseline.community.p1.capacity * 1.15)})\n"
+                "assess = apply_changes(baseline, {'discharge.referral_days.P1.median': 2.0})\n"
                 "table = flowsim.compare(baseline, cubicles.model_copy(update={'name': '+20 ED cubicles'}),\n"
                 "                        p1.model_copy(update={'name': '+15% P1 packages'}),\n"
+                "                        assess.model_copy(update={'name': 'P1 assessment in 2 days'}),\n"
                 "                        replications=REPS, kpis=HEADLINE, **RUN)\n"
                 "table[COLUMNS].round(2)",
             ),
@@ -106,7 +109,10 @@ NOTEBOOKS = {
         [
             "Where does the blocking chain start, and how far is that from where the pressure "
             "is felt?",
-            "Why do extra cubicles change so little? What fills them?",
+            "Extra cubicles shorten the 4-hour wait: do they change ward occupancy or delayed "
+            "discharges? Why not?",
+            "More P1 packages change nothing here, a faster assessment does: what was the "
+            "back door really waiting for?",
             "Which team or budget owns the constraint? Who would have to act?",
             "What would you measure in your own system to find its constraint?",
         ],
