@@ -106,7 +106,7 @@ def _one_year(scenario: Any, file: Path, year: int, out: Path | None) -> None:
     projected = _checked(scenario, year)
     first = scenario.population.base_year
     table = demand_now_and_then(scenario, year)
-    common.stdout.print(_demand_table(table, scenario.name, first, year))
+    common.print_table(_demand_table(table, scenario.name, first, year))
     people = (table[f"people_{first}"].sum(), table[f"people_{year}"].sum())
     total = (table[f"total_{first}"].sum(), table[f"total_{year}"].sum())
     old = table[table["age_band"] == "85+"]
@@ -201,7 +201,7 @@ def _by_year(
     if figure is not None:
         common.write_or_fail(figure, lambda p: p.write_bytes(png))
     summary = _summary(table, HOSPITAL_GROUPS, years)
-    common.stdout.print(_needed_table(summary, occupancy))
+    common.print_table(_needed_table(summary, occupancy))
     sentences = _sentences(table, summary, years, occupancy)
     for sentence in sentences:
         common.stdout.print(Text(sentence, style="bold"))
