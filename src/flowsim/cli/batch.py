@@ -300,6 +300,7 @@ def _kpi_table(
 ) -> Table:
     """One measure: a row per variant, named by its grid values (and scenario, if several)."""
     from flowsim.report import format_ci, format_value, kpi_label
+    from flowsim.report.labels import clip_interval
 
     keys = [c for c in variants.columns if c not in ("scenario", "point", "scenario_hash")]
     names = ["scenario"] if variants["scenario"].nunique() > 1 or not keys else []
@@ -322,7 +323,7 @@ def _kpi_table(
         cells += [_plain(about[column]) for column in (*names, *keys)]
         cells += [
             format_value(mean, unit),
-            format_ci(float(row.ci_low), float(row.ci_high), unit, like=mean),
+            format_ci(*clip_interval(float(row.ci_low), float(row.ci_high), unit), unit, like=mean),
         ]
         if comparison is not None:
             if row.variant == baseline:

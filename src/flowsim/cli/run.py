@@ -262,6 +262,7 @@ def _report_auto(algorithm: ReplicationsAlgorithm, precision: float) -> None:
 def _summary_table(summary: pd.DataFrame, name: str, replications: int) -> Table:
     from flowsim.analysis import PRIMARY_KPIS
     from flowsim.report import format_ci, format_value, kpi_label
+    from flowsim.report.labels import clip_interval
 
     table = Table(
         title=Text(f"{name}: headline results, mean of {replications} replication(s)"),
@@ -279,7 +280,9 @@ def _summary_table(summary: pd.DataFrame, name: str, replications: int) -> Table
         table.add_row(
             kpi_label(kpi),
             format_value(mean, unit),
-            format_ci(float(row["ci_low"]), float(row["ci_high"]), unit, like=mean),
+            format_ci(
+                *clip_interval(float(row["ci_low"]), float(row["ci_high"]), unit), unit, like=mean
+            ),
             unit,
         )
     if replications < 2:
