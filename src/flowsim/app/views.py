@@ -134,6 +134,7 @@ def report_html(result: Comparison, figures: Mapping[str, Any]) -> str:
         meta,
         changes=changes,
         bottlenecks=result.chains,
+        kpis=result.kpis,
     )
 
 
