@@ -1,6 +1,6 @@
 """Stress curve: the baseline's headline KPIs as demand grows, on common random numbers.
 
-    .venv/bin/python benchmarks/stress_curve.py [--growth -5 0 3 6 9 12] [--replications 3]
+    .venv/bin/python benchmarks/stress_curve.py [--growth -5 0 3 6 9 10 12] [--replications 3]
         [--days 365] [--warm-up 60] [--figure docs/figures/stress_curve.png]
 
 A real system bends under pressure: a few per cent more patients make every KPI a little worse,
@@ -179,7 +179,7 @@ def figure(summary: pd.DataFrame, path: Path, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))
-    p.add_argument("--growth", type=float, nargs="+", default=[-5, 0, 3, 6, 9, 12])
+    p.add_argument("--growth", type=float, nargs="+", default=[-5, 0, 3, 6, 9, 10, 12])
     p.add_argument("--replications", type=int, default=3)
     p.add_argument("--days", type=float, default=None, help="horizon (default: the scenario's)")
     p.add_argument("--warm-up", type=float, default=None)
