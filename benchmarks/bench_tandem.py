@@ -100,6 +100,7 @@ def tandem_scenario(days: float):
             "ed.treatment_hours": {"dist": "exponential", "mean": MEANS_HOURS[0]},
             "ed.corridor_boarding_after_hours": None,
             "ed.crowding": None,
+            "ed.escalation.beds": 0,
             "ed.disposition": by_band(
                 {"home": 0, "sdec": 0, "amu": 1.0, "afu": 0, "ward": 0, "virtual_ward": 0}
             ),
