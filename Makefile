@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= results/baseline
 
-.PHONY: run test mutate lint bench clean venv app
+.PHONY: run test mutate lint bench clean venv app check-presets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 # (apt-get install chromium); a plain `pytest` run outside make lets them skip.
 test: $(STAMP)
 	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto --dist loadgroup
+
+# Every app preset at the app's defaults against its stated result (about 3 CPU-minutes; not in make test).
+check-presets: $(STAMP)
+	FLOWSIM_CHECK_PRESETS=1 $(BIN)/python -m pytest -q tests/app/test_presets.py
 
 # Deliberate bugs, one at a time, on a copy of src/; prints which tests catch each (not in CI).
 mutate: $(STAMP)

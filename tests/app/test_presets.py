@@ -16,6 +16,7 @@ about 9 scenarios x 4 replications of 28 simulated days plus the census took 162
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -93,6 +94,10 @@ def _shown(row: pd.Series) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("FLOWSIM_CHECK_PRESETS"),
+    reason="runs every preset at the app's defaults (about 3 CPU-minutes): `make check-presets`",
+)
 @pytest.mark.parametrize("index", range(len(PRESETS)), ids=[p.title for p in PRESETS])
 def test_preset_shows_its_stated_result(comparison: pd.DataFrame, index: int) -> None:
     preset: Preset = presets.PRESETS[index]

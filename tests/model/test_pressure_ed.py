@@ -93,7 +93,7 @@ def test_leavers_from_a_cubicle_give_it_up_as_they_go() -> None:
     assert_conserved(log, s)
 
 
-def test_more_leave_as_waits_grow_and_about_two_percent_at_typical_waits() -> None:
+def test_more_leave_as_waits_grow_within_the_range_of_english_trusts() -> None:
     shares, four_hours = [], []
     for growth in (1.0, 1.08):
         changes = {"ed.leave_before_seen": {}, "demand_profile.growth": growth}
@@ -102,7 +102,7 @@ def test_more_leave_as_waits_grow_and_about_two_percent_at_typical_waits() -> No
         four_hours.append(kpi(log, "ed_within_4h"))
     assert four_hours[1] < four_hours[0]
     assert shares[1] > shares[0]
-    assert 0.5 <= shares[0] <= 5.0  # W1-W4: about 2-3% in England (0.4-6.7% across trusts)
+    assert 0.4 <= shares[0] <= 6.7  # W2: 0.4-6.7% across English trusts (W1-W4: about 2-3%)
 
 
 def test_patients_heading_for_a_bed_do_not_leave_unless_allowed() -> None:
