@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto --dist loadgroup
 
-# Every app preset at the app's defaults against its stated result (about 3 CPU-minutes; not in make test).
+# Every app preset at the app's defaults against its stated result (~1 min idle, ~3 under load; not in make test).
 check-presets: $(STAMP)
 	FLOWSIM_CHECK_PRESETS=1 $(BIN)/python -m pytest -q tests/app/test_presets.py
 
