@@ -96,7 +96,8 @@ def _shown(row: pd.Series) -> str:
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("FLOWSIM_CHECK_PRESETS"),
-    reason="runs every preset at the app's defaults (about 1 min on an idle 2-core machine, 3 under load): `make check-presets`",
+    reason="runs every preset at the app's defaults (about 1 min on an idle 2-core machine, "
+    "3 under load): `make check-presets`",
 )
 @pytest.mark.parametrize("index", range(len(PRESETS)), ids=[p.title for p in PRESETS])
 def test_preset_shows_its_stated_result(comparison: pd.DataFrame, index: int) -> None:
