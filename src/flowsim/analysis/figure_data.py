@@ -220,7 +220,9 @@ def patient_paths(log: EventLog | EventFrame) -> pd.DataFrame:
     q = ef.queues
     q = q[q["unit"].isin(ENTRY_UNITS)].sort_values(["patient", "queue"], kind="stable")
     first_entry = q.drop_duplicates("patient").set_index("patient")["unit"].astype(str)
-    entry = pd.Series(ids).map(first_entry).map(_entry_name, na_action="ignore").fillna("other")
+    entry = (
+        pd.Series(ids).map(first_entry).map(_entry_name, na_action="ignore").astype(object)
+    ).fillna("other")
 
     sp = ef.spells.sort_values(["patient", "start"], kind="stable")
     first_unit = sp.drop_duplicates("patient").set_index("patient")["first_unit"].astype(str)
