@@ -236,10 +236,11 @@ def _full_capacity_protocol(system: System) -> None:
     for unit, name in zip(system.units.wards, system.ward_names, strict=True):
         places = round(fcp.extra_share_of_beds * unit.base_capacity)
         if name in reachable and places > 0:
-            esc = Escalation(
+            esc = Escalation(  # opens on the level alone, so no occupancy threshold to open
                 beds=places,
+                open_above_occupancy=1.0,
                 open_after_hours=fcp.after_hours,
-                close_below_occupancy=min(fcp.close_below_occupancy, 0.97),
+                close_below_occupancy=fcp.close_below_occupancy,
             )
             _escalation(system, unit, esc, at_level=fcp.from_level)
 
