@@ -299,15 +299,40 @@ def test_spell_through_amu_to_ward_and_los_by_unit_and_frailty():
     assert math.isnan(k["los_mean_afu"])
 
 
-def test_los_is_right_censored_and_excludes_warm_up_admissions():
+def test_los_counts_discharges_with_their_whole_stay_and_leaves_running_stays_out():
     before = "0 ARRIVE gp_referral; 0 QUEUE amu; 0 START amu; 60 END amu; 60 DEPART home"
     inside = "30 ARRIVE gp_referral; 30 QUEUE amu; 30 START amu; 54 END amu; 54 DEPART home"
     running = "50 ARRIVE gp_referral; 50 QUEUE amu; 50 START amu"
-    log = make_log({1: before, 2: inside, 3: running}, warm_up=24, end=96)
+    gone = "0 ARRIVE gp_referral; 0 QUEUE amu; 0 START amu; 12 END amu; 12 DEPART home"
+    log = make_log({1: before, 2: inside, 3: running, 4: gone}, warm_up=24, end=96)
     k = kpis(log)
-    assert k["los_mean"] == pytest.approx(1.0)  # only patient 2
+    # Patient 1, admitted in the warm-up, counts with the whole 60 h; 4 left in the warm-up.
+    assert k["los_mean"] == pytest.approx((60 / 24 + 1.0) / 2)
+    assert k["los_mean_amu"] == pytest.approx((60 / 24 + 1.0) / 2)
     assert k["admissions"] == pytest.approx(2 / 3)  # patients 2 and 3 in 3 days
     assert EventFrame(log).spells["censored"].sum() == 1
+
+
+def test_a_warm_start_patient_counts_the_stay_begun_before_time_0():
+    ward = "0 ARRIVE gp_referral; 0 QUEUE ward:general; 0 START ward:general; 48 END ward:general;"
+    ward += " 48 DEPART home"
+    amu = "0 ARRIVE gp_referral; 0 QUEUE amu; 0 START amu; 30 END amu; 30 DEPART home"
+    new = "30 ARRIVE gp_referral; 30 QUEUE amu; 30 START amu; 54 END amu; 54 DEPART home"
+    placed = {
+        "patient": [1, 2],
+        "unit": ["ward:general", "amu"],
+        "elapsed_hours": [72.0, 6.0],
+        "spell_elapsed_hours": [96.0, 6.0],  # patient 1 spent a day in AMU before the ward
+    }
+    log = make_log({1: ward, 2: amu, 3: new}, warm_up=24, end=96, meta={"warm_start": placed})
+    k = kpis(log)
+    assert k["los_mean"] == pytest.approx(((48 + 96) / 24 + 36 / 24 + 1.0) / 3)
+    assert k["los_mean_ward_general"] == pytest.approx((48 + 72) / 24)
+    assert k["los_mean_amu"] == pytest.approx((36 / 24 + 1.0) / 2)
+    # Without the record (a run from empty), the same events count from time 0.
+    assert kpis(make_log({1: ward, 2: amu, 3: new}, warm_up=24, end=96))[
+        "los_mean"
+    ] == pytest.approx((2.0 + 30 / 24 + 1.0) / 3)
 
 
 # ---------------------------------------------------------------- occupancy

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from flowsim.analysis.eventframe import EventFrame, StepSeries
+from flowsim.analysis.kpis import discharged_spells
 from flowsim.log import EventLog
 from flowsim.scenario.schema import FRAILTY_BANDS
 from flowsim.scenario.units import (
@@ -151,12 +152,11 @@ def _cells(
 
 
 def los_table(log: EventLog | EventFrame) -> pd.DataFrame:
-    """One row per hospital spell that began in the measured period and finished before its end:
-    ``frailty, los_days`` (the spells behind the ``los_mean_frailty_*`` KPIs). Add a
-    ``scenario`` column and concatenate to compare scenarios."""
-    ef = _frame(log)
-    sp = ef.spells
-    done = sp[(sp["start"] >= ef.warm_up) & ~sp["censored"] & (sp["end"] <= ef.end)]
+    """One row per hospital spell that ended in the measured period, with its whole length
+    (`flowsim.analysis.kpis.discharged_spells`): ``frailty, los_days`` (the spells behind the
+    ``los_mean_frailty_*`` KPIs). Add a ``scenario`` column and concatenate to compare
+    scenarios."""
+    done = discharged_spells(_frame(log))
     return pd.DataFrame(
         {
             "frailty": pd.Categorical(done["frailty"], categories=list(FRAILTY_BANDS)),

@@ -61,9 +61,10 @@ _HANDOVER = (
 )
 _COUNT = "events in the measured period, divided by its length in days"
 _LOS = (
-    "spells (or unit stays) that began after the warm-up and ended by the end; stays still "
-    "running at the end are left out (right-censored), so long stays are under-represented "
-    "and the mean is biased low, the more so the shorter the run"
+    "discharges: spells (or unit stays) that ended in the period, each with its whole length, "
+    "begun in the warm-up or, for a patient a warm start placed in a bed, before time 0 (the "
+    "log's meta warm_start carries the time already spent); stays still running at the end "
+    "count when they end, in a later period"
 )
 _TIME = (
     "time-weighted over the measured period: whatever was in place between warm-up and end "

@@ -13,11 +13,17 @@ Measurement period: ``[warm_up, end)`` where ``warm_up = log.warm_up_hours`` and
 - **ED** KPIs count attendances (``QUEUE`` at ``ed_cubicle``) arriving in the
   period; a patient still in ED (or still waiting for handover) at the end counts
   with the time so far, ``end - arrival``.
-- **Length of stay** counts hospital spells (and unit stays) that began after
-  warm-up and finished by the end. Stays still running at the end are left out:
-  this right-censoring under-represents the longest stays, so LOS is biased low
-  (by more the shorter the run relative to the LOS tail). It is an honest,
-  documented bias rather than a guess at unfinished stays.
+- **Length of stay** counts discharges: hospital spells (and unit stays) that
+  ended in the period, each with its whole length, however long before the period
+  it began (`discharged_spells`, `finished_stays`): in the warm-up, or before time 0
+  for a patient a warm start placed in a bed (the log's ``meta["warm_start"]`` says
+  how long each had already been there, `flowsim.model.warm_start`). As NHS
+  statistics count a stay at discharge, and in a steady state the mean over
+  discharges is the mean stay of admissions, whatever the length of the period.
+  What remains: a period that begins from empty without a warm-up misses the long
+  stays that would have been in the beds; stays still running at the end are not
+  counted (they are counted when they end, in a later period); and a warm-start ward
+  patient's AMU/AFU time before the ward is their drawn stay, not the census's.
 - **Occupancy** is time-weighted over ``[warm_up, end]``: mean % is place-hours
   held / place-hours in force (capacity including escalation beds and rota
   changes); p95 % is the time-weighted 95th percentile of held / in force,
@@ -232,10 +238,53 @@ def left_before_seen_share(ef: EventFrame) -> float:
     return _pct(np.isin(v["patient"].to_numpy(), left))
 
 
-def _hospital_kpis(ef: EventFrame, out: _Rows) -> None:
+def _carried(ef: EventFrame, field: str) -> dict[int, float]:
+    """Hours each warm-start patient had already spent (``field`` of the log's
+    ``meta["warm_start"]``: ``elapsed_hours`` in their unit, ``spell_elapsed_hours`` in
+    hospital), by patient id; empty for a run that started empty."""
+    placed = ef.log.meta.get("warm_start") or {}
+    ids, hours = placed.get("patient", ()), placed.get(field, ())
+    return {int(p): float(h) for p, h in zip(ids, hours, strict=True) if h}
+
+
+def _with_carried(
+    table: pd.DataFrame, carried: dict[int, float], at_start: np.ndarray
+) -> np.ndarray:
+    """Hours to add to each row: the carried time of a warm-start patient on the row that
+    began at time 0 (``at_start``), 0 elsewhere."""
+    if not carried or table.empty:
+        return np.zeros(len(table))
+    extra = table["patient"].map(carried).fillna(0.0).to_numpy(dtype=float)
+    return np.where(at_start, extra, 0.0)
+
+
+def discharged_spells(ef: EventFrame) -> pd.DataFrame:
+    """Hospital spells that ended in the measured period ``[warm_up, end]`` (the discharges
+    behind ``los_mean``), ``los_days`` their whole length: a spell begun in the warm-up counts
+    from its start, and a warm-start patient's first spell from when their stay began before
+    time 0 (``spell_elapsed_hours`` of the log's ``meta["warm_start"]``)."""
     w, e = ef.warm_up, ef.end
     sp = ef.spells
-    done = sp[(sp["start"] >= w) & ~sp["censored"] & (sp["end"] <= e)]
+    done = sp[~sp["censored"] & (sp["end"] >= w) & (sp["end"] <= e)].copy()
+    carried = _carried(ef, "spell_elapsed_hours")
+    extra = _with_carried(done, carried, done["start"].to_numpy() == 0.0)
+    done["los_days"] = done["los_days"] + extra / 24.0
+    return done
+
+
+def finished_stays(ef: EventFrame) -> pd.DataFrame:
+    """`EventFrame.stays` that ended in the measured period, with ``days``: the whole stay in
+    the unit, a warm-start patient's census stay from before time 0 (``elapsed_hours``)."""
+    w, e = ef.warm_up, ef.end
+    st = ef.stays
+    st = st[~st["censored"] & (st["end"] >= w) & (st["end"] <= e)].copy()
+    extra = _with_carried(st, _carried(ef, "elapsed_hours"), st["start"].to_numpy() == 0.0)
+    st["days"] = (st["end"] - st["start"] + extra) / 24.0
+    return st
+
+
+def _hospital_kpis(ef: EventFrame, out: _Rows) -> None:
+    done = discharged_spells(ef)
     los = done["los_days"].to_numpy()
     out.add("los_mean", _mean(los))
     out.add("los_median", _quantile(los, 0.5))
@@ -243,9 +292,8 @@ def _hospital_kpis(ef: EventFrame, out: _Rows) -> None:
     for band in FRAILTY_BANDS:
         out.add(f"los_mean_frailty_{band}", by_band.get(band, math.nan))
 
-    st = ef.stays
-    st = st[(st["start"] >= w) & ~st["censored"] & (st["end"] <= e)]
-    by_unit = ((st["end"] - st["start"]) / 24.0).groupby(st["unit"], observed=True).mean()
+    st = finished_stays(ef)
+    by_unit = st["days"].groupby(st["unit"], observed=True).mean()
     for unit in ef.inpatient_units:
         out.add(f"los_mean_{slug(unit)}", by_unit.get(unit, math.nan))
 

@@ -15,6 +15,20 @@ their fate from a stream of their own) and begins in the unit with the rest of t
 
 Their random numbers come from streams named ``warm_start/<unit>/...``, so a warm start leaves
 every other stream, and so common random numbers between scenarios, untouched.
+
+What each has already spent is written to ``EventLog.meta["warm_start"]`` (`ELAPSED_FIELDS`,
+one list per field, one entry per placed patient), so an analysis can count the whole stay of a
+patient who was already in hospital at time 0 (`flowsim.analysis.kpis` counts lengths of stay
+over discharges). The events stay as they were (a warm-start patient arrives at time 0): the
+meta is not part of the event log, so logs and their digests are unchanged.
+
+- ``elapsed_hours``: time already spent in the census unit: the census's ``elapsed_days`` as
+  drawn, or, without them, the part already gone of the length-biased stay in progress;
+- ``spell_elapsed_hours``: time already spent in hospital (AMU, AFU and wards; 0 in a community
+  service). A ward census counts time on the ward only, so the AMU or AFU stay before it is the
+  patient's own drawn one (``amu_hours``/``afu_hours`` of their fate: AFU if their disposition
+  is AFU, none if it is straight to a ward, else AMU): an estimate, without any wait for the
+  ward bed (which the census does not know).
 """
 
 from __future__ import annotations
@@ -32,10 +46,20 @@ from flowsim.model.patient import admit
 from flowsim.model.system import ARRIVE, DEPART, QUEUE, START, Patient, System
 from flowsim.random import Streams, sample
 from flowsim.scenario.distributions import _Dist as DistSpec
-from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, PATHWAYS, WarmStartUnit
+from flowsim.scenario.schema import (
+    AGE_BANDS,
+    DISPOSITIONS,
+    FRAILTY_BANDS,
+    PATHWAYS,
+    WarmStartUnit,
+)
 
 _CANDIDATES = 32
 """Draws per patient for the length-biased and the conditional stays."""
+
+ELAPSED_FIELDS = ("patient", "unit", "elapsed_hours", "spell_elapsed_hours")
+"""Lists of ``EventLog.meta["warm_start"]``: who was placed at time 0, where, and how long they
+had already been there and in hospital (see the module docstring)."""
 
 
 def place_patients(system: System, streams: Streams) -> None:
@@ -43,12 +67,20 @@ def place_patients(system: System, streams: Streams) -> None:
     ws = system.scenario.warm_start
     if ws is None:
         return
+    carried: dict[str, list] = {name: [] for name in ELAPSED_FIELDS}
     for unit, spec in ws.units().items():
-        for generator in _patients(system, streams, unit, spec):
+        for generator in _patients(system, streams, unit, spec, carried):
             call_later(system.env, 0.0, [lambda _e, g=generator: start(system.env, g)], URGENT)
+    system.log.meta["warm_start"] = carried
 
 
-def _patients(system: System, streams: Streams, unit: str, spec: WarmStartUnit) -> list[Generator]:
+def _patients(
+    system: System,
+    streams: Streams,
+    unit: str,
+    spec: WarmStartUnit,
+    carried: dict[str, list],
+) -> list[Generator]:
     s = system.scenario
     n = spec.occupied
     sources = arrival_streams(s)
@@ -68,17 +100,40 @@ def _patients(system: System, streams: Streams, unit: str, spec: WarmStartUnit) 
         elapsed = None
         if spec.elapsed_days is not None:
             elapsed = sample(spec.elapsed_days, rng, count) * per_day
-        remaining = remaining_stays(
+        remaining, gone = stays_in_progress(
             stay_spec, rng, count, elapsed, done_when_beyond=unit.startswith("ward:")
         )
         if unit == "afu":
             remaining = np.minimum(remaining, s.afu.max_stay_hours)
+        gone_hours = gone * (24.0 / per_day)
         for i in range(count):
             fate = table.fate(i)
             p = Patient(system.next_id, st.place_index, st.age_band, band, st.route, fate)
             system.next_id += 1
+            carried["patient"].append(p.id)
+            carried["unit"].append(unit)
+            carried["elapsed_hours"].append(float(gone_hours[i]))
+            carried["spell_elapsed_hours"].append(_in_hospital(unit, fate, float(gone_hours[i])))
             out.append(_journey(system, p, unit, float(remaining[i])))
     return out
+
+
+_AFU = DISPOSITIONS.index("afu")
+_WARD = DISPOSITIONS.index("ward")
+
+
+def _in_hospital(unit: str, fate: object, in_unit_hours: float) -> float:
+    """Hours a patient placed in ``unit`` has already been in hospital (see the module
+    docstring: a ward patient's AMU or AFU stay before the ward is their own drawn one)."""
+    if unit in ("amu", "afu"):
+        return in_unit_hours
+    if not unit.startswith("ward:"):
+        return 0.0
+    disposition = fate.disposition  # type: ignore[attr-defined]
+    if disposition == _WARD:
+        return in_unit_hours
+    before = fate.afu_hours if disposition == _AFU else fate.amu_hours  # type: ignore[attr-defined]
+    return in_unit_hours + float(before)
 
 
 def remaining_stays(
@@ -95,6 +150,20 @@ def remaining_stays(
     ward patient past any treatment time is waiting to leave) or else given the remaining time
     of a stay in progress, as without a census (a long community package is still going on).
     """
+    return stays_in_progress(spec, rng, n, elapsed, done_when_beyond=done_when_beyond)[0]
+
+
+def stays_in_progress(
+    spec: DistSpec,
+    rng: np.random.Generator,
+    n: int,
+    elapsed: np.ndarray | None,
+    *,
+    done_when_beyond: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`remaining_stays` and what has already gone of each stay, in the spec's unit, from
+    the same random numbers: ``elapsed`` when given, else the part of the length-biased stay
+    in progress already spent."""
     draws = sample(spec, rng, n * _CANDIDATES).reshape(n, _CANDIDATES)
     rows = np.arange(n)
     weights = np.cumsum(draws, axis=1)
@@ -102,11 +171,11 @@ def remaining_stays(
     chosen = np.minimum((weights < u).sum(axis=1), _CANDIDATES - 1)
     in_progress = rng.uniform(size=n) * draws[rows, chosen]
     if elapsed is None:
-        return in_progress
+        return in_progress, draws[rows, chosen] - in_progress
     longer = draws > elapsed[:, None]
     left = draws[rows, longer.argmax(axis=1)] - elapsed
     beyond = 0.0 if done_when_beyond else in_progress
-    return np.where(longer.any(axis=1), left, beyond)
+    return np.where(longer.any(axis=1), left, beyond), np.asarray(elapsed, dtype=float)
 
 
 def _reaches(system: System, unit: str, st: object) -> float:
