@@ -28,7 +28,7 @@ from typing import Any
 import streamlit as st
 
 from flowsim.api import scenario_labels
-from flowsim.app import engine, presets
+from flowsim.app import engine, form_view, presets
 from flowsim.app.engine import Comparison, ComparisonSettings
 from flowsim.errors import ModelError, ScenarioError
 from flowsim.scenario import Scenario, apply_changes, load_scenario
@@ -623,6 +623,8 @@ def main() -> None:
         )
         st.markdown("**Your change:** " + ", ".join(f"`{k}` → {v}" for k, v in changes.items()))
 
+    if (edited := form_view.all_settings(base)) is not None:  # every key, as a form
+        choices.append((edited.name, edited))
     with st.expander("Offered load before anything runs (from the scenarios, no simulation)"):
         _offered_load(choices)
     st.caption(
