@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= results/baseline
 
-.PHONY: run test mutate lint bench clean venv app check-presets
+.PHONY: run test mutate lint bench clean venv app check-presets check-truth
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: $(STAMP)
 # Every app preset at the app's defaults against its stated result (~1 min idle, ~3 under load; not in make test).
 check-presets: $(STAMP)
 	FLOWSIM_CHECK_PRESETS=1 $(BIN)/python -m pytest -q tests/app/test_presets.py
+
+# The app's default baseline against the annual run's KPIs, then every library scenario's headline
+# effect at the app's defaults against its annual direction (a few minutes; not in make test).
+check-truth: $(STAMP)
+	FLOWSIM_CHECK_TRUTH=1 $(BIN)/python -m pytest -q -s tests/app/test_truth.py
+	$(BIN)/python benchmarks/same_sign.py
 
 # Deliberate bugs, one at a time, on a copy of src/; prints which tests catch each (not in CI).
 mutate: $(STAMP)

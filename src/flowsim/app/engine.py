@@ -5,9 +5,10 @@ Kept apart from the page (`flowsim.app.main`) so it can be tested and reused fro
 and so worker processes import flowsim only, never Streamlit.
 
 Why a warm start: a comparison must answer in seconds in front of a room. A run from empty needs
-two months before the wards fill; a run that starts from a census of the baseline (`census`,
-taken once per baseline and cached) needs a week. Every scenario of a comparison starts from the
-same census (cut to its own number of places), so the replications stay paired.
+two months before the wards fill and longer before community caseloads do; a run that starts
+from a census of the baseline's calibrated year (`flowsim.app.census`, taken once per baseline
+and kept on disk) needs a week. Every scenario of a comparison starts from the same census (cut
+to its own number of places) on the same calendar days, so the replications stay paired.
 """
 
 from __future__ import annotations
@@ -33,26 +34,20 @@ from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
 from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.reducers import comparison_tables
 from flowsim.app.cache import DiskCache, default_folder
+from flowsim.app.census import CENSUS_DAY, Census, census, with_warm_start
 from flowsim.errors import ScenarioError
 from flowsim.experiment import ReplicationTask
 from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import Session, WorkerPool
 from flowsim.log import EventLog
-from flowsim.scenario import Scenario, apply_changes, diff_settings, load_scenario
+from flowsim.scenario import Scenario, diff_settings, load_scenario
 from flowsim.scenario.library import read_entry
-from flowsim.scenario.units import (
-    DISCHARGE_PATHWAY_UNITS,
-    capacity_of,
-    catalogue,
-    put_warm_start,
-    spec_of,
-    ward_unit,
-    warm_start_entries,
-    warm_start_path,
-)
+from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, capacity_of, spec_of, ward_unit
 
 __all__ = [
+    "CENSUS_DAY",
     "MAX_UPLOAD_BYTES",
+    "Census",
     "Comparison",
     "ComparisonSettings",
     "Lever",
@@ -98,17 +93,25 @@ class ComparisonSettings:
     replications: int = 4
     horizon_days: float = 21.0
     warm_up_days: float = 7.0
-    census_day: float = 120.0
-    """Day of a run from empty whose census starts every run warm."""
+    census_day: float = CENSUS_DAY
+    """Day of the baseline's run from empty whose census starts every run warm, and whose date
+    the runs continue from (`flowsim.app.census`)."""
     seed: int | None = None
     """None: the baseline's ``run.seed``."""
 
     def describe(self) -> str:
         """What was run, in words for the screen."""
+        where = "the baseline's calendar from that day on"
+        if self.census_day == CENSUS_DAY and self.warm_up_days == 7.0:
+            where = (
+                "3 to 24 November of the calibrated year: its three weeks nearest the whole year"
+                if self.horizon_days == 21.0
+                else "from 3 November of the calibrated year"
+            )
         return (
             f"{self.replications} paired replications of {self.horizon_days:g} days each, "
             f"measured after a {self.warm_up_days:g}-day warm-up from a census of the baseline "
-            f"(its day {self.census_day:g} from empty)"
+            f"on day {self.census_day:g} of its run from empty ({where})"
         )
 
     def key(self) -> str:
@@ -391,52 +394,6 @@ class ResultCache:
 
 _disks: dict[Path, DiskCache] = {}
 _disks_lock = threading.Lock()
-
-
-# ---------------------------------------------------------------- the warm start
-
-
-def _census_section(log: EventLog) -> dict[str, Any]:
-    from flowsim.analysis.warmup import snapshot
-
-    return snapshot(log).warm_start
-
-
-def census(scenario: Scenario, settings: ComparisonSettings, pool: WorkerPool) -> dict[str, Any]:
-    """The ``warm_start`` section of ``scenario`` on day ``settings.census_day`` of a run from
-    empty (replication 0): who is in AMU, AFU, each ward and each community service."""
-    base = scenario.model_copy(update={"warm_start": None})
-    run = experiment.RunSettings.resolve(
-        base,
-        seed=settings.seed,
-        horizon_days=settings.census_day,
-        warm_up_days=0.0,
-        replications=1,
-    )
-    return pool.run_paired([base], run, _census_section)[0, 0]
-
-
-def with_warm_start(scenario: Scenario, section: Mapping[str, Any]) -> Scenario:
-    """``scenario`` starting from the census ``section``, each unit cut to the scenario's own
-    places (a change with fewer beds starts with the patients who came first), wards the
-    scenario does not have left out."""
-    units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
-    out: dict[str, Any] = {}
-    for unit, entry in warm_start_entries(section):
-        if unit in units and (cut := _cut(entry, capacity_of(scenario, unit))) is not None:
-            put_warm_start(out, unit, cut)
-    return apply_changes(scenario.model_copy(update={"warm_start": None}), {"warm_start": out})
-
-
-def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
-    n = min(int(entry["occupied"]), int(places))
-    if n <= 0:
-        return None
-    out = {"occupied": n}
-    elapsed = entry.get("elapsed_days")
-    if elapsed:
-        out["elapsed_days"] = {**elapsed, "values": list(elapsed["values"])[:n]}
-    return out
 
 
 # ---------------------------------------------------------------- a comparison

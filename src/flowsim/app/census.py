@@ -1,0 +1,167 @@
+"""The app's starting census: who is in every bed and community place on one day of the
+calibrated year, computed once per baseline and kept on disk.
+
+Why: a comparison must answer in seconds, so it cannot simulate the months a run from empty
+needs before the wards and, slower still, the community services (P2 and P3 take months) fill.
+It starts instead from a census of the baseline's own run from empty (replication 0, the
+baseline's seed and calendar), taken on ``census_day``: AMU, AFU, each ward group, P1-P3 and
+the virtual ward with each patient's time already spent (`flowsim.analysis.warmup.snapshot`).
+The default day lies in the calibrated year, long after every unit has settled (the baseline's
+own warm-up is 60 days; community caseloads are full well before the census), and its window
+was chosen as the three weeks of that year whose KPIs are nearest the whole year's
+(``benchmarks/app_window.py``; see docs/workshop.md "What the app's numbers mean").
+
+The warm run continues the calibrated year's calendar: `with_warm_start` moves the scenario's
+``run.start_date`` to the census's date, so seasons (admission, frailty and length-of-stay
+profiles, closed beds) and weekdays are those of the days the census leads into. Every scenario
+of a comparison runs the same days from the same census (cut to its own places), so the
+replications stay paired.
+
+A census costs a run of ``census_day`` days (about 15 s of one core for the default), so it is
+kept in the app's disk cache (`flowsim.app.cache.DiskCache`, subfolder ``census``) by the
+scenario's content, the day and the seed (and the code version, as every cached result): a
+changed baseline, or changed model code, takes a new census; a restarted server does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from flowsim.experiment import settings as experiment
+from flowsim.experiment.pool import WorkerPool
+from flowsim.log import EventLog
+from flowsim.scenario import Scenario, apply_changes
+from flowsim.scenario.units import (
+    capacity_of,
+    catalogue,
+    put_warm_start,
+    warm_start_entries,
+    warm_start_path,
+)
+
+__all__ = ["CENSUS_DAY", "Census", "census", "census_cache", "census_key", "with_warm_start"]
+
+CENSUS_DAY = 266.0
+"""Default day of the baseline's run from empty whose census starts the app's runs: Monday
+27 October 2025 by the baseline's calendar (start 3 February 2025; its measured year runs from
+4 April), so the app's 7-day settling runs to 3 November and its 21 measured days to 24
+November. Of the Monday windows of the calibrated year, the one whose headline KPIs (mean
+over 5 replications) lie nearest the year's: every one within 0.62 of its between-replication
+standard deviation (``benchmarks/app_window.py --replications 5``; the figures are in
+docs/workshop.md). A multiple of 7, so the census falls on the weekday the baseline starts on."""
+
+
+class _Settings(Protocol):
+    census_day: float
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class Census:
+    """A ``warm_start`` section and the day it was taken: what `with_warm_start` needs."""
+
+    section: dict[str, Any]
+    """The scenario's ``warm_start`` section (as `flowsim.analysis.warmup.snapshot` writes it)."""
+    census_day: float
+    """Day of the run from empty it was taken on (hours from the scenario's start / 24)."""
+    start_date: str
+    """ISO date of that day (the scenario's ``run.start_date`` plus ``census_day``): the date a
+    warm run starts on."""
+    notes: list[str] = field(default_factory=list)
+    """`flowsim.analysis.warmup.Snapshot.notes` (units capped at their base beds)."""
+
+    @property
+    def occupied(self) -> dict[str, int]:
+        """Patients in each unit of the census."""
+        return {unit: int(entry["occupied"]) for unit, entry in warm_start_entries(self.section)}
+
+
+def _snapshot(log: EventLog) -> dict[str, Any]:
+    """The census at the end of a run (runs in the worker, so only the section travels)."""
+    from flowsim.analysis.warmup import snapshot
+
+    shot = snapshot(log)
+    return {"section": shot.warm_start, "notes": shot.notes}
+
+
+def census_key(scenario: Scenario, settings: _Settings) -> tuple[str, float, int | None]:
+    """What a census depends on: the scenario's content (without any warm start of its own),
+    the day and the seed."""
+    base = scenario.model_copy(update={"warm_start": None})
+    text = base.model_dump_json(by_alias=True)
+    return (
+        hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+        float(settings.census_day),
+        settings.seed,
+    )
+
+
+def census_cache(folder: str | Path | None = None) -> Any:
+    """The disk cache censuses are kept in (the app's result cache folder, subfolder
+    ``census``; a handful of entries of ~100 kB)."""
+    from flowsim.app.engine import ResultCache
+
+    return ResultCache(8, name="census", folder=folder)
+
+
+def census(
+    scenario: Scenario,
+    settings: _Settings,
+    pool: WorkerPool,
+    cache: Any | None = None,
+) -> Census:
+    """The census of ``scenario`` on ``settings.census_day`` of its run from empty
+    (replication 0, ``settings.seed`` or the scenario's): from ``cache`` (default
+    `census_cache`) when it was taken before, else run in ``pool`` and kept there."""
+    cache = census_cache() if cache is None else cache
+    key = census_key(scenario, settings)
+    found = cache.get(key)
+    if isinstance(found, Census):
+        return found
+    base = scenario.model_copy(update={"warm_start": None})
+    run = experiment.RunSettings.resolve(
+        base,
+        seed=settings.seed,
+        horizon_days=settings.census_day,
+        warm_up_days=0.0,
+        replications=1,
+    )
+    shot = pool.run_paired([base], run, _snapshot)[0, 0]
+    date = base.run.start_date + dt.timedelta(days=float(settings.census_day))
+    result = Census(shot["section"], float(settings.census_day), date.isoformat(), shot["notes"])
+    cache.put(key, result)
+    return result
+
+
+def with_warm_start(scenario: Scenario, start: Census | Mapping[str, Any]) -> Scenario:
+    """``scenario`` starting from the census ``start``, each unit cut to the scenario's own
+    places (a change with fewer beds starts with the patients who came first), wards the
+    scenario does not have left out. A `Census` also moves ``run.start_date`` to the census's
+    date, so the run continues the calendar the census was taken in; a plain ``warm_start``
+    section leaves the calendar alone."""
+    section = start.section if isinstance(start, Census) else start
+    units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
+    out: dict[str, Any] = {}
+    for unit, entry in warm_start_entries(section):
+        if unit in units and (cut := _cut(entry, capacity_of(scenario, unit))) is not None:
+            put_warm_start(out, unit, cut)
+    changes: dict[str, Any] = {"warm_start": out}
+    if isinstance(start, Census):
+        changes["run.start_date"] = start.start_date
+    return apply_changes(scenario.model_copy(update={"warm_start": None}), changes)
+
+
+def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
+    n = min(int(entry["occupied"]), int(places))
+    if n <= 0:
+        return None
+    out = {"occupied": n}
+    elapsed = entry.get("elapsed_days")
+    if elapsed:
+        out["elapsed_days"] = {**elapsed, "values": list(elapsed["values"])[:n]}
+    return out
