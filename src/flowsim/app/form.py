@@ -109,13 +109,24 @@ class FieldSpec:
     options: tuple[Any, ...] = ()
     covers: tuple[str, ...] = ()
     template: str = ""
+    entries: bool = False
 
     @property
     def label(self) -> str:
         """The path within its section, with its unit: ``escalation.beds (beds)``."""
         prefix = f"{self.section}."
         short = self.path[len(prefix) :] if self.path.startswith(prefix) else self.path
-        return f"{short} ({self.unit})" if self.unit else short
+        return self._with_unit(short)
+
+    @property
+    def short_label(self) -> str:
+        """The last key alone, with its unit: ``beds``, under a heading naming its group."""
+        return self._with_unit(str(self.parts[-1]))
+
+    def _with_unit(self, text: str) -> str:
+        plain_unit = self.unit and self.unit != str(self.parts[-1])
+        suffix = " (every entry, as YAML: add, remove or rename one here)" if self.entries else ""
+        return (f"{text} ({self.unit})" if plain_unit else text) + suffix
 
     @property
     def help(self) -> str:
@@ -169,8 +180,9 @@ def field_specs(scenario: Scenario | Mapping[str, Any]) -> list[FieldSpec]:
     """Every editable key of ``scenario`` (a Scenario, or its data as edited), in schema order.
 
     Reference rows with placeholders become one field per entry the scenario has (`<ward>` per
-    ward group, `<band>` per frailty band); rows under a YAML box or a switched-off group are
-    reached through that field, never drawn twice.
+    ward group, `<band>` per frailty band), each entry's keys together (all of one ward, then
+    the next); a YAML box for adding or removing entries comes after the entries. Rows under a
+    YAML box or a switched-off group are reached through that field, never drawn twice.
     """
     data = plain(scenario) if isinstance(scenario, Scenario) else dict(scenario)
     specs: list[FieldSpec] = []
@@ -179,7 +191,16 @@ def field_specs(scenario: Scenario | Mapping[str, Any]) -> list[FieldSpec]:
             spec = _spec(row, tuple(parts), value)
             if spec is not None:
                 specs.append(spec)
-    return specs
+    rank: dict[tuple[Any, ...], int] = {}
+    for spec in specs:
+        for depth in range(1, len(spec.parts) + 1):
+            rank.setdefault(spec.parts[:depth], len(rank))
+
+    def order(spec: FieldSpec) -> tuple[float, ...]:
+        ranks = tuple(float(rank[spec.parts[:d]]) for d in range(1, len(spec.parts) + 1))
+        return (*ranks, math.inf) if spec.kind == "yaml" and spec.entries else ranks
+
+    return sorted(specs, key=order)
 
 
 def _expand(
@@ -232,7 +253,10 @@ def _spec(row: ReferenceRow, parts: tuple[Any, ...], value: Any) -> FieldSpec | 
     if row.type in ("group", "mapping") and not any(p.startswith(row.path + ".<") for p in under):
         return None  # a group of fixed keys: its keys are fields of their own
     if row.type in ("group", "mapping", "list"):
-        return FieldSpec(kind="yaml", nullable=nullable, covers=(row.path, *under), **common)
+        entries = row.type != "list"  # a mapping whose entries the user names
+        return FieldSpec(
+            kind="yaml", nullable=nullable, covers=(row.path, *under), entries=entries, **common
+        )
     if row.type == "distribution":
         kind, options = "distribution", DIST_NAMES
     elif row.type.startswith("list of"):

@@ -69,13 +69,7 @@ def all_settings(base: Scenario) -> Scenario | None:
         else:
             shown = _section(prefix, specs, result)
         base_values = {s.path: s.value for s in form.field_specs(base)}
-        group = None
-        for spec in shown:
-            here = _group_of(spec)
-            if here != group and here:
-                st.markdown(f"**{here}**")
-            group = here
-            _field(prefix, spec, result, edits, base_values)
+        _fields(prefix, shown, result, edits, base_values, searching=bool(query.strip()))
         edited = _download(prefix, base, result)
     return edited
 
@@ -103,10 +97,45 @@ def _section(prefix: str, specs: list[FieldSpec], result: FormResult) -> list[Fi
     return [s for s in specs if s.section == chosen]
 
 
-def _group_of(spec: FieldSpec) -> str:
-    """The group a field sits in within its section (``ed.escalation``), for a heading."""
+_SMALL = frozenset({"int", "float", "bool", "choice", "date", "text"})
+_PER_ROW = 3
+
+
+def _fields(
+    prefix: str,
+    shown: list[FieldSpec],
+    result: FormResult,
+    edits: dict[str, Any],
+    base_values: dict[str, Any],
+    searching: bool,
+) -> None:
+    """The fields under a heading per group (``ed.escalation``), single values three to a
+    row, distributions, lists and YAML boxes across the page."""
+    heading: str | None = None
+    row: list[Any] = []
+    for spec in shown:
+        here = _group_of(spec, searching)
+        if here != heading:
+            row = []
+            if here:
+                st.markdown(f"**{here}**")
+            heading = here
+        label = spec.short_label if here else spec.label
+        if spec.kind not in _SMALL:
+            row = []
+            _field(prefix, spec, label, result, edits, base_values)
+            continue
+        if not row:
+            row = list(st.columns(_PER_ROW))
+        with row.pop(0):
+            _field(prefix, spec, label, result, edits, base_values)
+
+
+def _group_of(spec: FieldSpec, searching: bool) -> str:
+    """The group a field sits in (``ed.escalation``), for a heading; searching, its section
+    too (results come from every section)."""
     parts = [str(p) for p in spec.parts]
-    return ".".join(parts[:-1]) if len(parts) > 2 else ""
+    return ".".join(parts[:-1]) if len(parts) > 2 or searching else ""
 
 
 # ---------------------------------------------------------------- one field
@@ -115,6 +144,7 @@ def _group_of(spec: FieldSpec) -> str:
 def _field(
     prefix: str,
     spec: FieldSpec,
+    label: str,
     result: FormResult,
     edits: dict[str, Any],
     base_values: dict[str, Any],
@@ -122,27 +152,23 @@ def _field(
     key = f"{prefix}:w:{spec.path}"
     changed = form.is_changed(spec, result.changes) and spec.kind != "group"
     if spec.kind == "distribution":
-        _distribution(prefix, spec, key, edits)
+        _distribution(prefix, spec, label, key, edits)
     elif spec.kind == "group":
-        _group(prefix, spec, key, edits, base_values.get(spec.path))
+        _group(prefix, spec, label, key, edits, base_values.get(spec.path))
     else:
         _seed(key, spec, edits)
-        _widget(prefix, spec, key)
-    notes = []
-    if changed:
+        _widget(prefix, spec, label, key)
+    if changed or spec.path in edits:
         was = base_values.get(spec.path, form.MISSING)
-        shown = "not set" if was is form.MISSING else show_value(was)
-        notes.append(f":orange-badge[changed] was {shown}")
-    if spec.path in edits:
+        text = "not set" if was is form.MISSING else "off" if was is None else show_value(was)
         st.button(
-            "Reset",
+            f":orange[changed, was {text}] · reset" if changed else "reset",
             key=f"{prefix}:reset:{spec.path}",
             on_click=_reset,
             args=(prefix, [spec.path]),
             type="tertiary",
+            help="Back to the baseline's value.",
         )
-    if notes:
-        st.caption(" · ".join(notes))
     for problem in result.problems.get(spec.path, []):
         st.error(problem, icon=":material/error:")
 
@@ -170,14 +196,13 @@ def _shown(spec: FieldSpec) -> Any:
     return value
 
 
-def _widget(prefix: str, spec: FieldSpec, key: str) -> None:
+def _widget(prefix: str, spec: FieldSpec, label: str, key: str) -> None:
     common: dict[str, Any] = {
         "key": key,
         "help": spec.help,
         "on_change": _store,
         "args": (prefix, spec.path, key),
     }
-    label = spec.label
     if spec.kind == "int":
         st.number_input(label, step=1, **({"value": None} if spec.nullable else {}), **common)
     elif spec.kind == "float":
@@ -198,7 +223,7 @@ def _widget(prefix: str, spec: FieldSpec, key: str) -> None:
         st.text_area(label, height=80, **common)
     elif spec.kind == "yaml":
         lines = str(st.session_state.get(key) or "").count("\n") + 1
-        st.text_area(label, height=min(400, 40 + 22 * lines), **common)
+        st.text_area(label, height=min(160 if spec.entries else 300, 40 + 22 * lines), **common)
     else:  # text, numbers, texts
         st.text_input(label, **common)
 
@@ -208,7 +233,9 @@ def _store(prefix: str, path: str, key: str) -> None:
     st.session_state[f"{prefix}:edits"][path] = None if value == _NONE else value
 
 
-def _distribution(prefix: str, spec: FieldSpec, key: str, edits: dict[str, Any]) -> None:
+def _distribution(
+    prefix: str, spec: FieldSpec, label: str, key: str, edits: dict[str, Any]
+) -> None:
     """A distribution as its type and its parameters, side by side."""
     current = edits.get(spec.path, form.widget_value(spec)) or {}
     dist_key, seeded = f"{key}:dist", f"{key}:seeded"
@@ -225,7 +252,7 @@ def _distribution(prefix: str, spec: FieldSpec, key: str, edits: dict[str, Any])
     )
     columns = st.columns(1 + max(2, len(params)))
     columns[0].selectbox(
-        spec.label, options, key=dist_key, help=spec.help, on_change=_store_dist, args=args
+        label, options, key=dist_key, help=spec.help, on_change=_store_dist, args=args
     )
     dist = st.session_state[dist_key]
     st.session_state[f"{key}:was"] = dist
@@ -274,13 +301,15 @@ def _store_dist(prefix: str, spec: FieldSpec, key: str) -> None:
     edits[spec.path] = value
 
 
-def _group(prefix: str, spec: FieldSpec, key: str, edits: dict[str, Any], base: Any) -> None:
+def _group(
+    prefix: str, spec: FieldSpec, label: str, key: str, edits: dict[str, Any], base: Any
+) -> None:
     """An optional group: a switch; switched on from nothing, a box of its keys to fill in."""
     on_key = f"{key}:on"
     if on_key not in st.session_state or spec.path not in edits:
         st.session_state[on_key] = spec.value not in (None, form.MISSING)
     st.toggle(
-        f"{spec.label}: use",
+        f"{spec.path}: use",
         key=on_key,
         help=spec.help,
         on_change=_switch,
@@ -290,7 +319,7 @@ def _group(prefix: str, spec: FieldSpec, key: str, edits: dict[str, Any], base: 
         if key not in st.session_state:
             st.session_state[key] = edits[spec.path]
         st.text_area(
-            f"{spec.label}: its settings (YAML; required keys are marked)",
+            f"{spec.path}: its settings (YAML; required keys are marked)",
             key=key,
             height=min(400, 60 + 22 * spec.template.count("\n")),
             on_change=_store,
