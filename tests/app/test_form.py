@@ -43,12 +43,45 @@ def test_every_key_of_the_scenario_reference_is_reachable(base: Scenario) -> Non
     assert [s.path for s in form.search(specs, "handover minutes")][:1] == ["ed.handover_minutes"]
 
 
-def test_every_field_shown_as_it_is_changes_nothing(base: Scenario) -> None:
-    """Each widget's value, read back, is the scenario's own value (no drift from the form)."""
-    specs = form.field_specs(base)
-    result = form.apply_form(base, {s.path: form.widget_value(s) for s in specs})
+@pytest.mark.parametrize("name", ["baseline", "front_door_frailty", "winter_surge"])
+def test_every_field_shown_as_it_is_changes_nothing(name: str) -> None:
+    """Each widget's value, read back, is the scenario's own value (no drift from the form),
+    for library scenarios (front_door_frailty switches on a group the baseline has off)."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    specs = form.field_specs(scenario)
+    result = form.apply_form(scenario, {s.path: form.widget_value(s) for s in specs})
     assert result.ok, result.problems
     assert result.changes == []
+
+
+def test_every_optional_group_switched_on_from_its_template(base: Scenario) -> None:
+    """The templates, filled in, switch each optional group on; then every key of the result
+    is a field of its own (or in its list's YAML box), and reads back unchanged."""
+    template = {s.path: s.template for s in form.field_specs(base) if s.kind == "group"}
+    edits = {
+        "ed.front_door_frailty": template["ed.front_door_frailty"].replace(
+            "admission_avoided_share:", "admission_avoided_share: 0.2"
+        ),
+        "ed.leave_before_seen": template["ed.leave_before_seen"],
+        "warm_start": "amu: {occupied: 50}\nwards: {surgery: {occupied: 100}}\n",
+        "pressure.electives": "admissions_by_weekday: {surgery: [10, 10, 10, 10, 10, 0, 0]}\n"
+        "los_days: {dist: lognormal, median: 3, sigma: 0.8}\n",
+        "pressure.community_surge.p2": template["pressure.community_surge.p2"]
+        .replace("places:", "places: 10")
+        .replace("open_when_waiting:", "open_when_waiting: 10"),
+        "community_only": "p1: {referrals_per_day: [5, 6], repeat: true, occupied: 10}\n",
+        "pressure.outlying.hosts": "surgery: [general_medicine]\n",
+    }
+    result = form.apply_form(base, edits)
+    assert result.ok, result.problems
+    assert result.scenario is not None and result.scenario.pressure is not None
+    assert result.scenario.pressure.electives is not None
+    specs = form.field_specs(result.scenario)
+    paths = {s.path for s in specs}
+    assert {"ed.leave_before_seen.patience_hours.3", "pressure.electives.los_days"} <= paths
+    assert {"warm_start.wards.surgery.occupied", "community_only.p1.referrals_per_day"} <= paths
+    again = form.apply_form(result.scenario, {s.path: form.widget_value(s) for s in specs})
+    assert again.ok and again.changes == [], again.problems
 
 
 def test_an_edit_round_trips_to_a_file_that_loads_from_any_folder(

@@ -485,6 +485,8 @@ def apply_form(base: Scenario, edits: Mapping[str, Any]) -> FormResult:
             problems.setdefault(path, []).append(str(error))
             continue
         _set(data, spec.parts, value)
+    if not str(data.get("name") or "").strip():
+        data["name"] = f"{base.name}{EDITED_SUFFIX}"  # a scenario needs a name to be shown by
     scenario = None
     if not problems:
         try:
