@@ -126,6 +126,30 @@ def test_an_edit_round_trips_to_a_file_that_loads_from_any_folder(
     assert rows["ed.front_door_frailty"][0] is None
 
 
+def test_a_table_edit_names_the_cells_that_changed(base: Scenario) -> None:
+    """A place's segments are a table (a data editor's frame: numpy numbers, NaN when a cell
+    is emptied); a changed cell is listed by itself, a bad one explained under the table."""
+    import pandas as pd
+
+    table = next(s for s in form.field_specs(base) if s.path == "population.places.1.segments")
+    assert table.kind == "table" and table.columns[0][:3] == (
+        "age_band",
+        "choice",
+        ("18-64", "65-74", "75-84", "85+"),
+    )
+    frame = pd.DataFrame(form.widget_value(table))
+    frame.loc[2, "people"] = 900
+    result = form.apply_form(base, {table.path: frame})
+    assert result.ok, result.problems
+    assert result.scenario is not None
+    assert result.scenario.population.places[1].segments[2].people == 900
+    was = base.population.places[1].segments[2].people
+    assert result.fields == [("population.places.1.segments.2.people", was, 900)]
+    frame.loc[3, "people"] = float("nan")  # an emptied cell: the key is missing
+    problems = form.apply_form(base, {table.path: frame}).problems[table.path]
+    assert any("population.places[1].segments[3].people" in p for p in problems), problems
+
+
 @pytest.mark.parametrize(
     ("edits", "field", "words"),
     [
@@ -200,12 +224,12 @@ def _edit_cubicles(at: AppTest) -> AppTest:
 
 def test_the_app_form_builds_the_change_from_an_edited_setting(small_runs: None) -> None:
     at = _edit_cubicles(AppTest.from_file(str(MAIN_SCRIPT), default_timeout=120))
-    offered = at.dataframe[0].value  # the offered load of every scenario the run compares
+    offered = at.dataframe[-1].value  # the offered load of every scenario the run compares
     assert list(offered.columns) == ["baseline", "baseline, edited"]
     assert any("About 4 replications in total" in c.value for c in at.caption)
     # a reset brings the baseline back, and the change leaves the comparison
     next(b for b in at.button if str(b.key).endswith(":undo:ed.cubicles")).click().run()
-    assert list(at.dataframe[0].value.columns) == ["baseline"]
+    assert list(at.dataframe[-1].value.columns) == ["baseline"]
     assert any("Nothing changed" in c.value for c in at.caption)
 
 

@@ -79,7 +79,7 @@ def _section(prefix: str, specs: list[FieldSpec], result: FormResult) -> list[Fi
 
     def label(name: str) -> str:
         inside = [s for s in specs if s.section == name]
-        changed = sum(form.is_changed(s, result.changes) for s in inside if s.kind != "group")
+        changed = sum(form.is_changed(s, result.fields) for s in inside if s.kind != "group")
         wrong = sum(bool(result.problems.get(s.path)) for s in inside)
         return name + (f" · {changed} changed" if changed else "") + (" · ⚠" if wrong else "")
 
@@ -150,11 +150,13 @@ def _field(
     base_values: dict[str, Any],
 ) -> None:
     key = f"{prefix}:w:{spec.path}"
-    changed = form.is_changed(spec, result.changes) and spec.kind != "group"
+    changed = form.is_changed(spec, result.fields) and spec.kind != "group"
     if spec.kind == "distribution":
         _distribution(prefix, spec, label, key, edits)
     elif spec.kind == "group":
         _group(prefix, spec, label, key, edits, base_values.get(spec.path))
+    elif spec.kind == "table":
+        _table(spec, label, key, edits)
     else:
         _seed(key, spec, edits)
         _widget(prefix, spec, label, key)
@@ -226,6 +228,48 @@ def _widget(prefix: str, spec: FieldSpec, label: str, key: str) -> None:
         st.text_area(label, height=min(160 if spec.entries else 300, 40 + 22 * lines), **common)
     else:  # text, numbers, texts
         st.text_input(label, **common)
+
+
+def _table(spec: FieldSpec, label: str, key: str, edits: dict[str, Any]) -> None:
+    """A list of groups of single values as a table with a row per entry (rows can be added
+    and deleted). The editor keeps its own changes on top of the rows it was first given, so
+    those rows stay as they were while it is on screen; its result goes into the edits."""
+    import pandas as pd
+
+    seed = f"{key}:seed"
+    current = edits[spec.path] if spec.path in edits else form.widget_value(spec)
+    if spec.path not in edits and st.session_state.get(seed) != current:
+        for name in [k for k in st.session_state if k == key or str(k).startswith(key + ":")]:
+            del st.session_state[name]  # first drawn, or a group around it changed
+    if seed not in st.session_state:
+        st.session_state[seed] = [dict(row) for row in current]
+    names = [c[0] for c in spec.columns]
+    frame = pd.DataFrame(st.session_state[seed], columns=names)
+    st.markdown(label, help=spec.help)
+    edited = st.data_editor(
+        frame,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={c[0]: _column(*c) for c in spec.columns},
+    )
+    rows = form.parse(spec, edited)
+    if rows != (edits[spec.path] if spec.path in edits else form.parse(spec, frame)):
+        edits[spec.path] = rows
+        st.rerun()  # the edits are read at the top of the page: show what they make
+
+
+def _column(name: str, kind: str, options: tuple[Any, ...], about: str) -> Any:
+    if options:
+        return st.column_config.SelectboxColumn(name, options=list(options), help=about)
+    if kind == "whole number":
+        return st.column_config.NumberColumn(name, step=1, help=about)
+    if kind == "number":
+        return st.column_config.NumberColumn(name, format="%g", help=about)
+    if kind == "true/false":
+        return st.column_config.CheckboxColumn(name, help=about)
+    return st.column_config.TextColumn(name, help=about)
 
 
 def _store(prefix: str, path: str, key: str) -> None:
@@ -353,7 +397,7 @@ def _changed_list(prefix: str, base: Scenario, result: FormResult, edits: dict[s
                 icon=":material/warning:",
             )
         return
-    rows = form.changed_fields(base, result)
+    rows = result.fields
     st.markdown(f"**Changed from the baseline ({len(rows)})**")
     for path, old, new in rows:
         line = st.columns([6, 1], vertical_alignment="center")
