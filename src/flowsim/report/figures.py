@@ -3,9 +3,11 @@
 Each function takes plain tables or arrays (pooled over replications) and returns a `Figure`
 in one house style (`flowsim.report.style`): large type, titles that say what is shown and in
 which unit, the standards drawn as labelled lines. Nothing here changes matplotlib's global state.
-This module draws the run's measures (occupancy, times, comparisons, warm-up, length of stay);
-pictures of the pathway are in `flowsim.report.pathway_figures`, of the inputs (sensitivity and
-calibration) in `flowsim.report.input_figures`; all are importable from here.
+This module draws the run's measures (occupancy, comparisons, warm-up, the ED's week);
+distributions (time in ED, handover, length of stay) are in
+`flowsim.report.distribution_figures`, pictures of the pathway in
+`flowsim.report.pathway_figures`, of the inputs (sensitivity and calibration) in
+`flowsim.report.input_figures`; all are importable from here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from matplotlib.figure import Figure
 
 from flowsim.analysis.figure_data import HOUR_WEEKDAY_MEASURES, unit_label
 from flowsim.analysis.kpis import GENERAL_ACUTE
+from flowsim.report.distribution_figures import (
+    ED_EDGES_HOURS,
+    HANDOVER_EDGES_MINUTES,
+    LOS_EDGES_DAYS,
+    ed_time_figure,
+    handover_figure,
+    los_figure,
+)
 from flowsim.report.input_figures import check_fit_figure, qq_figure, tornado_figure
 from flowsim.report.labels import kpi_label
 from flowsim.report.pathway_figures import blocking_chain_figure, flow_figure
@@ -38,10 +48,12 @@ from flowsim.report.style import (
     new_figure,
     no_data,
 )
-from flowsim.scenario.schema import FRAILTY_BANDS
 from flowsim.scenario.units import in_group, is_ward
 
 __all__ = [
+    "ED_EDGES_HOURS",
+    "HANDOVER_EDGES_MINUTES",
+    "LOS_EDGES_DAYS",
     "UNIT_GROUPS",
     "blocking_chain_figure",
     "check_fit_figure",
@@ -202,110 +214,6 @@ def _bin_width_text(series: pd.DataFrame) -> str:
     return "daily" if abs(width - 24.0) < 1e-9 else f"{width:g}-hour"
 
 
-# ---------------------------------------------------------------- distributions
-
-
-def ed_time_figure(hours: Sequence[float] | np.ndarray) -> Figure:
-    """Distribution of time in ED (arrival to leaving ED, hours) with the 4- and 12-hour lines.
-
-    ``hours`` pools attendances over replications. The axis runs to 24, 48 or 72 hours (the
-    first that holds 99% of them; bars of 15, 30 or 60 minutes); longer times are one grey bar
-    at the right.
-    """
-    return _distribution(
-        np.asarray(hours, dtype=np.float64),
-        title="Time in ED, arrival to leaving (hours)",
-        xlabel="hours in ED",
-        ylabel="% of attendances",
-        noun="attendances",
-        tops=((24.0, 0.25), (48.0, 0.5), (72.0, 1.0)),
-        unit=("hour", 60.0),
-        lines=((4.0, "4 hours", "within"), (12.0, "12 hours", "over")),
-    )
-
-
-def handover_figure(minutes: Sequence[float] | np.ndarray) -> Figure:
-    """Distribution of ambulance handover delay (arrival at ED to crew released, minutes) with
-    the 30- and 60-minute lines.
-
-    The axis runs to 2, 3, 4 or 6 hours (the first that holds 99% of delays); longer delays are
-    one grey bar at the right.
-    """
-    return _distribution(
-        np.asarray(minutes, dtype=np.float64),
-        title="Ambulance handover delay (minutes)",
-        xlabel="minutes from arrival at ED to crew released",
-        ylabel="% of ambulance arrivals",
-        noun="ambulance arrivals",
-        tops=((120.0, 5.0), (180.0, 5.0), (240.0, 10.0), (360.0, 10.0)),
-        unit=("minute", 1.0),
-        lines=((30.0, "30 min", "over"), (60.0, "60 min", "over")),
-    )
-
-
-def _distribution(
-    values: np.ndarray,
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    noun: str,
-    tops: Sequence[tuple[float, float]],
-    unit: tuple[str, float],
-    lines: Sequence[tuple[float, str, str]],
-) -> Figure:
-    values = values[np.isfinite(values)]
-    name, minutes_per_unit = unit
-    p99 = float(np.quantile(values, 0.99)) if len(values) else 0.0
-    top, width = next(((t, w) for t, w in tops if p99 <= t), tops[-1])
-    bars = round(top / width)
-    with house_style():
-        fig, (ax,) = new_figure(5.2)
-        ax.set_title(f"{title}, n = {len(values):,} {noun}")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(f"{ylabel}\nper {width * minutes_per_unit:g}-minute bar")
-        ax.set_xlim(0, top + 1.5 * width)
-        if not len(values):
-            no_data(ax)
-            return fig
-        share = 100.0 / len(values)
-        inside = values[values <= top]
-        ax.hist(
-            np.clip(inside, 0.0, None),
-            bins=np.linspace(0.0, top, bars + 1),
-            weights=np.full(len(inside), share),
-            color=BLUE,
-            alpha=0.85,
-            edgecolor="white",
-            linewidth=0.3,
-        )
-        beyond = len(values) - len(inside)
-        if beyond:
-            ax.bar(
-                top + 0.5 * width,
-                beyond * share,
-                width=width,
-                align="edge",
-                color=GREY,
-                label=f"over {top:g} {name}s: {_share(beyond * share)}",
-            )
-        for (at, label, side), colour in zip(lines, (ORANGE, RED), strict=False):
-            pct = 100.0 * (np.mean(values <= at) if side == "within" else np.mean(values > at))
-            ax.axvline(
-                at,
-                color=colour,
-                linewidth=2,
-                linestyle="--",
-                label=f"{label}: {_share(pct)} {side}",
-            )
-        ax.legend(loc="upper right")
-    return fig
-
-
-def _share(pct: float) -> str:
-    return "<0.1%" if 0 < pct < 0.05 else f"{pct:.1f}%"
-
-
 # ---------------------------------------------------------------- comparison and warm-up
 
 
@@ -447,81 +355,3 @@ def hour_weekday_figure(table: pd.DataFrame, title: str | None = None) -> Figure
                 no_data(ax)
         axes[-1].set_xlabel("hour of day (clock time the hour starts)")
     return fig
-
-
-# ---------------------------------------------------------------- length of stay by frailty
-
-_SCENARIO_COLOURS = (BLUE, ORANGE, GREEN, RED, "#6a3d9a", GREY)
-
-
-def los_figure(table: pd.DataFrame, title: str | None = None) -> Figure:
-    """Length of hospital stay by frailty band, one panel per band, each scenario overlaid with
-    its median: frailty drives length of stay, and a change for frail patients shows here first.
-
-    ``table`` is `flowsim.analysis.figure_data.los_table` output (``frailty, los_days``) with an
-    optional ``scenario`` column (one scenario without it); the first scenario is filled, the
-    others drawn as outlines. Stays beyond the axis are counted in the legend.
-    """
-    df = table if "scenario" in table else table.assign(scenario="")
-    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
-    bands = [str(b) for b in FRAILTY_BANDS]
-    values = df["los_days"].to_numpy(dtype=np.float64)
-    values = values[np.isfinite(values)]
-    p95 = float(np.quantile(values, 0.95)) if len(values) else 0.0
-    top = next((t for t in (7.0, 14.0, 28.0, 56.0) if p95 <= t), 84.0)
-    width = top / 28.0
-    edges = np.linspace(0.0, top, 29)
-    with house_style():
-        fig, axes = new_figure(2.6 * len(bands) + 1.0, rows=len(bands))
-        fig.suptitle(title or "Length of hospital stay by frailty band (days)")
-        for ax, band in zip(axes, bands, strict=True):
-            ax.set_title(_BAND_NAMES.get(band, band), fontsize=14)
-            ax.set_ylabel(f"% of stays\nper {_days(width)} bar")
-            shown = False
-            for j, name in enumerate(scenarios):
-                rows = df[
-                    (df["scenario"].astype(str) == name) & (df["frailty"].astype(str) == band)
-                ]
-                los = rows["los_days"].to_numpy(dtype=np.float64)
-                los = los[np.isfinite(los)]
-                if not len(los):
-                    continue
-                shown = True
-                colour = _SCENARIO_COLOURS[j % len(_SCENARIO_COLOURS)]
-                share = np.full(len(los), 100.0 / len(los))
-                inside = los <= top
-                median = float(np.median(los))
-                beyond = 100.0 * float(np.mean(~inside))
-                label = f"{name + ': ' if name else ''}median {median:.1f} d, n = {len(los):,}"
-                if beyond > 0:
-                    label += f", over {top:g} d: {_share(beyond)}"
-                ax.hist(
-                    los[inside],
-                    bins=edges,
-                    weights=share[inside],
-                    histtype="stepfilled" if j == 0 else "step",
-                    color=colour,
-                    alpha=0.45 if j == 0 else 1.0,
-                    linewidth=0 if j == 0 else 2.2,
-                    label=label,
-                )
-                ax.axvline(median, color=colour, linestyle="--", linewidth=2)
-            ax.set_xlim(0, top)
-            if shown:
-                ax.legend(loc="upper right")
-            else:
-                no_data(ax)
-        axes[-1].set_xlabel("days from admission (AMU, AFU or ward) to leaving hospital")
-    return fig
-
-
-_BAND_NAMES = {
-    "fit": "Fit (CFS 1-4)",
-    "frail": "Frail (CFS 5-6)",
-    "severe": "Severely frail (CFS 7-9)",
-}
-
-
-def _days(width: float) -> str:
-    hours = width * 24.0
-    return f"{width:g}-day" if width >= 1 else f"{hours:g}-hour"
