@@ -76,10 +76,11 @@ def all_settings(base: Scenario) -> Scenario | None:
 
 def _section(prefix: str, specs: list[FieldSpec], result: FormResult) -> list[FieldSpec]:
     names = form.sections(specs)
+    section_of = {str(s.parts[0]): s.section for s in specs}  # by a path's first key
 
     def label(name: str) -> str:
         inside = [s for s in specs if s.section == name]
-        changed = sum(form.is_changed(s, result.fields) for s in inside if s.kind != "group")
+        changed = sum(section_of.get(p.split(".", 1)[0]) == name for p, _, _ in result.fields)
         wrong = sum(bool(result.problems.get(s.path)) for s in inside)
         return name + (f" · {changed} changed" if changed else "") + (" · ⚠" if wrong else "")
 
@@ -163,8 +164,11 @@ def _field(
     if changed or spec.path in edits:
         was = base_values.get(spec.path, form.MISSING)
         text = "not set" if was is form.MISSING else "off" if was is None else show_value(was)
+        short = len(text) <= 40 and not any(c in text for c in "[]{}")
         st.button(
-            f":orange[changed, was {text}] · reset" if changed else "reset",
+            (f":orange[changed, was {text}]" if short else ":orange[changed]") + " · reset"
+            if changed
+            else "reset",
             key=f"{prefix}:reset:{spec.path}",
             on_click=_reset,
             args=(prefix, [spec.path]),
@@ -387,22 +391,27 @@ def _switch(prefix: str, spec: FieldSpec, key: str, base: Any) -> None:
 
 
 def _changed_list(prefix: str, base: Scenario, result: FormResult, edits: dict[str, Any]) -> None:
-    if not result.changes:
-        if not result.problems:
-            st.caption("Nothing changed from the baseline yet.")
-        else:
-            st.warning(
-                f"{sum(map(len, result.problems.values()))} problem(s) to fix before this "
-                "scenario can run; each is shown under its setting.",
-                icon=":material/warning:",
-            )
+    """What differs from the baseline, each with a reset; while a problem remains (so there is
+    no scenario to compare yet), the settings edited so far."""
+    if result.problems:
+        st.warning(
+            f"{sum(map(len, result.problems.values()))} problem(s) to fix before this "
+            "scenario can run; each is shown under its setting (its section is marked ⚠).",
+            icon=":material/warning:",
+        )
+        rows = [(path, None, None) for path in edits]
+        title = f"**Edited so far ({len(rows)})**"
+    elif result.fields:
+        rows = result.fields
+        title = f"**Changed from the baseline ({len(rows)})**"
+    else:
+        st.caption("Nothing changed from the baseline yet.")
         return
-    rows = result.fields
-    st.markdown(f"**Changed from the baseline ({len(rows)})**")
+    st.markdown(title)
     for path, old, new in rows:
         line = st.columns([6, 1], vertical_alignment="center")
-        text = form.describe_change(path, old, new).split(": ", 1)[1]
-        line[0].markdown(f"`{path}`: {text}")
+        text = form.describe_change(path, old, new).split(": ", 1)[1] if result.ok else ""
+        line[0].markdown(f"`{path}`" + (f": {text}" if text else ""))
         line[1].button(
             "Reset",
             key=f"{prefix}:undo:{path}",
