@@ -30,6 +30,7 @@ from flowsim.app.form_fields import (
     parse,
     reachable,
     search,
+    section_about,
     sections,
     widget_value,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "parse",
     "reachable",
     "search",
+    "section_about",
     "sections",
     "show_value",
     "widget_value",

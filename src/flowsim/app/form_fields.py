@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import inspect
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -47,6 +48,7 @@ __all__ = [
     "parse",
     "reachable",
     "search",
+    "section_about",
     "sections",
     "widget_value",
 ]
@@ -355,6 +357,19 @@ def reachable(specs: Sequence[FieldSpec]) -> set[str]:
         if under and all(p in found for p in under):
             found.add(row.path)
     return found
+
+
+def section_about(section: str) -> str:
+    """What a section is, as the reference introduces it: the field's description, else the
+    first paragraph of its group's docstring."""
+    info = Scenario.model_fields.get(section)
+    if info is None or section == "name":  # "top level": the keys outside any section
+        return "The scenario's name and description."
+    if info.description:
+        return info.description
+    tp, _ = bare_type(info.annotation)
+    doc = inspect.cleandoc(getattr(tp, "__doc__", None) or "").split("\n\n")[0]
+    return " ".join(doc.split()).replace("``", "`") if isinstance(tp, type) else ""
 
 
 def sections(specs: Sequence[FieldSpec]) -> list[str]:

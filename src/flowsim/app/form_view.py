@@ -28,9 +28,6 @@ from flowsim.scenario.yaml_io import show_value
 __all__ = ["all_settings"]
 
 _NONE = "(none)"
-_SECTION_ABOUT = {
-    "top level": "The scenario's name and description.",
-}
 
 
 def all_settings(base: Scenario) -> Scenario | None:
@@ -93,8 +90,8 @@ def _section(prefix: str, specs: list[FieldSpec], result: FormResult) -> list[Fi
         required=True,
     )
     chosen = chosen if chosen in names else names[0]
-    if chosen in _SECTION_ABOUT:
-        st.caption(_SECTION_ABOUT[chosen])
+    if about := form.section_about(chosen):
+        st.caption(about)
     return [s for s in specs if s.section == chosen]
 
 
