@@ -14,7 +14,7 @@ from heapq import heapify
 import simpy
 
 from flowsim.model import readmission
-from flowsim.model.kernel import PriorityUnit, call_later
+from flowsim.model.kernel import PriorityUnit, call_later, first_of
 from flowsim.model.movement import Held, leave
 from flowsim.model.system import DEPART, END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
@@ -51,7 +51,7 @@ def arrive(system: System, p: Patient) -> Generator[object, None, Held]:
     if cubicle is not None:
         max_wait = system.scenario.ed.max_handover_minutes
         if max_wait is not None and not cubicle.triggered:
-            yield cubicle | system.env.timeout(max_wait / 60.0)
+            yield first_of(system.env, cubicle, max_wait / 60.0)
             if not cubicle.triggered:
                 record(p.id, HANDOVER, system.code["corridor"])
                 yield cubicle
@@ -142,7 +142,7 @@ def _wait_or_leave(
     """
     remaining = deadline - system.env.now
     if remaining > 0 and not request.triggered:
-        yield request | system.env.timeout(remaining)
+        yield first_of(system.env, request, remaining)
     if request.triggered:
         return True
     queue = unit.queue
@@ -194,10 +194,12 @@ def crowding_turns_home(system: System, p: Patient, destination: str) -> bool:
 
 def bed_pressure(system: System) -> float:
     """Patients in or waiting in ED for an AMU, AFU or ward bed, per such bed in force now."""
-    u = system.units
-    units = (u.amu, u.afu, *u.wards)
-    beds = sum(unit.capacity for unit in units)
-    needing = sum(unit.in_use for unit in units) + system.boarding
+    u = system.units  # read for every would-be admission: plain loops, no generators
+    amu, afu = u.amu, u.afu
+    beds, needing = amu.capacity + afu.capacity, amu.in_use + afu.in_use + system.boarding
+    for ward in u.wards:
+        beds += ward.capacity
+        needing += ward.in_use
     return needing / beds if beds > 0 else math.inf
 
 

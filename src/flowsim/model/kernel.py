@@ -207,6 +207,60 @@ def start(env: Environment, generator: Generator[Any, None, Any]) -> None:
     Process(env, generator).resume()
 
 
+class FirstOf:
+    """``event | env.timeout(delay_hours)``, SimPy's ``AnyOf`` of a request and a delay, without
+    its objects: the delay is scheduled, the condition triggered and then processed with the
+    event ids SimPy's ``Timeout`` and ``Condition`` would take, at the same moments, and a delay
+    that is no longer needed stays in the schedule doing nothing, as SimPy's does. A process
+    yields it and is resumed with None either way (nobody reads the condition's value).
+
+    ``event`` must not have been processed yet (use `first_of`, which falls back to SimPy).
+    """
+
+    __slots__ = ("_done", "_env", "_event", "_timer", "callbacks")
+    _ok = True
+    _value = None
+
+    def __init__(self, env: Environment, event: simpy.Event, delay_hours: float) -> None:
+        if delay_hours < 0:
+            raise ValueError(f"Negative delay {delay_hours}")
+        self._env = env
+        self._done = False
+        self._timer = timer = Wake([self._fire])
+        heappush(env._queue, (env._now + delay_hours, NORMAL, next(env._eid), timer))
+        self._event = event
+        event.callbacks.append(self._fire)  # type: ignore[union-attr]
+        self.callbacks: list | None = [self._detach]
+
+    def _fire(self, _event: object) -> None:
+        """SimPy's ``Condition._check``: the first of the two triggers the condition."""
+        if self._done:
+            return
+        self._done = True
+        env = self._env
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
+
+    def _detach(self, _event: object) -> None:
+        """SimPy's ``Condition._build_value``: the other one no longer calls back."""
+        callbacks = self._event.callbacks
+        if callbacks and self._fire in callbacks:
+            callbacks.remove(self._fire)
+        if self._timer.callbacks is not None:
+            self._timer.callbacks = _NOTHING
+
+
+_NOTHING: list = []
+"""Callbacks of a delay no longer waited for (never appended to: nobody waits for a `Wake`)."""
+
+
+def first_of(env: Environment, event: simpy.Event, delay_hours: float) -> object:
+    """What to yield to wait for ``event`` or ``delay_hours``, whichever comes first (`FirstOf`,
+    or SimPy's own condition for an event already processed)."""
+    if event.callbacks is None:
+        return event | env.timeout(delay_hours)
+    return FirstOf(env, event, delay_hours)
+
+
 def _granted(env: Environment) -> simpy.Event:
     return simpy.Event(env).succeed()
 

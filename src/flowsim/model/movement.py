@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from flowsim.model.kernel import Unit
+from flowsim.model.kernel import Unit, first_of
 from flowsim.model.system import END, QUEUE, START, Patient, System
 
 Held = Unit | None
@@ -31,9 +31,9 @@ def move_to(system: System, p: Patient, unit: Unit, holding: Held) -> Generator[
             system.boarding += 1
             corridor_after = system.scenario.ed.corridor_boarding_after_hours
             if corridor_after is not None:
-                yield place | system.env.timeout(corridor_after)
+                yield first_of(system.env, place, corridor_after)
                 while not place.triggered and system.units.corridor.free == 0:
-                    yield place | system.env.timeout(1.0)  # ed.corridor_spaces all taken
+                    yield first_of(system.env, place, 1.0)  # ed.corridor_spaces all taken
                 if not place.triggered:
                     holding = yield from board_in_corridor(system, p, holding)
         yield place

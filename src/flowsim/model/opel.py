@@ -56,10 +56,13 @@ def install(system: System) -> PressureState:
 def ga_occupancy(system: System) -> float:
     """Patients (and electives, and beds being cleaned) in AMU, AFU and ward beds, over the beds
     in force; 0 for a hospital without beds."""
-    u = system.units
-    units = (u.amu, u.afu, *u.wards)
-    beds = sum(x.capacity for x in units)
-    return sum(x.in_use for x in units) / beds if beds else 0.0
+    u = system.units  # read every day of every long stay: plain loops, no generators
+    amu, afu = u.amu, u.afu
+    beds, in_use = amu.capacity + afu.capacity, amu.in_use + afu.in_use
+    for ward in u.wards:
+        beds += ward.capacity
+        in_use += ward.in_use
+    return in_use / beds if beds else 0.0
 
 
 def delayed_share(system: System) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 
-from flowsim.model.kernel import Unit
+from flowsim.model.kernel import Unit, first_of
 from flowsim.model.movement import Held, board_in_corridor
 from flowsim.model.system import END, QUEUE, START, Patient, System
 from flowsim.scenario.pressure import Outlying
@@ -39,7 +39,7 @@ def move_to_ward(
         corridor_at = math.inf if corridor_after is None else env.now + corridor_after
         look_at = env.now + cfg.after_hours
         while not place.triggered:
-            yield place | env.timeout(min(corridor_at, look_at) - env.now)
+            yield first_of(env, place, min(corridor_at, look_at) - env.now)
             if place.triggered:
                 break
             if env.now >= corridor_at:
@@ -79,16 +79,22 @@ def _host(system: System, home: Unit, cfg: Outlying) -> Unit | None:
     hospital below the level at which outlying is allowed)."""
     if system.pressure.level < cfg.from_level:  # type: ignore[attr-defined]
         return None
-    names = system.ward_names
-    wards = dict(zip(names, system.units.wards, strict=True))
-    home_name = names[system.units.wards.index(home)]
+    names, wards = system.ward_names, system.units.wards
+    fence = cfg.ring_fenced_beds
     if cfg.hosts is not None:
-        candidates = cfg.hosts.get(home_name, [])
-    else:  # most free beds first; ward order breaks ties (sorted is stable)
-        others = [n for n in names if n != home_name]
-        candidates = sorted(others, key=lambda n: -wards[n].free)
-    for name in candidates:
-        ward = wards[name]
-        if ward is not home and not ward.queue and ward.free > cfg.ring_fenced_beds.get(name, 0):
-            return ward
-    return None
+        by_name = dict(zip(names, wards, strict=True))
+        for name in cfg.hosts.get(names[wards.index(home)], []):
+            ward = by_name[name]
+            if ward is not home and not ward.queue and ward.free > fence.get(name, 0):
+                return ward
+        return None
+    # Most free beds first, ward order breaking ties: the first such ward that can take one.
+    # Sought every hour for every outlier waiting, so in one pass rather than by sorting.
+    best, best_free = None, 0
+    for name, ward in zip(names, wards, strict=True):
+        if ward is home:
+            continue
+        free = ward.free
+        if (best is None or free > best_free) and not ward.queue and free > fence.get(name, 0):
+            best, best_free = ward, free
+    return best

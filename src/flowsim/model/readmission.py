@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 
-from flowsim.model.fate import Fate, draw_fates, seasonal_fate
+from flowsim.model.fate import Fate, SeasonalFates, draw_fates
 from flowsim.model.kernel import URGENT, call_later, start
 from flowsim.model.system import Patient, System
 from flowsim.random import Streams
@@ -34,7 +34,7 @@ BATCH = 512
 class Readmissions:
     """Who may come back, and the fates they come back with, in one replication."""
 
-    __slots__ = ("_batches", "_fates", "journey", "probability", "streams")
+    __slots__ = ("_batches", "_fates", "_seasonal", "journey", "probability", "streams")
 
     def __init__(self, scenario: Scenario, streams: Streams, journey: Journey) -> None:
         self.streams = streams
@@ -47,6 +47,7 @@ class Readmissions:
         """Chance of a return within the window, by (what the patient left after, frailty)."""
         self._fates: dict[tuple[str, str], list[Fate]] = {}
         self._batches: dict[tuple[str, str], int] = {}
+        self._seasonal = SeasonalFates(scenario)
 
     def fate(self, system: System, frailty: str, route: str) -> Fate:
         """The next fate of a returning (frailty, route), with the month it arrives in."""
@@ -65,10 +66,9 @@ class Readmissions:
             self._batches[key] = drawn + 1
             batch.reverse()
             queue = self._fates[key] = batch
-        if system.scenario.seasons is None:
+        if not self._seasonal.enabled:
             return queue.pop()
-        month = system.calendar.month(system.env.now)
-        return seasonal_fate(system.scenario, queue.pop(), frailty, month)
+        return self._seasonal(queue.pop(), frailty, system.calendar.month(system.env.now))
 
 
 def maybe_readmit(system: System, p: Patient, after: str) -> None:

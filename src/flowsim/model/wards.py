@@ -40,8 +40,9 @@ def ward_stay(system: System, p: Patient, holding: Held) -> Generator[object, No
         treatment_hours -= early_hours
         elapsed_hours = early_hours
 
-    if pressure.discharge_push is None:
-        yield treatment_hours
+    push = pressure.discharge_push
+    if push is None or treatment_hours <= max(push.min_elapsed_days * 24.0 - elapsed_hours, 0.0):
+        yield treatment_hours  # as `_treatment_under_load` would: over before the push can act
     else:
         yield from _treatment_under_load(system, p, treatment_hours, elapsed_hours)
     if dies:
@@ -71,10 +72,13 @@ def _treatment_under_load(
     if wait_hours > 0:
         yield wait_hours
         remaining_hours -= wait_hours
-    while remaining_hours > 0:
-        speed = 1.0 + speed_up(push, ga_occupancy(system))
+    above, per_point, most = push.above_occupancy, push.speed_up_per_point, push.max_speed_up
+    pushed = system.pressure.pushed  # type: ignore[attr-defined]
+    while remaining_hours > 0:  # `speed_up`, inline: it runs every day of every long stay
+        points = (ga_occupancy(system) - above) * 100.0
+        speed = 1.0 + (min(points * per_point, most) if points > 0 else 0.0)
         if speed > 1.0:
-            system.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+            pushed.add(p.id)
         clock_hours = min(24.0, remaining_hours / speed)
         yield clock_hours
         remaining_hours -= clock_hours * speed
