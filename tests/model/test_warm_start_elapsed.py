@@ -85,3 +85,16 @@ def test_los_of_a_warm_run_counts_stays_begun_before_it(runs) -> None:  # type: 
     assert from_zero < carried
     assert abs(carried - settled) < abs(from_zero - settled)
     assert carried == pytest.approx(settled, rel=0.15)
+
+
+def test_a_census_may_hold_escalation_beds_but_no_more() -> None:
+    from flowsim.errors import ScenarioError
+    from flowsim.scenario.schema import warm_start_limit
+
+    s = small_scenario(horizon_days=2, warm_up_days=0)
+    ward = next(iter(s.wards))
+    limit = warm_start_limit(s, f"ward:{ward}")
+    assert limit >= s.wards[ward].beds + s.wards[ward].escalation.beds
+    apply_changes(s, {"warm_start": {"wards": {ward: {"occupied": limit}}}})
+    with pytest.raises(ScenarioError, match="more than the"):
+        apply_changes(s, {"warm_start": {"wards": {ward: {"occupied": limit + 1}}}})

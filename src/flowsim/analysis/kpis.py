@@ -238,49 +238,52 @@ def left_before_seen_share(ef: EventFrame) -> float:
     return _pct(np.isin(v["patient"].to_numpy(), left))
 
 
-def _carried(ef: EventFrame, field: str) -> dict[int, float]:
-    """Hours each warm-start patient had already spent (``field`` of the log's
-    ``meta["warm_start"]``: ``elapsed_hours`` in their unit, ``spell_elapsed_hours`` in
-    hospital), by patient id; empty for a run that started empty."""
+def _placed(ef: EventFrame) -> pd.DataFrame:
+    """The log's ``meta["warm_start"]`` as a table ``patient, unit, elapsed_hours,
+    spell_elapsed_hours``: who a warm start placed at time 0 and how long they had already
+    been in their unit and in hospital (empty for a run that started empty)."""
     placed = ef.log.meta.get("warm_start") or {}
-    ids, hours = placed.get("patient", ()), placed.get(field, ())
-    return {int(p): float(h) for p, h in zip(ids, hours, strict=True) if h}
+    columns = ["patient", "unit", "elapsed_hours", "spell_elapsed_hours"]
+    return pd.DataFrame({c: list(placed.get(c, ())) for c in columns}, columns=columns)
 
 
-def _with_carried(
-    table: pd.DataFrame, carried: dict[int, float], at_start: np.ndarray
-) -> np.ndarray:
-    """Hours to add to each row: the carried time of a warm-start patient on the row that
-    began at time 0 (``at_start``), 0 elsewhere."""
-    if not carried or table.empty:
-        return np.zeros(len(table))
-    extra = table["patient"].map(carried).fillna(0.0).to_numpy(dtype=float)
-    return np.where(at_start, extra, 0.0)
+def _first_rows(table: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
+    """``table``'s first row of each placed patient, joined to their `_placed` row."""
+    first = table[~table["patient"].duplicated()]
+    first = first[first["patient"].isin(placed["patient"])]
+    return first.reset_index().merge(placed, on="patient", suffixes=("", "_census"))
 
 
 def discharged_spells(ef: EventFrame) -> pd.DataFrame:
     """Hospital spells that ended in the measured period ``[warm_up, end]`` (the discharges
     behind ``los_mean``), ``los_days`` their whole length: a spell begun in the warm-up counts
     from its start, and a warm-start patient's first spell from when their stay began before
-    time 0 (``spell_elapsed_hours`` of the log's ``meta["warm_start"]``)."""
+    time 0 (``spell_elapsed_hours`` of the log's ``meta["warm_start"]``; a patient placed
+    beyond the beds, waiting for one at time 0, is in hospital from time 0 all the same)."""
     w, e = ef.warm_up, ef.end
-    sp = ef.spells
-    done = sp[~sp["censored"] & (sp["end"] >= w) & (sp["end"] <= e)].copy()
-    carried = _carried(ef, "spell_elapsed_hours")
-    extra = _with_carried(done, carried, done["start"].to_numpy() == 0.0)
-    done["los_days"] = done["los_days"] + extra / 24.0
-    return done
+    sp = ef.spells.copy()
+    placed = _placed(ef)
+    if not placed.empty:
+        first = _first_rows(sp, placed).set_index("index")
+        begun = first["start"].clip(upper=0.0) - first["spell_elapsed_hours"]
+        sp.loc[first.index, "los_days"] = (first["end"] - begun) / 24.0
+    return sp[~sp["censored"] & (sp["end"] >= w) & (sp["end"] <= e)]
 
 
 def finished_stays(ef: EventFrame) -> pd.DataFrame:
     """`EventFrame.stays` that ended in the measured period, with ``days``: the whole stay in
-    the unit, a warm-start patient's census stay from before time 0 (``elapsed_hours``)."""
+    the unit, a warm-start patient's census stay from before time 0 (``elapsed_hours``; from
+    time 0 when they waited for the bed)."""
     w, e = ef.warm_up, ef.end
-    st = ef.stays
-    st = st[~st["censored"] & (st["end"] >= w) & (st["end"] <= e)].copy()
-    extra = _with_carried(st, _carried(ef, "elapsed_hours"), st["start"].to_numpy() == 0.0)
-    st["days"] = (st["end"] - st["start"] + extra) / 24.0
-    return st
+    st = ef.stays.copy()
+    st["days"] = (st["end"] - st["start"]) / 24.0
+    placed = _placed(ef)
+    if not placed.empty:
+        first = _first_rows(st, placed)
+        first = first[first["unit"].astype(str) == first["unit_census"]].set_index("index")
+        begun = first["start"].clip(upper=0.0) - first["elapsed_hours"]
+        st.loc[first.index, "days"] = (first["end"] - begun) / 24.0
+    return st[~st["censored"] & (st["end"] >= w) & (st["end"] <= e)]
 
 
 def _hospital_kpis(ef: EventFrame, out: _Rows) -> None:

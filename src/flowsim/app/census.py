@@ -17,7 +17,8 @@ profiles, closed beds) and weekdays are those of the days the census leads into.
 of a comparison runs the same days from the same census (cut to its own places), so the
 replications stay paired.
 
-A census costs a run of ``census_day`` days (about 15 s of one core for the default), so it is
+A census costs a run of ``census_day`` days (the default took 52-67 s on this project's busy 2
+cores, load average 8-12; about 10 s of one core when idle, scaled from the baseline year), so it is
 kept in the app's disk cache (`flowsim.app.cache.DiskCache`, subfolder ``census``) by the
 scenario's content, the day and the seed (and the code version, as every cached result): a
 changed baseline, or changed model code, takes a new census; a restarted server does not.
@@ -32,12 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import WorkerPool
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes
+from flowsim.scenario.schema import warm_start_limit
 from flowsim.scenario.units import (
-    capacity_of,
     catalogue,
     put_warm_start,
     warm_start_entries,
@@ -82,11 +85,35 @@ class Census:
 
 
 def _snapshot(log: EventLog) -> dict[str, Any]:
-    """The census at the end of a run (runs in the worker, so only the section travels)."""
-    from flowsim.analysis.warmup import snapshot
+    """The census at the end of a run (runs in the worker, so only the section travels): as
+    `flowsim.analysis.warmup.snapshot`, but every patient in a unit, escalation beds included
+    (a November census has them open: those beyond the base beds wait for a bed at time 0 and
+    the escalation rules open it within hours), so every unit starts full."""
+    from flowsim.analysis import EventFrame
 
-    shot = snapshot(log)
-    return {"section": shot.warm_start, "notes": shot.notes}
+    ef = EventFrame(log)
+    t = log.end_hours
+    stays = ef.stays
+    inside = stays[(stays["start"] <= t) & ~(stays["end"] <= t)]
+    section: dict[str, Any] = {}
+    notes = []
+    for unit, group in inside.groupby("unit", observed=True, sort=True):
+        unit = str(unit)
+        if warm_start_path(unit) is None:  # ED, SDEC and UCR empty within hours
+            continue
+        started = np.sort(group["start"].to_numpy())
+        entry: dict[str, Any] = {
+            "occupied": len(started),
+            "elapsed_days": {
+                "dist": "empirical",
+                "values": np.round((t - started) / 24.0, 4).tolist(),
+            },
+        }
+        places = log.capacities.get(unit)
+        if places is not None and len(started) > places:
+            notes.append(f"{unit}: {len(started)} patients in {places} base places")
+        put_warm_start(section, unit, entry)
+    return {"section": section, "notes": notes}
 
 
 def census_key(scenario: Scenario, settings: _Settings) -> tuple[str, float, int | None]:
@@ -139,16 +166,17 @@ def census(
 
 
 def with_warm_start(scenario: Scenario, start: Census | Mapping[str, Any]) -> Scenario:
-    """``scenario`` starting from the census ``start``, each unit cut to the scenario's own
-    places (a change with fewer beds starts with the patients who came first), wards the
-    scenario does not have left out. A `Census` also moves ``run.start_date`` to the census's
-    date, so the run continues the calendar the census was taken in; a plain ``warm_start``
-    section leaves the calendar alone."""
+    """``scenario`` starting from the census ``start``, each unit cut to what the scenario's
+    own places can hold (`flowsim.scenario.schema.warm_start_limit`: its beds and the
+    escalation beds it can open; a change with fewer beds starts with the patients who came
+    first), wards the scenario does not have left out. A `Census` also moves
+    ``run.start_date`` to the census's date, so the run continues the calendar the census was
+    taken in; a plain ``warm_start`` section leaves the calendar alone."""
     section = start.section if isinstance(start, Census) else start
     units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
     out: dict[str, Any] = {}
     for unit, entry in warm_start_entries(section):
-        if unit in units and (cut := _cut(entry, capacity_of(scenario, unit))) is not None:
+        if unit in units and (cut := _cut(entry, warm_start_limit(scenario, unit))) is not None:
             put_warm_start(out, unit, cut)
     changes: dict[str, Any] = {"warm_start": out}
     if isinstance(start, Census):
@@ -160,7 +188,7 @@ def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
     n = min(int(entry["occupied"]), int(places))
     if n <= 0:
         return None
-    out = {"occupied": n}
+    out: dict[str, Any] = {"occupied": n}
     elapsed = entry.get("elapsed_days")
     if elapsed:
         out["elapsed_days"] = {**elapsed, "values": list(elapsed["values"])[:n]}

@@ -585,13 +585,14 @@ class Scenario(Frozen):
                 f"wards are {', '.join(self.wards)}"
             )
         for unit, start in ws.units().items():
-            key, limit = unit_capacity_key(unit), capacity_of(self, unit)
+            key, limit = unit_capacity_key(unit), warm_start_limit(self, unit)
+            where = warm_start_path(unit)
             if start.occupied > limit:
-                where = warm_start_path(unit)
                 raise ValueError(
                     f"warm_start.{where}.occupied is {start.occupied}, more than the {limit} "
-                    f"places of {key} (escalation beds open only under pressure during the "
-                    "run); lower it or add places"
+                    f"places of {key} and its escalation beds (those beyond {key} wait for a "
+                    "bed from time 0, as escalation beds open under pressure during the run); "
+                    "lower it or add places"
                 )
         return self
 
@@ -606,3 +607,21 @@ class Scenario(Frozen):
                 )
             _check_sums_to_one(probs, f"ward_routing.{band}")
         return self
+
+
+def warm_start_limit(scenario: Scenario, unit: str) -> int:
+    """Most patients a warm start may place in ``unit``: its places and, when it has any, the
+    places it can open under pressure (escalation beds, and a ward group's full-capacity
+    protocol share), which a census taken under pressure holds; those beyond the places wait
+    for a bed from time 0."""
+    base = capacity_of(scenario, unit)
+    if base <= 0:
+        return 0
+    if unit in ("amu", "afu"):
+        return base + int(getattr(scenario, unit).escalation.beds)
+    if not unit.startswith("ward:"):
+        return base
+    ward = scenario.wards[unit[5:]]
+    protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
+    extra = round(protocol.extra_share_of_beds * ward.beds) if protocol is not None else 0
+    return base + int(ward.escalation.beds) + int(extra)
