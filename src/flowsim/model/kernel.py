@@ -210,9 +210,10 @@ def start(env: Environment, generator: Generator[Any, None, Any]) -> None:
 class FirstOf:
     """``event | env.timeout(delay_hours)``, SimPy's ``AnyOf`` of a request and a delay, without
     its objects: the delay is scheduled, the condition triggered and then processed with the
-    event ids SimPy's ``Timeout`` and ``Condition`` would take, at the same moments, and a delay
-    that is no longer needed stays in the schedule doing nothing, as SimPy's does. A process
-    yields it and is resumed with None either way (nobody reads the condition's value).
+    event ids SimPy's ``Timeout`` and ``Condition`` would take, at the same moments (at once when
+    it would be the next event anyway), and a delay that is no longer needed stays in the
+    schedule doing nothing, as SimPy's does. A process yields it and is resumed with None either
+    way (nobody reads the condition's value).
 
     ``event`` must not have been processed yet (use `first_of`, which falls back to SimPy).
     """
@@ -233,12 +234,24 @@ class FirstOf:
         self.callbacks: list | None = [self._detach]
 
     def _fire(self, _event: object) -> None:
-        """SimPy's ``Condition._check``: the first of the two triggers the condition."""
+        """SimPy's ``Condition._check``: the first of the two triggers the condition.
+
+        It is processed at once when nothing else is due at this instant, as it would be next:
+        this is the only callback of the event being processed (the delay, or the request, which
+        is processed when its grant is, see `Unit._serve`).
+        """
         if self._done:
             return
         self._done = True
         env = self._env
-        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
+        queue = env._queue
+        if queue and queue[0][0] <= env._now:
+            heappush(queue, (env._now, NORMAL, next(env._eid), self))
+            return
+        env.skip()
+        callbacks, self.callbacks = self.callbacks, None
+        for callback in callbacks:  # type: ignore[union-attr]
+            callback(self)
 
     def _detach(self, _event: object) -> None:
         """SimPy's ``Condition._build_value``: the other one no longer calls back."""
