@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from flowsim.app.cache import DiskCache, default_folder
 from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import WorkerPool
 from flowsim.log import EventLog
@@ -128,12 +129,11 @@ def census_key(scenario: Scenario, settings: _Settings) -> tuple[str, float, int
     )
 
 
-def census_cache(folder: str | Path | None = None) -> Any:
+def census_cache(folder: str | Path | None = None) -> DiskCache:
     """The disk cache censuses are kept in (the app's result cache folder, subfolder
     ``census``; a handful of entries of ~100 kB)."""
-    from flowsim.app.engine import ResultCache
-
-    return ResultCache(8, name="census", folder=folder)
+    place = Path(default_folder() if folder is None else folder) / "census"
+    return DiskCache(place, max_bytes=50_000_000, max_entries=8)
 
 
 def census(

@@ -60,6 +60,8 @@ from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imp
 from flowsim.scenario.units import (
     WARM_START_UNITS,
     capacity_of,
+    is_ward,
+    setting,
     unit_capacity_key,
     ward_unit,
     warm_start_path,
@@ -615,13 +617,10 @@ def warm_start_limit(scenario: Scenario, unit: str) -> int:
     protocol share), which a census taken under pressure holds; those beyond the places wait
     for a bed from time 0."""
     base = capacity_of(scenario, unit)
-    if base <= 0:
-        return 0
-    if unit in ("amu", "afu"):
-        return base + int(getattr(scenario, unit).escalation.beds)
-    if not unit.startswith("ward:"):
-        return base
-    ward = scenario.wards[unit[5:]]
+    key = unit_capacity_key(unit)
+    if base <= 0 or not key.endswith(".beds"):
+        return max(base, 0)
+    escalation = setting(scenario, key.removesuffix("beds") + "escalation.beds") or 0
     protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
-    extra = round(protocol.extra_share_of_beds * ward.beds) if protocol is not None else 0
-    return base + int(ward.escalation.beds) + int(extra)
+    extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
+    return base + int(escalation) + int(extra)
