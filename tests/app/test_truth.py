@@ -85,6 +85,11 @@ def test_a_warm_run_continues_the_census_calendar() -> None:
     assert base.run.warm_up_days < CENSUS_DAY
     assert base.run.warm_up_days + base.run.horizon_days >= CENSUS_DAY + 28
     assert (base.run.start_date + dt.timedelta(days=CENSUS_DAY)).isoformat() == "2025-10-27"
+    # A scenario with a season of its own is measured in it, from the same census.
+    winter = load_scenario(SCENARIOS / "winter_surge.yaml")
+    taken = Census({"amu": {"occupied": 3}}, CENSUS_DAY, "2025-10-27", [], "2025-02-03")
+    assert with_warm_start(winter, taken).run.start_date == dt.date(2025, 11, 24)
+    assert with_warm_start(base, taken).run.start_date == dt.date(2025, 10, 27)
     # A plain section (a census from elsewhere) leaves the calendar alone.
     assert with_warm_start(base, start.section).run.start_date == base.run.start_date
 

@@ -77,7 +77,10 @@ class Census:
     """ISO date of that day (the scenario's ``run.start_date`` plus ``census_day``): the date a
     warm run starts on."""
     notes: list[str] = field(default_factory=list)
-    """`flowsim.analysis.warmup.Snapshot.notes` (units capped at their base beds)."""
+    """`flowsim.analysis.warmup.Snapshot.notes` (units holding patients beyond their base
+    beds)."""
+    origin_start_date: str = ""
+    """ISO ``run.start_date`` of the scenario the census was taken from (day 0 of its run)."""
 
     @property
     def occupied(self) -> dict[str, int]:
@@ -160,18 +163,33 @@ def census(
     )
     shot = pool.run_paired([base], run, _snapshot)[0, 0]
     date = base.run.start_date + dt.timedelta(days=float(settings.census_day))
-    result = Census(shot["section"], float(settings.census_day), date.isoformat(), shot["notes"])
+    result = Census(
+        shot["section"],
+        float(settings.census_day),
+        date.isoformat(),
+        shot["notes"],
+        base.run.start_date.isoformat(),
+    )
     cache.put(key, result)
     return result
 
 
-def with_warm_start(scenario: Scenario, start: Census | Mapping[str, Any]) -> Scenario:
+def with_warm_start(
+    scenario: Scenario, start: Census | Mapping[str, Any], settle_days: float = 7.0
+) -> Scenario:
     """``scenario`` starting from the census ``start``, each unit cut to what the scenario's
     own places can hold (`flowsim.scenario.schema.warm_start_limit`: its beds and the
     escalation beds it can open; a change with fewer beds starts with the patients who came
     first), wards the scenario does not have left out. A `Census` also moves
     ``run.start_date`` to the census's date, so the run continues the calendar the census was
-    taken in; a plain ``warm_start`` section leaves the calendar alone."""
+    taken in; a plain ``warm_start`` section leaves the calendar alone.
+
+    A scenario whose own ``run.start_date`` differs from that of the census's scenario states a
+    season of its own (``winter_surge.yaml`` is measured from 1 December): it starts
+    ``settle_days`` (the app's warm-up) before its own measured period (its start date plus its
+    ``run.warm_up_days``), so the app measures it in its season, from the same census. Its
+    comparison with the baseline is then that season against the app's window, as the library
+    table compares it with the baseline's year."""
     section = start.section if isinstance(start, Census) else start
     units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
     out: dict[str, Any] = {}
@@ -181,6 +199,10 @@ def with_warm_start(scenario: Scenario, start: Census | Mapping[str, Any]) -> Sc
     changes: dict[str, Any] = {"warm_start": out}
     if isinstance(start, Census):
         changes["run.start_date"] = start.start_date
+        own = scenario.run.start_date.isoformat()
+        if start.origin_start_date and own != start.origin_start_date:
+            measured = scenario.run.start_date + dt.timedelta(days=scenario.run.warm_up_days)
+            changes["run.start_date"] = (measured - dt.timedelta(days=settle_days)).isoformat()
     return apply_changes(scenario.model_copy(update={"warm_start": None}), changes)
 
 

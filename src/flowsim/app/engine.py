@@ -1,14 +1,14 @@
-"""What the workshop app computes, without Streamlit: run settings, levers, uploads, the warm
-start, the worker pool, the comparison and what is drawn from it.
+"""What the workshop app computes, without Streamlit: run settings, uploads, the worker pool,
+the comparison and what is drawn from it (levers in `flowsim.app.levers`, re-exported here).
 
 Kept apart from the page (`flowsim.app.main`) so it can be tested and reused from a notebook,
 and so worker processes import flowsim only, never Streamlit.
 
 Why a warm start: a comparison must answer in seconds in front of a room. A run from empty needs
-two months before the wards fill and longer before community caseloads do; a run that starts
-from a census of the baseline's calibrated year (`flowsim.app.census`, taken once per baseline
-and kept on disk) needs a week. Every scenario of a comparison starts from the same census (cut
-to its own number of places) on the same calendar days, so the replications stay paired.
+months before the wards and community caseloads fill; a run from a census of the baseline's
+calibrated year (`flowsim.app.census`, taken once per baseline, kept on disk) needs a week.
+Every scenario of a comparison starts from the same census (cut to its own places), so the
+replications stay paired.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.reducers import comparison_tables
 from flowsim.app.cache import DiskCache, default_folder
 from flowsim.app.census import CENSUS_DAY, Census, census, with_warm_start
+from flowsim.app.levers import Lever, lever_changes, lever_values, levers
 from flowsim.errors import ScenarioError
 from flowsim.experiment import ReplicationTask
 from flowsim.experiment import settings as experiment
@@ -42,7 +43,6 @@ from flowsim.experiment.pool import Session, WorkerPool
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, diff_settings, load_scenario
 from flowsim.scenario.library import read_entry
-from flowsim.scenario.units import DISCHARGE_PATHWAY_UNITS, capacity_of, spec_of, ward_unit
 
 __all__ = [
     "CENSUS_DAY",
@@ -103,11 +103,9 @@ class ComparisonSettings:
         """What was run, in words for the screen."""
         where = "the baseline's calendar from that day on"
         if self.census_day == CENSUS_DAY and self.warm_up_days == 7.0:
-            where = (
-                "3 to 24 November of the calibrated year: its three weeks nearest the whole year"
-                if self.horizon_days == 21.0
-                else "from 3 November of the calibrated year"
-            )
+            where = "from 3 November of the calibrated year"
+            if self.horizon_days == 21.0:
+                where = "3 to 24 November of the calibrated year: its 3 weeks nearest the year"
         return (
             f"{self.replications} paired replications of {self.horizon_days:g} days each, "
             f"measured after a {self.warm_up_days:g}-day warm-up from a census of the baseline "
@@ -196,111 +194,6 @@ def scenario_key(scenario: Scenario) -> str:
     """A short hash of the scenario's canonical JSON: equal settings, equal key."""
     text = scenario.model_dump_json(by_alias=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-# ---------------------------------------------------------------- levers
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A setting the room can change with a slider or a toggle.
-
-    ``key`` is the dotted scenario path, except ``afu.open`` (a toggle: 0 beds when off, and
-    patients meant for the AFU go to AMU) and ``sdec.hours`` (opening and closing hour).
-    """
-
-    key: str
-    label: str
-    help: str
-    low: float = 0
-    high: float = 0
-    step: float = 1
-    kind: str = "int"  # int, float, bool, hours
-
-
-def levers(scenario: Scenario) -> list[Lever]:
-    """The main levers of ``scenario``, with ranges around its own values (0 to twice)."""
-
-    def beds(unit: str) -> Lever:
-        """A slider for the unit's places, worded by the unit catalogue."""
-        spec = spec_of(unit)
-        assert spec is not None and spec.capacity_key and spec.lever
-        value = capacity_of(scenario, unit)
-        return Lever(spec.capacity_key, spec.lever, spec.lever_help, 0, max(10, 2 * value))
-
-    out = [
-        beds("ed_cubicle"),
-        beds("amu"),
-        Lever(
-            "afu.open",
-            "AFU open",
-            "Acute frailty unit; off sends its patients to AMU.",
-            0,
-            1,
-            kind="bool",
-        ),
-        beds("afu"),
-        *(beds(ward_unit(name)) for name in scenario.wards),
-    ]
-    out += [
-        Lever(
-            "sdec.hours",
-            "SDEC open (hours of the day)",
-            "Opening and closing hour.",
-            0,
-            24,
-            kind="hours",
-        ),
-        beds("ucr"),
-        beds("virtual_ward"),
-        *(beds(unit) for unit in DISCHARGE_PATHWAY_UNITS),
-        Lever(
-            "demand_profile.growth",
-            "Demand (1.00 = as now)",
-            "Scales all demand: 1.05 is 5% more.",
-            0.8,
-            1.3,
-            0.01,
-            kind="float",
-        ),
-    ]
-    return out
-
-
-def lever_values(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's current value of every lever."""
-    data = scenario.model_dump(mode="json", by_alias=True)
-    out: dict[str, Any] = {}
-    for lever in levers(scenario):
-        if lever.key == "afu.open":
-            out[lever.key] = scenario.afu.beds > 0
-        elif lever.key == "sdec.hours":
-            out[lever.key] = (int(scenario.sdec.open_hour), int(scenario.sdec.close_hour))
-        else:
-            node: Any = data
-            for part in lever.key.split("."):
-                node = node[part]
-            out[lever.key] = node
-    return out
-
-
-def lever_changes(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted changes for `apply_changes`: only the levers whose value differs."""
-    now = lever_values(scenario)
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in now or key == "afu.open" or value == now[key]:
-            continue
-        if key == "sdec.hours":
-            out["sdec.open_hour"], out["sdec.close_hour"] = int(value[0]), int(value[1])
-        elif isinstance(now[key], int) and not isinstance(now[key], bool):
-            out[key] = int(value)
-        else:
-            out[key] = float(value)
-    if values.get("afu.open") is False and now["afu.open"]:
-        out["afu.beds"] = 0
-        out["afu.divert_to_amu_when_full"] = True
-    return out
 
 
 # ---------------------------------------------------------------- worker pool
