@@ -88,6 +88,7 @@ def run(
     the detail behind it).
     """
     from flowsim.report import RunResults
+    from flowsim.report.outputs import use_returning_memory_pool
 
     scenario = common.load(file, library_only)
     auto = replications is not None and _replications(replications) is None
@@ -109,6 +110,7 @@ def run(
         )
     )
     started = time.perf_counter()
+    use_returning_memory_pool()  # the parent appends every replication's parts: keep it flat
     results = RunResults(stream_to=out)  # events and patients go to disk as each one finishes
     with common.progress_bar() as progress:
         task = progress.add_task("replications", total=settings.replications)
