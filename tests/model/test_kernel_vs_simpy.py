@@ -63,8 +63,9 @@ class KernelSim:
             yield ticket
 
     def wait_at_most(self, ticket: Any, hours: float) -> Generator[Any, None, None]:
-        """Wait for an ungranted ticket, or ``hours``, whichever comes first (``a | b``)."""
-        yield ticket | self.env.timeout(hours)
+        """Wait for an ungranted ticket, or ``hours``, whichever comes first (as the model does:
+        `kernel.first_of`, SimPy's ``a | b`` without its objects)."""
+        yield kernel.first_of(self.env, ticket, hours)
 
     def delay(self, hours: float) -> Generator[Any, None, None]:
         yield hours
