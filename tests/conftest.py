@@ -65,3 +65,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.name in SHARED_FIXTURE_FILES:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Stop when pytest-xdist ignores the groups: each worker would build every shared
+    fixture again (pytest 9.2 does so silently, pytest-xdist#1386, and doubled the suite)."""
+    config = getattr(node, "config", None)
+    if config is None or config.getoption("dist", default=None) != "loadgroup":
+        return
+    lost = [
+        nodeid
+        for nodeid in ids
+        if nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in SHARED_FIXTURE_FILES
+        and "@" not in nodeid.rsplit("]", 1)[-1]
+    ]
+    if lost:
+        pytest.exit(
+            f"pytest-xdist is not grouping tests under --dist loadgroup ({lost[0]} has no "
+            "group): use the pytest pinned in pyproject.toml (make test reinstalls it)",
+            returncode=4,
+        )
