@@ -11,10 +11,8 @@ import math
 from collections.abc import Generator
 from heapq import heapify
 
-import simpy
-
 from flowsim.model import readmission
-from flowsim.model.kernel import PriorityUnit, call_later, first_of
+from flowsim.model.kernel import PriorityUnit, Request, call_later, first_of
 from flowsim.model.movement import Held, leave
 from flowsim.model.system import DEPART, END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
@@ -133,7 +131,7 @@ def front_door_frailty(
 
 
 def _wait_or_leave(
-    system: System, unit: PriorityUnit, request: simpy.Event, deadline: float
+    system: System, unit: PriorityUnit, request: Request, deadline: float
 ) -> Generator[object, None, bool]:
     """Wait for ``request`` until ``deadline``; False (request withdrawn) if it was not granted.
 

@@ -23,8 +23,8 @@ resources: tests/model/test_kernel_vs_simpy.py runs small models on both and com
 This is the only module in flowsim that touches SimPy's private state (``_now``, ``_queue``,
 ``_eid``, ``_ok``, ``_value``; tests/architecture checks it), which is why SimPy is pinned to
 4.1.x. Where it costs nothing measurable, it goes through SimPy's public API: the run's end is
-scheduled with ``Environment.schedule``, and requests are granted with ``Event.succeed``. The
-paths that run for a large share of all events read and write the scheduler directly, because
+scheduled with ``Environment.schedule``. The paths that run for a large share of all events
+read and write the scheduler directly (requests are a lean `Request`, not a SimPy event), because
 each public call (``schedule``, ``peek``, the ``now`` property) is one more Python call there,
 about 0.7% of the tandem benchmark's instructions for ``schedule`` in `call_later` and
 `Unit.release` alone, and because nothing public can hold an event id for later: the run loop,
@@ -41,6 +41,7 @@ from itertools import count
 from typing import Any
 
 import simpy
+from simpy.events import PENDING
 
 from flowsim.log import KIND_SHIFT, Events
 
@@ -215,14 +216,14 @@ class FirstOf:
     schedule doing nothing, as SimPy's does. A process yields it and is resumed with None either
     way (nobody reads the condition's value).
 
-    ``event`` must not have been processed yet (use `first_of`, which falls back to SimPy).
+    ``event``: a `Request` of this environment (a SimPy event would do as well).
     """
 
     __slots__ = ("_done", "_env", "_event", "_timer", "callbacks")
     _ok = True
     _value = None
 
-    def __init__(self, env: Environment, event: simpy.Event, delay_hours: float) -> None:
+    def __init__(self, env: Environment, event: Request, delay_hours: float) -> None:
         if delay_hours < 0:
             raise ValueError(f"Negative delay {delay_hours}")
         self._env = env
@@ -230,8 +231,12 @@ class FirstOf:
         self._timer = timer = Wake([self._fire])
         heappush(env._queue, (env._now + delay_hours, NORMAL, next(env._eid), timer))
         self._event = event
-        event.callbacks.append(self._fire)  # type: ignore[union-attr]
         self.callbacks: list | None = [self._detach]
+        if event.callbacks is None:  # processed already: the condition holds, not yet waited on
+            self._done = True
+            heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
+        else:
+            event.callbacks.append(self._fire)
 
     def _fire(self, _event: object) -> None:
         """SimPy's ``Condition._check``: the first of the two triggers the condition.
@@ -266,16 +271,42 @@ _NOTHING: list = []
 """Callbacks of a delay no longer waited for (never appended to: nobody waits for a `Wake`)."""
 
 
-def first_of(env: Environment, event: simpy.Event, delay_hours: float) -> object:
-    """What to yield to wait for ``event`` or ``delay_hours``, whichever comes first (`FirstOf`,
-    or SimPy's own condition for an event already processed)."""
-    if event.callbacks is None:
-        return event | env.timeout(delay_hours)
+def first_of(env: Environment, event: Request, delay_hours: float) -> FirstOf:
+    """What to yield to wait for ``event`` or ``delay_hours``, whichever comes first."""
     return FirstOf(env, event, delay_hours)
 
 
-def _granted(env: Environment) -> simpy.Event:
-    return simpy.Event(env).succeed()
+class Request:
+    """A place asked for: what the scheduler, `Process` and the model read of a SimPy ``Event``.
+
+    A request is made for every patient who cannot go straight into a place, so it is not a
+    ``simpy.Event`` (whose constructor and ``succeed`` are Python calls of their own); it is
+    granted as ``Event.succeed`` would grant it (`_grant`): scheduled at this instant.
+    """
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self) -> None:
+        self.callbacks: list | None = []
+        self._ok = True
+        self._value: object = PENDING
+
+    @property
+    def triggered(self) -> bool:
+        """Granted (processed or not), as ``simpy.Event.triggered``."""
+        return self._value is not PENDING
+
+
+def _grant(env: Environment, request: Request) -> None:
+    """``request.succeed()``: granted now, processed in its turn at this instant."""
+    request._value = None
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), request))
+
+
+def _granted(env: Environment) -> Request:
+    request = Request()
+    _grant(env, request)
+    return request
 
 
 class Unit:
@@ -336,7 +367,7 @@ class Unit:
         """Places free now (never negative)."""
         return max(self.capacity - self.in_use, 0)
 
-    def request(self, priority: int = 0) -> simpy.Event | None:
+    def request(self, priority: int = 0) -> Request | None:
         """Ask for a place. None: the place is the caller's now, carry on. Otherwise an event
         to yield straight away, processed when the place is granted.
 
@@ -353,22 +384,22 @@ class Unit:
             return _granted(env)
         if self._unscheduled:
             self._schedule_releases()
-        event = simpy.Event(env)
+        event = Request()
         self._enqueue(event, priority)
         self._trigger(None)
         return event
 
-    def _enqueue(self, event: simpy.Event, priority: int) -> None:
+    def _enqueue(self, event: Request, priority: int) -> None:
         self.queue.append(event)
 
-    def _head(self) -> simpy.Event:
+    def _head(self) -> Request:
         return self.queue.popleft()
 
     def _trigger(self, _event: object) -> None:
         """SimPy's ``_trigger_put``: grant the head of the line if there is room."""
         if self.queue and self.in_use < self.capacity:
             self.in_use += 1
-            self._head().succeed()
+            _grant(self._env, self._head())
 
     def _serve(self, _event: object) -> None:
         """The release's turn in the schedule: grant the head of the line if there is room.
@@ -455,8 +486,8 @@ class PriorityUnit(Unit):
         self._arrivals = count()
         return []
 
-    def _enqueue(self, event: simpy.Event, priority: int) -> None:
+    def _enqueue(self, event: Request, priority: int) -> None:
         heappush(self.queue, (priority, next(self._arrivals), event))
 
-    def _head(self) -> simpy.Event:
+    def _head(self) -> Request:
         return heappop(self.queue)[2]
