@@ -31,17 +31,17 @@ from flowsim.scenario import apply_changes, load_scenario
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 ANNUAL = {
-    "ed_within_4h": (48.1, 47.7, 48.6),
-    "ed_over_12h_share": (9.8, 9.1, 10.5),
-    "handover_mean": (36.0, 35.0, 37.0),
-    "occupancy_mean_general_acute": (95.4, 95.2, 95.6),
-    "delayed_share_of_ward_beds": (11.1, 11.0, 11.3),
-    "los_mean": (8.53, 8.48, 8.58),
+    "ed_within_4h": (47.63, 47.14, 48.12),
+    "ed_over_12h_share": (10.63, 9.69, 11.57),
+    "handover_mean": (36.07, 35.09, 37.06),
+    "occupancy_mean_general_acute": (95.68, 95.52, 95.85),
+    "delayed_share_of_ward_beds": (11.48, 11.26, 11.70),
+    "los_mean": (8.54, 8.49, 8.59),
 }
-"""Annual baseline: mean (95% CI) over 5 replications of 365 days after the 60-day warm-up,
-from ``.venv/bin/python benchmarks/calibration_year.py --replications 5`` (docs/calibration.md,
-the recalibrated baseline of issue 14). ``los_mean`` over discharges (the definition since
-issue 16) from ``benchmarks/app_window.py --replications 5`` on the same replications."""
+"""Annual baseline (the deeper winter profiles of commit 4dbe2ab): mean (95% CI) over 5
+replications of 365 days after the 60-day warm-up, from ``.venv/bin/python
+benchmarks/app_window.py --replications 5`` (the replications of ``benchmarks/
+calibration_year.py --replications 5``, docs/calibration.md: 47.6, 10.6, 36, 95.7, 11.5, 8.5)."""
 
 
 class _NoPool:
@@ -76,20 +76,20 @@ def test_the_census_is_taken_once_and_kept_on_disk_by_the_scenarios_content(
 
 def test_a_warm_run_continues_the_census_calendar() -> None:
     base = load_scenario(SCENARIOS / "baseline.yaml")
-    start = Census({"amu": {"occupied": 3}}, CENSUS_DAY, "2025-10-27")
+    start = Census({"amu": {"occupied": 3}}, CENSUS_DAY, "2025-11-17")
     warmed = with_warm_start(base, start)
-    assert warmed.run.start_date == dt.date(2025, 10, 27)
+    assert warmed.run.start_date == dt.date(2025, 11, 17)
     assert warmed.warm_start is not None and warmed.warm_start.amu.occupied == 3
     # The default census day keeps the baseline's weekday and lies in its measured year.
     assert CENSUS_DAY % 7 == 0
     assert base.run.warm_up_days < CENSUS_DAY
     assert base.run.warm_up_days + base.run.horizon_days >= CENSUS_DAY + 28
-    assert (base.run.start_date + dt.timedelta(days=CENSUS_DAY)).isoformat() == "2025-10-27"
+    assert (base.run.start_date + dt.timedelta(days=CENSUS_DAY)).isoformat() == "2025-11-17"
     # A scenario with a season of its own is measured in it, from the same census.
     winter = load_scenario(SCENARIOS / "winter_surge.yaml")
-    taken = Census({"amu": {"occupied": 3}}, CENSUS_DAY, "2025-10-27", [], "2025-02-03")
+    taken = Census({"amu": {"occupied": 3}}, CENSUS_DAY, "2025-11-17", [], "2025-02-03")
     assert with_warm_start(winter, taken).run.start_date == dt.date(2025, 11, 24)
-    assert with_warm_start(base, taken).run.start_date == dt.date(2025, 10, 27)
+    assert with_warm_start(base, taken).run.start_date == dt.date(2025, 11, 17)
     # A plain section (a census from elsewhere) leaves the calendar alone.
     assert with_warm_start(base, start.section).run.start_date == base.run.start_date
 
@@ -134,12 +134,16 @@ def app_baseline() -> pd.DataFrame:
 
 
 KNOWN_GAPS: dict[str, str] = {
+    "ed_over_12h_share": (
+        "app 8.2% (7.5-8.8) against 10.6% (10.1% in the same weeks of the year): fewer 12-hour "
+        "waits after a warm start, cause not established (ED empty, OPEL reset at time 0)"
+    ),
     "delayed_share_of_ward_beds": (
-        "app 10.2% (9.7-10.7) against 11.1%: the census's delayed discharges restart their "
+        "app 9.9% (9.3-10.6) against 11.5%: the census's delayed discharges restart their "
         "treatment and pathway, and the stock builds back over the first weeks"
     ),
     "los_mean": (
-        "app 8.24 d (8.09-8.39) against 8.53 d: fewer long delays in the first weeks, so fewer "
+        "app 8.32 d (8.15-8.48) against 8.54 d: fewer long delays in the first weeks, so fewer "
         "long stays end in the window"
     ),
 }

@@ -103,9 +103,9 @@ class ComparisonSettings:
         """What was run, in words for the screen."""
         where = "the baseline's calendar from that day on"
         if self.census_day == CENSUS_DAY and self.warm_up_days == 7.0:
-            where = "from 3 November of the calibrated year"
+            where = "from 24 November of the calibrated year"
             if self.horizon_days == 21.0:
-                where = "3 to 24 November of the calibrated year: its 3 weeks nearest the year"
+                where = "24 November to 15 December of the calibrated year, near its KPIs"
         return (
             f"{self.replications} paired replications of {self.horizon_days:g} days each, "
             f"measured after a {self.warm_up_days:g}-day warm-up from a census of the baseline "
