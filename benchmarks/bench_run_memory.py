@@ -11,8 +11,8 @@ stream to Parquet as replications finish (`flowsim.report.outputs.RunResults`), 
 should stay flat as N grows. With ``--workers 1`` the replications run in the parent itself and
 its peak includes one replication's simulation.
 
-Measured on 2026-12-01 (2 shared cores, load average 9-13 from other work, so walls are slow),
-scenarios/baseline.yaml (60-day warm-up), 2 workers:
+Before the fix below, measured 2026-12-01/02 (2 shared cores, load average 5-13 from other
+work, so walls are slow), scenarios/baseline.yaml (60-day warm-up), 2 workers:
 
 | replications | days | parent peak RSS (MB) | wall (s) |
 |---:|---:|---:|---:|
@@ -23,12 +23,33 @@ scenarios/baseline.yaml (60-day warm-up), 2 workers:
 | 5 | 365 | 448 | 513 |
 | 20 | 365 | 577 | 395 |
 
-The last row (2026-12-02, load average ~5, the recalibrated baseline) is **above the 500 MB
-target**: 129 MB more than 5 replications of a year, about 8.6 MB per extra replication. The
-parent keeps per replication the raw time in ED of every attendance, every handover wait and every
-finished stay for the pooled figures (about 3 MB a year of replications) plus KPI, occupancy,
-bottleneck and trend tables; the rest of the growth is not yet explained (pyarrow's memory pool
-while appending part files is the next suspect). Not yet profiled.
+Where the megabytes went (profiled 2026-12-02 with an RSS sampler in the parent, phases marked):
+about 215 MB is imports alone (pandas ~77, scipy.stats ~61, numpy ~27, matplotlib ~26; the
+analysis and experiment modules import scipy at the top); reading a year's part file of events
+whole to append it took ~165 MB more at the moment of appending (and pyarrow's mimalloc pool
+kept 25-50 MB of it afterwards); the parent kept every replication's time in ED, handover
+waits and finished stays (~3 MB a replication-year), and drawing the report's distribution
+figures sorted, masked and copied the pooled arrays several times over: for 20 replications
+of a year (arrays of the same sizes, drawn by the old figure code on their own) time in ED
+took +176 MB at its peak, length of stay +154 MB and handover +41 MB over the ~70 MB held.
+That is the growth with N.
+
+After (commits 41f1dc0, c00b0cf): the distributions travel and are kept as fixed-edge
+histograms that add up (`flowsim.report.histograms`), part files are written and appended one
+row group of at most 65,536 rows at a time, and the command sets pyarrow's allocator to
+jemalloc. Measured 2026-12-02, same machine and load, ``--days 365 --replications 5 20
+--workers 2``:
+
+| replications | days | parent peak RSS (MB) | wall (s) |
+|---:|---:|---:|---:|
+| 5 | 365 | 361 | 349 |
+| 20 | 365 | 368 | 1202 |
+
+Flat and under the 500 MB target: 7 MB more for 15 more replications (the per-replication KPI,
+daily occupancy, trend and bottleneck tables, about 0.5 MB each), against 129 MB before. The
+walls are long because other work kept the load average at 10-14 on the 2 cores; the peak is
+the parent's own high-water mark and does not depend on the load. The working tree held other
+helpers' uncommitted changes (analysis/kpis.py, model/warm_start.py, scenario/schema.py) then.
 
 With events streamed by the parent but logs still sent back whole from the workers, 2 and 6
 replications of 20 days peaked at 530 and 824 MB (about 73 MB more a
