@@ -89,7 +89,7 @@ def test_los_of_a_warm_run_counts_stays_begun_before_it(runs) -> None:  # type: 
 
 def test_a_census_may_hold_escalation_beds_but_no_more() -> None:
     from flowsim.errors import ScenarioError
-    from flowsim.scenario.schema import warm_start_limit
+    from flowsim.scenario.units import warm_start_limit
 
     s = small_scenario(horizon_days=2, warm_up_days=0)
     ward = next(iter(s.wards))

@@ -40,11 +40,11 @@ from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import WorkerPool
 from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes
-from flowsim.scenario.schema import warm_start_limit
 from flowsim.scenario.units import (
     catalogue,
     put_warm_start,
     warm_start_entries,
+    warm_start_limit,
     warm_start_path,
 )
 
@@ -181,7 +181,7 @@ def with_warm_start(
     scenario: Scenario, start: Census | Mapping[str, Any], settle_days: float = 7.0
 ) -> Scenario:
     """``scenario`` starting from the census ``start``, each unit cut to what the scenario's
-    own places can hold (`flowsim.scenario.schema.warm_start_limit`: its beds and the
+    own places can hold (`flowsim.scenario.units.warm_start_limit`: its beds and the
     escalation beds it can open; a change with fewer beds starts with the patients who came
     first), wards the scenario does not have left out. A `Census` also moves
     ``run.start_date`` to the census's date, so the run continues the calendar the census was

@@ -59,11 +59,9 @@ from flowsim.scenario.seasons import check as check_seasons
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
 from flowsim.scenario.units import (
     WARM_START_UNITS,
-    capacity_of,
-    is_ward,
-    setting,
     unit_capacity_key,
     ward_unit,
+    warm_start_limit,
     warm_start_path,
 )
 
@@ -609,18 +607,3 @@ class Scenario(Frozen):
                 )
             _check_sums_to_one(probs, f"ward_routing.{band}")
         return self
-
-
-def warm_start_limit(scenario: Scenario, unit: str) -> int:
-    """Most patients a warm start may place in ``unit``: its places and, when it has any, the
-    places it can open under pressure (escalation beds, and a ward group's full-capacity
-    protocol share), which a census taken under pressure holds; those beyond the places wait
-    for a bed from time 0."""
-    base = capacity_of(scenario, unit)
-    key = unit_capacity_key(unit)
-    if base <= 0 or not key.endswith(".beds"):
-        return max(base, 0)
-    escalation = setting(scenario, key.removesuffix("beds") + "escalation.beds") or 0
-    protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
-    extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
-    return base + int(escalation) + int(extra)

@@ -68,6 +68,7 @@ __all__ = [
     "ward_name",
     "ward_unit",
     "warm_start_entries",
+    "warm_start_limit",
     "warm_start_path",
 ]
 
@@ -503,3 +504,18 @@ def log_unit_names(scenario: Scenario) -> list[str]:
 def log_places(scenario: Scenario) -> list[str]:
     """``EventLog.places`` of a run of ``scenario``: routes, the corridor, the units, outcomes."""
     return [*ROUTES, "corridor", *log_unit_names(scenario), *OUTCOMES]
+
+
+def warm_start_limit(scenario: Scenario, unit: str) -> int:
+    """Most patients a warm start may place in ``unit``: its places and, when it has any, the
+    places it can open under pressure (escalation beds, and a ward group's full-capacity
+    protocol share), which a census taken under pressure holds; those beyond the places wait
+    for a bed from time 0."""
+    base = capacity_of(scenario, unit)
+    key = unit_capacity_key(unit)
+    if base <= 0 or not key.endswith(".beds"):
+        return max(base, 0)
+    escalation = setting(scenario, key.removesuffix("beds") + "escalation.beds") or 0
+    protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
+    extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
+    return base + int(escalation) + int(extra)
