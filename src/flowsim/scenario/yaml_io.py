@@ -1,7 +1,8 @@
 """Scenario YAML in and out: read one file safely, knowing where each value was written, and
 write a scenario back in the style of baseline.yaml.
 
-Reading uses a `yaml.SafeLoader` (plain values only, never code) after a check that refuses
+Reading composes the file with libyaml and builds it with a `yaml.SafeLoader`'s constructor
+(plain values only, never code; one parse, not two) after a check that refuses
 nesting deeper than `MAX_DEPTH` and aliases standing for more than `MAX_ALIASED_VALUES` values,
 so no file can exhaust the stack or the memory. Every YAML problem becomes a `ScenarioError`
 naming the file and line. `Where` records the file and line of every key, for the error messages
@@ -92,8 +93,12 @@ def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any], Where]:
         raise ScenarioError(shown, "", f"cannot be read: {error.strerror}") from None
     try:
         _check_size(text, shown)
-        data = yaml.load(text, Loader=_SafeLoader)  # a SafeLoader: plain values only
-        root = yaml.compose(text, Loader=_NodeLoader)  # nodes only, for lines: nothing is built
+        root = _compose(text)
+        duplicates: list[Problem] = []
+        where = None
+        if isinstance(root, yaml.MappingNode):  # before building: merge keys rewrite the nodes
+            where = _where_tree(root, shown, None, "", duplicates)
+        data = None if root is None else _SafeLoader("").construct_document(root)
     except yaml.YAMLError as error:
         raise _yaml_error(error, shown, text) from None
     except RecursionError:  # not expected after _check_size; never a traceback all the same
@@ -113,11 +118,23 @@ def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any], Where]:
             f"but it is {_kind(data)}",
             root.start_mark.line + 1,
         )
-    duplicates: list[Problem] = []
-    where = _where_tree(root, shown, None, "", duplicates)
+    assert where is not None  # a mapping's data is a dict
     if duplicates:
         raise ScenarioError.from_problems(duplicates)
     return data, where
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The file's nodes, composed by libyaml (fast; every key keeps its line). On a syntax
+    error the pure-Python reader reads it again for its error, which names a line where
+    libyaml's names only a character position."""
+    try:
+        return yaml.compose(text, Loader=_NodeLoader)
+    except yaml.YAMLError:
+        if _NodeLoader is yaml.SafeLoader:
+            raise
+        yaml.compose(text, Loader=_SafeLoader)
+        raise
 
 
 def locate(where: Where | None, path: Sequence[PathPart]) -> Where | None:
