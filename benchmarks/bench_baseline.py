@@ -1,6 +1,7 @@
 """Time one simulated year of the baseline and record the figures.
 
     .venv/bin/python benchmarks/bench_baseline.py [--days 365] [--no-tracemalloc] [--no-append]
+    .venv/bin/python benchmarks/bench_baseline.py --against c78db48 [--rounds 3]
 
 Runs replication 0 of ``scenarios/baseline.yaml`` for ``--days`` days after the scenario's own
 warm-up, prints a table and appends it, with a description of the machine, to
@@ -32,6 +33,15 @@ What is measured, and how:
   16 bytes an event), and the same events as numpy columns (``EventLog.event_arrays``).
 - **event log as Parquet**: the numpy columns (``time`` float64, ``patient`` int64, ``kind``
   int8, ``place`` int16) written by pyarrow with its default (snappy) compression, in bytes.
+
+``--against REV`` compares instead: the tree of git revision ``REV`` (its code *and* its own
+``scenarios/baseline.yaml``, e.g. c78db48, the last commit before the pressure work of issue 14) is
+extracted to a temporary folder, and each of ``--rounds`` rounds times one year of each baseline in
+a fresh process, the two alternating (this machine is shared, and absolute times vary several-fold
+with the load; back-to-back runs see about the same load), or with ``--together`` side by side, one
+on each core, so that both see the same load from others at the same moments. Reported per round
+and as the median and best of the rounds: CPU and wall time of ``simulate()``, patients,
+scheduler events, and the ratio of CPU times (this tree over ``REV``).
 """
 
 from __future__ import annotations
@@ -40,11 +50,15 @@ import argparse
 import datetime as dt
 import gc
 import io
+import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -248,6 +262,117 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str]]:
     return rows
 
 
+# ---------------------------------------------------------------- against another revision
+
+_ONE_YEAR = """
+import gc, json, sys, time
+sys.path.insert(0, sys.argv[1] + "/src")
+from flowsim.model import build
+from flowsim.model.system import System
+from flowsim.scenario import load_scenario
+scenario = load_scenario(sys.argv[1] + "/scenarios/baseline.yaml")
+systems = []
+class Spy(System):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        systems.append(self)
+build.System = Spy
+gc.collect()
+cpu0, wall0 = time.process_time(), time.perf_counter()
+log = build.simulate(scenario, int(sys.argv[3]), horizon_days=float(sys.argv[2]))
+wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+print(json.dumps({"cpu": cpu, "wall": wall, "patients": len(log.patients),
+                  "steps": getattr(systems[0].env, "steps", -1)}))
+"""
+"""One year of a tree's own baseline in a fresh process (the tree's ``src`` first on the path)."""
+
+
+def one_year(root: Path, days: float, replication: int) -> subprocess.Popen[str]:
+    """Start one year of a tree's own baseline in a fresh process (`result` reads it)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _ONE_YEAR, str(root), str(days), str(replication)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+
+
+def result(run: subprocess.Popen[str]) -> dict[str, float]:
+    out, _ = run.communicate()
+    if run.returncode:
+        raise SystemExit(f"a timed run failed (exit {run.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def extract(revision: str, folder: Path) -> Path:
+    """The tree of a git revision, written to ``folder``."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def compare(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """This tree against revision ``args.against``, alternating, ``args.rounds`` rounds."""
+    with tempfile.TemporaryDirectory(prefix="flowsim-bench-") as tmp:
+        old = extract(args.against, Path(tmp) / "old")
+        new = ROOT if args.this is None else extract(args.this, Path(tmp) / "new")
+        runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+        for k in range(args.rounds):
+            order = [("old", old), ("new", new)] if k % 2 == 0 else [("new", new), ("old", old)]
+            if args.together:  # side by side: both see the same load from others
+                started = [
+                    (name, one_year(root, args.days, args.replication)) for name, root in order
+                ]
+                for name, run in started:
+                    runs[name].append(result(run))
+            else:
+                for name, root in order:
+                    runs[name].append(result(one_year(root, args.days, args.replication)))
+            o, n = runs["old"][-1], runs["new"][-1]
+            print(
+                f"round {k + 1}: {args.against} CPU {o['cpu']:.2f} s (wall {o['wall']:.1f}), "
+                f"this tree CPU {n['cpu']:.2f} s (wall {n['wall']:.1f}): "
+                f"{n['cpu'] / o['cpu']:.2f}x",
+                flush=True,
+            )
+    ratios = [n["cpu"] / o["cpu"] for o, n in zip(runs["old"], runs["new"], strict=True)]
+
+    def cpu(name: str) -> str:
+        times = [r["cpu"] for r in runs[name]]
+        walls = [r["wall"] for r in runs[name]]
+        return (
+            f"CPU median {statistics.median(times):.2f} s, best {min(times):.2f} s "
+            f"(wall median {statistics.median(walls):.1f} s)"
+        )
+
+    first_old, first_new = runs["old"][0], runs["new"][0]
+    best = min(r["cpu"] for r in runs["new"]) / min(r["cpu"] for r in runs["old"])
+    return [
+        (
+            "compared",
+            f"{args.this or 'this tree'} against {args.against}, each with its own baseline.yaml",
+        ),
+        ("simulated", f"{args.days:g} days after warm-up, replication {args.replication}"),
+        (
+            "rounds",
+            f"{args.rounds}, a fresh process each run, "
+            + ("the two side by side" if args.together else "the two alternating"),
+        ),
+        (f"{args.against}", cpu("old")),
+        (args.this or "this tree", cpu("new")),
+        (
+            f"CPU ratio ({args.this or 'this tree'} / {args.against})",
+            f"median {statistics.median(ratios):.2f}x (rounds {min(ratios):.2f}-"
+            f"{max(ratios):.2f}x), best over best {best:.2f}x",
+        ),
+        ("patients", f"{first_old['patients']:,} / {first_new['patients']:,}"),
+        ("scheduler events", f"{first_old['steps']:,} / {first_new['steps']:,}"),
+    ]
+
+
 def table(rows: list[tuple[str, str]]) -> str:
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -282,10 +407,20 @@ def main(argv: list[str] | None = None) -> None:
         "--verify-events", action="store_true", help="recount SimPy events by wrapping step()"
     )
     parser.add_argument("--no-append", action="store_true", help="do not write results.md")
+    parser.add_argument(
+        "--against", metavar="REV", help="compare with git revision REV (its own baseline)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --against (3)")
+    parser.add_argument(
+        "--together", action="store_true", help="with --against: run each pair at the same time"
+    )
+    parser.add_argument(
+        "--this", metavar="REV", help="with --against: time revision REV, not the working tree"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="markdown file to append")
     args = parser.parse_args(argv)
 
-    rows = measure(args)
+    rows = compare(args) if args.against else measure(args)
     about = machine()
     print(table(rows))
     print()
