@@ -53,6 +53,7 @@ from flowsim.scenario.schema import (
     PATHWAYS,
     WarmStartUnit,
 )
+from flowsim.scenario.units import is_ward, ward_name
 
 _CANDIDATES = 32
 """Draws per patient for the length-biased and the conditional stays."""
@@ -60,6 +61,12 @@ _CANDIDATES = 32
 ELAPSED_FIELDS = ("patient", "unit", "elapsed_hours", "spell_elapsed_hours")
 """Lists of ``EventLog.meta["warm_start"]``: who was placed at time 0, where, and how long they
 had already been there and in hospital (see the module docstring)."""
+
+
+def _ward(unit: str) -> str:
+    name = ward_name(unit)
+    assert name is not None, unit
+    return name
 
 
 def place_patients(system: System, streams: Streams) -> None:
@@ -101,7 +108,7 @@ def _patients(
         if spec.elapsed_days is not None:
             elapsed = sample(spec.elapsed_days, rng, count) * per_day
         remaining, gone = stays_in_progress(
-            stay_spec, rng, count, elapsed, done_when_beyond=unit.startswith("ward:")
+            stay_spec, rng, count, elapsed, done_when_beyond=is_ward(unit)
         )
         if unit == "afu":
             remaining = np.minimum(remaining, s.afu.max_stay_hours)
@@ -127,7 +134,7 @@ def _in_hospital(unit: str, fate: object, in_unit_hours: float) -> float:
     docstring: a ward patient's AMU or AFU stay before the ward is their own drawn one)."""
     if unit in ("amu", "afu"):
         return in_unit_hours
-    if not unit.startswith("ward:"):
+    if not is_ward(unit):
         return 0.0
     disposition = fate.disposition  # type: ignore[attr-defined]
     if disposition == _WARD:
@@ -185,8 +192,8 @@ def _reaches(system: System, unit: str, st: object) -> float:
     if unit == "afu":
         old_enough = st.age_band >= AGE_BANDS.index(s.afu.min_age_band)  # type: ignore[attr-defined]
         return float(band in s.afu.eligible_frailty and old_enough)
-    if unit.startswith("ward:"):
-        return s.ward_routing.get(band).get(unit[5:], 0.0)
+    if is_ward(unit):
+        return s.ward_routing.get(band).get(_ward(unit), 0.0)
     if unit in ("p1", "p2", "p3"):
         return s.discharge.pathway.get(band).get(unit.upper(), 0.0)
     return 1.0
@@ -199,8 +206,8 @@ def _stay(system: System, unit: str, band: str) -> tuple[DistSpec, float]:
         return s.amu.stay_hours, 24.0
     if unit == "afu":
         return s.afu.stay_hours, 24.0
-    if unit.startswith("ward:"):
-        return s.wards[unit[5:]].los_days.get(band), 1.0
+    if is_ward(unit):
+        return s.wards[_ward(unit)].los_days.get(band), 1.0
     if unit == "virtual_ward":
         return s.community.virtual_ward.duration_days, 1.0
     return getattr(s.community, unit).duration_days, 1.0
@@ -211,8 +218,8 @@ def _journey(system: System, p: Patient, unit: str, remaining: float) -> Generat
     f = p.fate
     if unit in ("amu", "afu"):
         p.fate = f._replace(**{f"{unit}_hours": remaining})
-    elif unit.startswith("ward:"):
-        p.fate = f._replace(ward=system.ward_names.index(unit[5:]), ward_los_days=remaining)
+    elif is_ward(unit):
+        p.fate = f._replace(ward=system.ward_names.index(_ward(unit)), ward_los_days=remaining)
     elif unit == "virtual_ward":
         p.fate = f._replace(virtual_ward_days=remaining)
     else:
@@ -225,7 +232,7 @@ def _from(system: System, p: Patient, unit: str, remaining: float) -> Generator:
     system.record(p.id, ARRIVE, system.code[p.route])
     if unit in ("amu", "afu"):
         yield from admit(system, p, unit, holding=None)
-    elif unit.startswith("ward:"):
+    elif is_ward(unit):
         yield from wards.ward_stay(system, p, holding=None)
     elif unit == "virtual_ward":
         yield from community.virtual_ward_stay(system, p, holding=None)
