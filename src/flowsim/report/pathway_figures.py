@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flowsim.analysis.bottlenecks import chain_labels
+from flowsim.analysis.constraints import chain_labels
 from flowsim.analysis.figure_data import (
     FLOW_NODE_ORDER,
     FLOW_STAGES,
