@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from flowsim.analysis.monthly import year_and_months
-from flowsim.experiment import ProcessExecutor, SerialExecutor, run_replications
+from flowsim.experiment import choose_executor, run_replications
 from flowsim.scenario import Scenario, apply_changes, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +65,7 @@ def run_curve(
     """One row per (growth, replication): the `CURVE_KPIS`, ``ed_attendances``, the worst
     month's mean handover and ``gridlocked``."""
     rows = []
-    executor = ProcessExecutor(workers) if workers > 1 else SerialExecutor()
-    with executor:
+    with choose_executor(workers) as executor:
         for g in growths_pct:
             results = run_replications(
                 at_growth(scenario, g),
