@@ -1,7 +1,8 @@
 """Every facilitator preset shows what it says it shows: each `Preset.expect` entry is asserted
 on the comparison the app runs for it, at the app's default settings (4 paired replications of
-21 days after a 7-day warm-up from the baseline's day-120 census: `engine.census`,
-`engine.with_warm_start`, `engine.stream_comparison`, exactly as the page does).
+21 days after a 7-day warm-up from the baseline's census of day 287, Monday 17 November 2025,
+so measured 24 November to 15 December 2025: `engine.census`, `engine.with_warm_start`,
+`engine.stream_comparison`, exactly as the page does).
 
 Why the defaults and not smaller settings: the room sees the defaults, and smaller runs do
 not give the same signs: at 3 replications of 7 days after 2 days of warm-up 6 of the 23
