@@ -229,7 +229,7 @@ def _opens_when_empty(esc: Escalation, base: int) -> bool:
 def _full_capacity_protocol(system: System) -> None:
     """Extra places on every ward group at the top OPEL level (`FullCapacityProtocol`): the
     escalation rule with the level as its trigger and a share of the group's beds as places."""
-    fcp = system.pressure.config.full_capacity_protocol  # type: ignore[attr-defined]
+    fcp = system.pressure.config.full_capacity_protocol
     if fcp is None:
         return
     reachable = _routed_wards(system.scenario, system.ward_names)
@@ -257,7 +257,7 @@ def _escalation(system: System, unit: Unit, esc: Escalation, at_level: int | Non
     full = esc.open_above_occupancy * base
     calm = esc.close_below_occupancy * base
     queue_to_open = esc.open_when_waiting
-    state = system.pressure  # type: ignore[attr-defined]
+    state = system.pressure
     if at_level is None and state.config.opel is not None:
         at_level = state.config.opel.escalation_at_level
     hours_over = 0.0

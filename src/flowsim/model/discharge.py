@@ -29,7 +29,7 @@ def leave_hospital(system: System, p: Patient, holding: Held) -> Generator[objec
         wait_hours = _hours_to_window(system, p)
         if wait_hours > 0:
             yield wait_hours
-        system.pressure.delayed -= 1  # type: ignore[attr-defined]
+        system.pressure.delayed -= 1
         leave(system, p, holding)
         system.record(p.id, DEPART, system.code["P0"])
         readmission.maybe_readmit(system, p, "P0")
@@ -47,7 +47,7 @@ def leave_hospital(system: System, p: Patient, holding: Held) -> Generator[objec
     if wait_hours > 0:
         yield wait_hours
     system.record(p.id, START, service.code)
-    system.pressure.delayed -= 1  # type: ignore[attr-defined]
+    system.pressure.delayed -= 1
     leave(system, p, holding)
     readmission.maybe_readmit(system, p, pathway)
     yield f.community_days * 24.0
@@ -57,7 +57,7 @@ def leave_hospital(system: System, p: Patient, holding: Held) -> Generator[objec
 
 def _hours_to_window(system: System, p: Patient) -> float:
     now = system.env.now
-    push = system.pressure.config.discharge_push  # type: ignore[attr-defined]
+    push = system.pressure.config.discharge_push
     if push is None:
         return discharge_time(system, now, p.fate.weekend_u) - now
     return _pushed_discharge_time(system, p, push) - now
@@ -99,6 +99,6 @@ def _pushed_discharge_time(system: System, p: Patient, push: DischargePush) -> f
         start = None
     pushed = discharge_time(system, now, p.fate.weekend_u, start, push.weekend_discharge_factor)
     if pushed < usual:
-        system.pressure.pushed.add(p.id)  # type: ignore[attr-defined]
+        system.pressure.pushed.add(p.id)
         return pushed
     return usual

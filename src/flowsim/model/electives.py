@@ -27,7 +27,7 @@ from flowsim.scenario.pressure import Electives
 
 def schedule(system: System, streams: Streams) -> None:
     """Start the daily elective admissions, if the scenario has any."""
-    state: PressureState = system.pressure  # type: ignore[attr-defined]
+    state: PressureState = system.pressure
     cfg = state.config.electives
     if cfg is None:
         return

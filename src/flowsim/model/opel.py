@@ -42,7 +42,7 @@ class PressureState:
 def install(system: System) -> PressureState:
     """Give the system its pressure state and start the hourly level check if configured."""
     state = PressureState(system)
-    system.pressure = state  # type: ignore[attr-defined]
+    system.pressure = state
     enabled = [name for name in type(state.config).model_fields if getattr(state.config, name)]
     if enabled:
         system.log.meta["pressure"] = enabled
@@ -68,7 +68,7 @@ def ga_occupancy(system: System) -> float:
 def delayed_share(system: System) -> float:
     """Delayed discharges over ward beds in force (0 for a hospital without ward beds)."""
     beds = sum(w.capacity for w in system.units.wards)
-    return system.pressure.delayed / beds if beds else 0.0  # type: ignore[attr-defined]
+    return system.pressure.delayed / beds if beds else 0.0
 
 
 def indicated_level(system: System, opel: Opel) -> int:

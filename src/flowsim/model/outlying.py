@@ -64,7 +64,7 @@ def move_to_ward(
             bed = ward.request()
             if bed is not None:
                 yield bed
-            system.pressure.record(f"outlier:{ward.name}", p.id)  # type: ignore[attr-defined]
+            system.pressure.record(f"outlier:{ward.name}", p.id)
         if boarding:
             system.boarding -= 1
     system.record(p.id, START, ward.code)
@@ -77,7 +77,7 @@ def move_to_ward(
 def _host(system: System, home: Unit, cfg: Outlying) -> Unit | None:
     """The ward group to take an outlier now, or None (none free beyond its ring fence, or the
     hospital below the level at which outlying is allowed)."""
-    if system.pressure.level < cfg.from_level:  # type: ignore[attr-defined]
+    if system.pressure.level < cfg.from_level:
         return None
     names, wards = system.ward_names, system.units.wards
     fence = cfg.ring_fenced_beds

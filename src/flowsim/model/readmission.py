@@ -76,8 +76,8 @@ def maybe_readmit(system: System, p: Patient, after: str) -> None:
     probability = system.readmissions.probability.get((after, p.frailty))
     if probability is None:
         return
-    push = system.pressure.config.discharge_push  # type: ignore[attr-defined]
-    if push is not None and p.id in system.pressure.pushed:  # type: ignore[attr-defined]
+    push = system.pressure.config.discharge_push
+    if push is not None and p.id in system.pressure.pushed:
         probability = with_odds_ratio(probability, push.readmission_odds_ratio)
     if p.fate.readmit_u >= probability:
         return

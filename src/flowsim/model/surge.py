@@ -19,7 +19,7 @@ from flowsim.scenario.pressure import SpotPurchase
 
 
 def schedule(system: System) -> None:
-    state: PressureState = system.pressure  # type: ignore[attr-defined]
+    state: PressureState = system.pressure
     surge = state.config.community_surge
     if surge is None:
         return

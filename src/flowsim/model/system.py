@@ -15,6 +15,7 @@ from flowsim.scenario.schema import AGE_BANDS, FRAILTY_BANDS, Scenario
 from flowsim.scenario.units import log_places, ward_unit
 
 if TYPE_CHECKING:
+    from flowsim.model.opel import PressureState
     from flowsim.model.readmission import Readmissions
 
 # Plain ints, not enum members: they are stored in millions of event tuples.
@@ -71,8 +72,11 @@ class System:
     """Shared state of one replication. Services read it; only `record` writes the log.
 
     ``readmissions`` (made by `flowsim.model.build`, which knows the journey and the streams):
-    None only for a system that is built to be looked at, not run.
+    None only for a system that is built to be looked at, not run. ``pressure``: what the
+    pressure responses share, given by `flowsim.model.opel.install` before the run starts.
     """
+
+    pressure: PressureState
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ def ward_stay(system: System, p: Patient, holding: Held) -> Generator[object, No
     f = p.fate
     home = system.units.wards[f.ward]
     cfg = system.scenario.wards[system.ward_names[f.ward]]
-    pressure = system.pressure.config  # type: ignore[attr-defined]
+    pressure = system.pressure.config
     if pressure.outlying is None:
         yield from move_to(system, p, home, holding)
         ward = home
@@ -50,7 +50,7 @@ def ward_stay(system: System, p: Patient, holding: Held) -> Generator[object, No
         system.record(p.id, DEPART, system.code["died"])
         return
     system.record(p.id, OPTIMISED, ward.code)
-    system.pressure.delayed += 1  # type: ignore[attr-defined]
+    system.pressure.delayed += 1
     yield from discharge.leave_hospital(system, p, ward)
 
 
@@ -64,7 +64,7 @@ def _treatment_under_load(
     for that day, the speed-up growing by ``speed_up_per_point`` per point above, capped. A
     faster daily rate of finishing is the same as a higher discharge hazard on those days.
     """
-    push: DischargePush = system.pressure.config.discharge_push  # type: ignore[attr-defined]
+    push: DischargePush = system.pressure.config.discharge_push
     wait_hours = max(push.min_elapsed_days * 24.0 - elapsed_hours, 0.0)
     if remaining_hours <= wait_hours:
         yield remaining_hours
@@ -73,7 +73,7 @@ def _treatment_under_load(
         yield wait_hours
         remaining_hours -= wait_hours
     above, per_point, most = push.above_occupancy, push.speed_up_per_point, push.max_speed_up
-    pushed = system.pressure.pushed  # type: ignore[attr-defined]
+    pushed = system.pressure.pushed
     while remaining_hours > 0:  # `speed_up`, inline: it runs every day of every long stay
         points = (ga_occupancy(system) - above) * 100.0
         speed = 1.0 + (min(points * per_point, most) if points > 0 else 0.0)
