@@ -22,7 +22,7 @@ run: $(STAMP)
 # xdist_group so it is built once. The browser tests fail, not skip, when chromium is missing
 # (apt-get install chromium); a plain `pytest` run outside make lets them skip.
 test: $(STAMP)
-	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto --dist loadgroup
+	FLOWSIM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
 
 # Every app preset at the app's defaults against its stated result (~1 min idle, ~3 under load; not in make test).
 check-presets: $(STAMP)
