@@ -13,6 +13,7 @@ replications stay paired.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -20,7 +21,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,13 +36,19 @@ from flowsim.analysis.reducers import comparison_tables
 from flowsim.app.cache import DiskCache, default_folder
 from flowsim.app.census import CENSUS_DAY, Census, census, with_warm_start
 from flowsim.app.levers import Lever, lever_changes, lever_values, levers
-from flowsim.errors import ScenarioError
+from flowsim.app.scenarios import (
+    MAX_UPLOAD_BYTES,
+    library,
+    load_upload,
+    scenario_key,
+    scenarios_folder,
+)
 from flowsim.experiment import ReplicationTask
 from flowsim.experiment import settings as experiment
 from flowsim.experiment.pool import Session, WorkerPool
+from flowsim.experiment.runner import run_replication
 from flowsim.log import EventLog
-from flowsim.scenario import Scenario, diff_settings, load_scenario
-from flowsim.scenario.library import read_entry
+from flowsim.scenario import Scenario, diff_settings
 
 __all__ = [
     "CENSUS_DAY",
@@ -75,11 +81,6 @@ __all__ = [
     "stream_comparison",
     "with_warm_start",
 ]
-
-MAX_UPLOAD_BYTES = 256_000
-"""Largest scenario file the app accepts. The baseline, written out in full, is about 20 kB; a
-file ten times that size is not a scenario someone wrote by hand."""
-
 
 # ---------------------------------------------------------------- run settings
 
@@ -137,63 +138,6 @@ def default_settings() -> ComparisonSettings:
         warm_up_days=float(env.get("FLOWSIM_APP_WARM_UP", base.warm_up_days)),
         census_day=float(env.get("FLOWSIM_APP_CENSUS_DAY", base.census_day)),
     )
-
-
-# ---------------------------------------------------------------- the scenario library
-
-
-def scenarios_folder() -> Path:
-    """Where the library is: ``FLOWSIM_SCENARIOS``, else ./scenarios, else the repository's."""
-    given = os.environ.get("FLOWSIM_SCENARIOS")
-    if given:
-        return Path(given)
-    here = Path.cwd() / "scenarios"
-    if (here / "baseline.yaml").is_file():
-        return here
-    return Path(__file__).resolve().parents[3] / "scenarios"
-
-
-def library(folder: Path) -> dict[str, tuple[Path, str]]:
-    """Scenario files of ``folder`` by file stem, baseline first: (path, one-line title)."""
-    out: dict[str, tuple[Path, str]] = {}
-    paths = sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "baseline", p.stem))
-    for path in paths:
-        if path.stem.endswith("_warm"):
-            continue
-        try:
-            title = read_entry(path).title
-        except (ScenarioError, OSError, ValueError):
-            title = ""
-        short = title.split(":")[0].strip().rstrip(".")  # the name before the details
-        out[path.stem] = (path, short or path.stem.replace("_", " "))
-    return out
-
-
-def load_upload(name: str, data: bytes, folder: Path) -> Scenario:
-    """An uploaded scenario file, read with the same safe, size-limited loader as the command
-    line. ``extends:`` may name only a file of the library folder (``extends: baseline.yaml``;
-    no path, no symlink out of it), and errors never quote another file, so an upload cannot
-    read the server's files. Problems are a `ScenarioError` naming the uploaded file.
-    """
-    shown = Path(name).name or "uploaded.yaml"
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(
-            shown,
-            "",
-            f"is {len(data) / 1000:.0f} kB; the app takes scenario files up to "
-            f"{MAX_UPLOAD_BYTES // 1000} kB. Upload a short file that extends baseline.yaml "
-            "with only the settings you change",
-        )
-    with tempfile.TemporaryDirectory(prefix="flowsim-upload-") as tmp:
-        upload = Path(tmp) / "upload.yaml"
-        upload.write_bytes(data)
-        return load_scenario(upload, library_only=folder, shown=shown)
-
-
-def scenario_key(scenario: Scenario) -> str:
-    """A short hash of the scenario's canonical JSON: equal settings, equal key."""
-    text = scenario.model_dump_json(by_alias=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- worker pool
@@ -322,7 +266,7 @@ class Comparison:
     kpis: pd.DataFrame
     table: pd.DataFrame
     los: pd.DataFrame
-    chains: dict[str, Bottlenecks]
+    chains: Mapping[str, Bottlenecks]
     wall_seconds: float = 0.0
     cached: list[bool] = field(default_factory=list)
     identical: dict[str, str] = field(default_factory=dict)
@@ -401,6 +345,30 @@ def no_difference(
     return None
 
 
+class _LazyChains(Mapping[str, Bottlenecks]):
+    """Each scenario's `combine_bottlenecks`, combined when first read: a partial result's
+    cards do not read them, and combining takes a good part of a second, on the way to the
+    first cards."""
+
+    def __init__(self, tables: dict[str, list[Any]]) -> None:
+        self._tables = tables
+        self._chains: dict[str, Bottlenecks] | None = None
+
+    def _all(self) -> dict[str, Bottlenecks]:
+        if self._chains is None:
+            self._chains = {k: combine_bottlenecks(v) for k, v in self._tables.items()}
+        return self._chains
+
+    def __getitem__(self, label: str) -> Bottlenecks:
+        return self._all()[label]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 def compare_scenarios(
     scenarios: Sequence[Scenario],
     labels: Sequence[str],
@@ -408,7 +376,8 @@ def compare_scenarios(
     settings: ComparisonSettings,
 ) -> Comparison:
     """The paired comparison of ``scenarios`` (the first is the baseline) from the results of
-    `run_scenario` for each (the same number of replications each)."""
+    `run_scenario` for each (the same number of replications each). Each scenario's
+    bottlenecks are combined when first read."""
     kpis = pd.concat(
         [
             r["kpis"].assign(scenario=label)
@@ -425,10 +394,9 @@ def compare_scenarios(
         ],
         ignore_index=True,
     )
-    chains = {
-        label: combine_bottlenecks([r["bottlenecks"] for r in rs])
-        for label, rs in zip(labels, results, strict=True)
-    }
+    chains = _LazyChains(
+        {label: [r["bottlenecks"] for r in rs] for label, rs in zip(labels, results, strict=True)}
+    )
     table = paired_comparison(kpis, labels[0])
     identical = {
         label: why
@@ -455,31 +423,32 @@ def stream_comparison(
     pool: WorkerPool,
     cache: ResultCache | None = None,
     on_done: Callable[[int], None] | None = None,
+    *,
+    background: bool = False,
 ) -> Iterator[Comparison]:
-    """The comparison of `compare_scenarios`, again after each batch of paired replications
-    lands, so the page can show its first cards after one replication and tighten the
-    intervals as the rest arrive. The last one yielded is complete.
+    """The comparison of `compare_scenarios`, again each time another paired replication has
+    landed for every scenario, so the page shows its first cards once replication 0 of each
+    is in and tightens the intervals as the rest arrive. The last one yielded is complete.
 
-    A batch is replication *r* (or, with workers to spare, the next few) of every scenario
-    still lacking it, so the workers run the scenarios of a pair side by side. Each
-    replication is cached by (scenario, run settings but the count, *r*): the baseline of an
-    earlier comparison, or more replications of the same one, run only what is new.
-    ``on_done(i)`` as each task of a batch finishes. A caller that stops iterating stops the
-    run after the current batch.
+    Every replication not cached is asked of the pool at once, replication 0 of every scenario
+    first, then 1, ...: with two workers, the baseline's and the change's first replications
+    run side by side. Each is cached by (scenario, run settings but the count, *r*), as it
+    finishes (in the worker's thread, so one still running when the caller stops is kept):
+    the baseline of an earlier comparison, or more replications of the same one, run only
+    what is new; and one already running for another caller (the baseline prefetched when the
+    page loaded, another table's comparison) is waited for, not run twice. ``on_done(i)`` as
+    each task finishes. A caller that stops iterating drops what has not started.
+    ``background``: the pool runs this only when nothing else waits (`prefetch`).
     """
     total = settings.replications
     rkey = settings.replication_key()
     keys = [scenario_key(s) for s in scenarios]
     have: list[dict[int, Any]] = [{} for _ in scenarios]
-
-    def from_cache() -> None:  # again before each batch: another session may have run it
-        if cache is not None:
-            for i, k in enumerate(keys):
-                for r in range(total):
-                    if r not in have[i] and (found := cache.get((k, rkey, r))) is not None:
-                        have[i][r] = found
-
-    from_cache()
+    if cache is not None:
+        for i, k in enumerate(keys):
+            for r in range(total):
+                if (found := cache.get((k, rkey, r))) is not None:
+                    have[i][r] = found
     cached = [len(h) == total for h in have]
 
     def landed() -> int:
@@ -488,39 +457,55 @@ def stream_comparison(
             n += 1
         return n
 
-    shown = -1
-    while True:
-        n = landed()
-        if n > shown and (n == total or n > 0):
-            shown = n
-            result = compare_scenarios(
-                scenarios, labels, [[h[r] for r in range(n)] for h in have], settings
-            )
-            result.cached = cached
-            yield result
-        if n == total:
-            return
-        from_cache()
-        if landed() > n:
-            continue
-        missing = [r for r in range(n, total) if any(r not in h for h in have)]
-        lacking = max(1, sum(1 for h in have if missing[0] not in h))
-        batch = missing[: max(1, pool.workers // lacking)]
-        jobs = [(i, r) for r in batch for i in range(len(scenarios)) if r not in have[i]]
-        tasks = [
+    def result(n: int) -> Comparison:
+        out = compare_scenarios(
+            scenarios, labels, [[h[r] for r in range(n)] for h in have], settings
+        )
+        out.cached = cached
+        return out
+
+    shown = landed()
+    if shown == total or shown > 0:
+        yield result(shown)
+    if shown == total:
+        return
+    jobs = [(i, r) for r in range(total) for i in range(len(scenarios)) if r not in have[i]]
+    names = [(keys[i], rkey, r) for i, r in jobs]
+    calls = [
+        (
             ReplicationTask.of(
                 scenarios[i],
                 r,
                 seed=settings.seed,
                 horizon_days=settings.horizon_days,
                 warm_up_days=settings.warm_up_days,
-            )
-            for i, r in jobs
-        ]
-        for (i, r), found in zip(jobs, pool.map(tasks, comparison_record, on_done), strict=True):
+            ),
+            comparison_record,
+        )
+        for i, r in jobs
+    ]
+
+    def keep(j: int, found: Any) -> None:
+        if cache is not None:
+            cache.put(names[j], found)
+
+    done = pool.map_unordered(
+        run_replication,
+        calls,
+        keys=[("comparison_record", *name) for name in names],
+        background=background,
+        on_result=keep,
+    )
+    with contextlib.closing(done):
+        for j, found in done:
+            i, r = jobs[j]
             have[i][r] = found
-            if cache is not None:
-                cache.put((keys[i], rkey, r), found)
+            if on_done is not None:
+                on_done(j)
+            n = landed()
+            if n > shown:
+                shown = n
+                yield result(n)
 
 
 def prefetch(
@@ -531,13 +516,15 @@ def prefetch(
     cache: ResultCache,
 ) -> threading.Thread:
     """Start running ``scenario``'s replications (as `stream_comparison` would, under
-    ``label``) in a background thread, into ``cache``: the app does it for the baseline at its
+    ``label``) in a background thread, into ``cache``, as background work of the pool (only
+    while nothing else waits, never on every worker): the app does it for the baseline at its
     default settings when the page first loads, so the first comparison runs only the change
-    and its first cards come after one replication of the change alone."""
+    (a baseline replication still running is waited for, one not started becomes the
+    comparison's own) and its first cards come after one replication of the change alone."""
 
     def work() -> None:
         named = scenario.model_copy(update={"name": label})
-        for _ in stream_comparison([named], [label], settings, pool, cache):
+        for _ in stream_comparison([named], [label], settings, pool, cache, background=True):
             pass
 
     thread = threading.Thread(target=work, name=f"flowsim-prefetch-{label}", daemon=True)

@@ -11,17 +11,25 @@ work a session no longer wants can be dropped before it starts: a caller that st
 or whose `Session` has ended (a closed browser tab), leaves nothing queued. Each worker is a
 pool of one process of its own, so a worker that dies (out of memory) is replaced and its call
 run again without disturbing the others.
+
+Two more things let the app answer while the room watches. Work may be *background* (the app
+runs the baseline's replications when the page first loads): it runs only when no other work
+waits, and on at most all workers but one, so a comparison asked for meanwhile finds a worker
+free at once. And work may carry a *key* (a replication's scenario, settings and number): a
+call asking for a key already queued or running waits for that job instead of running it again,
+and a queued background job it asks for becomes its own (no longer background).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -103,10 +111,24 @@ class _Call:
 
 @dataclass
 class _Job:
-    call: _Call
-    index: int
+    """One call of ``fn``, and every request waiting for it: (the request, its index there)."""
+
+    listeners: list[tuple[_Call, int]]
     fn: Callable[..., Any]
     args: tuple[Any, ...]
+    key: Hashable | None = None
+    background: bool = False
+    running: bool = False
+    counted: bool = False
+    """Counted among the background jobs running (it started as background)."""
+    hooks: list[Callable[[Any], None]] = field(default_factory=list)
+    """Called with a successful result in the worker's thread, even when every listener has
+    stopped waiting (the app keeps results so finished work is never lost)."""
+
+    @property
+    def wanted(self) -> bool:
+        self.listeners = [(c, i) for c, i in self.listeners if c.wanted]
+        return bool(self.listeners)
 
 
 class WorkerPool:
@@ -130,6 +152,9 @@ class WorkerPool:
         self.poll_seconds = poll_seconds
         self._cond = threading.Condition()
         self._lanes: OrderedDict[int | None, deque[_Job]] = OrderedDict()
+        self._background: OrderedDict[int | None, deque[_Job]] = OrderedDict()
+        self._by_key: dict[Hashable, _Job] = {}
+        self._background_running = 0
         self._threads: list[threading.Thread] = []
         self._stopping = False
 
@@ -179,49 +204,101 @@ class WorkerPool:
                         executor.close()
                         executor = self._executor()
                         if attempt == 2:
-                            job.call.results.put((job.index, None, error))
+                            self._finish(job, None, error)
                         continue
                     except Exception as error:  # the caller raises it, in its own thread
-                        job.call.results.put((job.index, None, error))
+                        self._finish(job, None, error)
                     else:
-                        job.call.results.put((job.index, value, None))
+                        self._finish(job, value, None)
                         del value
                     break
                 del job
         finally:
             executor.close()
 
+    def _finish(self, job: _Job, value: Any, error: BaseException | None) -> None:
+        """Hand ``job``'s result to its hooks, then to every request still waiting for it."""
+        if error is None:
+            for hook in job.hooks:  # a hook (a cache) that fails costs only a rerun later
+                with contextlib.suppress(Exception):
+                    hook(value)
+        with self._cond:
+            if job.key is not None and self._by_key.get(job.key) is job:
+                del self._by_key[job.key]
+            if job.counted:
+                self._background_running -= 1
+                self._cond.notify_all()  # a background slot is free
+            listeners = list(job.listeners)
+        for call, index in listeners:
+            call.results.put((index, value, error))
+
+    def _next_in(self, lanes: OrderedDict[int | None, deque[_Job]]) -> _Job | None:
+        """The next wanted job of ``lanes``, taken in turn; unwanted ones are dropped."""
+        while lanes:
+            key, lane = next(iter(lanes.items()))
+            job = lane.popleft()
+            if lane:
+                lanes.move_to_end(key)
+            else:
+                del lanes[key]
+            if job.wanted:
+                return job
+            if job.key is not None and self._by_key.get(job.key) is job:
+                del self._by_key[job.key]
+        return None
+
     def _take(self) -> _Job | None:
         """The next job, taking lanes (sessions) in turn, dropping any no longer wanted; None
-        when the pool is closing."""
+        when the pool is closing. Background work only when no other waits, on at most all
+        workers but one."""
         with self._cond:
             while not self._stopping:
-                while self._lanes:
-                    key, lane = next(iter(self._lanes.items()))
-                    job = lane.popleft()
-                    if lane:
-                        self._lanes.move_to_end(key)
-                    else:
-                        del self._lanes[key]
-                    if job.call.wanted:
-                        return job
-                    job.call.abandoned = True
+                job = self._next_in(self._lanes)
+                if job is None and self._background_running < max(1, self.workers - 1):
+                    job = self._next_in(self._background)
+                    if job is not None:
+                        job.counted = True
+                        self._background_running += 1
+                if job is not None:
+                    job.running = True
+                    return job
                 self._cond.wait()
             return None
 
     def _drop(self, call: _Call) -> None:
         with self._cond:
-            for key in list(self._lanes):
-                kept = deque(job for job in self._lanes[key] if job.call is not call)
-                if kept:
-                    self._lanes[key] = kept
-                else:
-                    del self._lanes[key]
+            for lanes in (self._lanes, self._background):
+                for key in list(lanes):
+                    kept: deque[_Job] = deque()
+                    for job in lanes[key]:
+                        job.listeners = [(c, i) for c, i in job.listeners if c is not call]
+                        if job.listeners:
+                            kept.append(job)
+                        elif job.key is not None and self._by_key.get(job.key) is job:
+                            del self._by_key[job.key]
+                    if kept:
+                        lanes[key] = kept
+                    else:
+                        del lanes[key]
+            for job in self._by_key.values():  # running: its result is no longer wanted here
+                job.listeners = [(c, i) for c, i in job.listeners if c is not call]
 
     def queued(self) -> int:
         """Calls waiting for a worker (not yet started)."""
         with self._cond:
-            return sum(len(lane) for lane in self._lanes.values())
+            lanes = (*self._lanes.values(), *self._background.values())
+            return sum(len(lane) for lane in lanes)
+
+    def _promote(self, job: _Job, lane: deque[_Job]) -> None:
+        """A queued background job someone now waits for: move it to that caller's lane."""
+        for key in list(self._background):
+            waiting = self._background[key]
+            if job in waiting:
+                waiting.remove(job)
+                if not waiting:
+                    del self._background[key]
+        job.background = False
+        lane.append(job)
 
     # ---------------------------------------------------------------- running work
 
@@ -231,10 +308,19 @@ class WorkerPool:
         calls: Sequence[tuple[Any, ...]],
         *,
         session: Session | None = None,
+        keys: Sequence[Hashable | None] | None = None,
+        background: bool = False,
+        on_result: Callable[[int, T], None] | None = None,
     ) -> Iterator[tuple[int, T]]:
         """``(i, fn(*calls[i]))`` in completion order, as `Executor.map_unordered`. Queued
         calls are dropped when the caller stops iterating, when a call fails (raised here), or
-        when ``session`` (default: `session_of`) ends, which raises `SessionClosed`."""
+        when ``session`` (default: `session_of`) ends, which raises `SessionClosed`.
+
+        ``keys[i]`` names what call *i* computes (equal keys, equal results): one already
+        queued or running, from any caller, is waited for rather than run again. ``background``
+        work runs only when no other waits (see the module's docstring). ``on_result(i,
+        value)`` is called in the worker's thread as each call succeeds, even after this caller
+        has stopped iterating, so work that was running when it stopped is not lost."""
         if session is None and self.session_of is not None:
             session = self.session_of()
         call = _Call(session)
@@ -242,11 +328,29 @@ class WorkerPool:
             return
         self.start()
         key = None if session is None else id(session)
+        lanes = self._background if background else self._lanes
         with self._cond:
-            if key not in self._lanes:  # never served while waiting: first in turn
-                self._lanes[key] = deque()
-                self._lanes.move_to_end(key, last=False)
-            self._lanes[key].extend(_Job(call, i, fn, args) for i, args in enumerate(calls))
+            if key not in lanes:  # never served while waiting: first in turn
+                lanes[key] = deque()
+                lanes.move_to_end(key, last=False)
+            lane = lanes[key]
+            for i, args in enumerate(calls):
+                name = None if keys is None else keys[i]
+                hook = None if on_result is None else functools.partial(on_result, i)
+                found = None if name is None else self._by_key.get(name)
+                if found is not None:
+                    found.listeners.append((call, i))
+                    if hook is not None:
+                        found.hooks.append(hook)
+                    if found.background and not background and not found.running:
+                        self._promote(found, lane)
+                    continue
+                job = _Job([(call, i)], fn, args, name, background, hooks=[hook] if hook else [])
+                if name is not None:
+                    self._by_key[name] = job
+                lane.append(job)
+            if not lane:
+                del lanes[key]
             self._cond.notify_all()
         left = len(calls)
         try:
@@ -276,14 +380,18 @@ class WorkerPool:
         on_done: Callable[[int], None] | None = None,
         *,
         session: Session | None = None,
+        keys: Sequence[Hashable | None] | None = None,
+        background: bool = False,
     ) -> list[Any]:
         """``reduce(log)`` of every task, in task order; ``on_done(i)`` as each finishes (in
-        the caller's thread)."""
+        the caller's thread). ``keys`` and ``background`` as for `map_unordered`."""
         out: dict[int, Any] = {}
         calls = [(t, reduce) for t in tasks]
         # closed here, not when an error's traceback lets go: queued calls drop at once
         with contextlib.closing(
-            self.map_unordered(run_replication, calls, session=session)
+            self.map_unordered(
+                run_replication, calls, session=session, keys=keys, background=background
+            )
         ) as done:
             for i, result in done:
                 out[i] = result
@@ -310,10 +418,13 @@ class WorkerPool:
         """End the workers (each finishes the call it is running); queued calls fail."""
         with self._cond:
             self._stopping = True
-            for lane in self._lanes.values():
+            for lane in (*self._lanes.values(), *self._background.values()):
                 for job in lane:
-                    job.call.results.put((job.index, None, SessionClosed("the pool was closed")))
+                    for call, index in job.listeners:
+                        call.results.put((index, None, SessionClosed("the pool was closed")))
             self._lanes.clear()
+            self._background.clear()
+            self._by_key.clear()
             self._cond.notify_all()
             threads, self._threads = self._threads, []
         for thread in threads:
