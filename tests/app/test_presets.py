@@ -11,8 +11,8 @@ SDEC hours' 4-hour gain was inside the noise), at 2 replications of 10 days afte
 So this runs every preset's scenarios once, in one paired comparison against one set of
 baseline replications (each scenario is paired with the same baseline replications as in its
 own preset, so every difference and interval is the one the app shows), and is marked slow:
-about 9 scenarios x 4 replications of 28 simulated days plus the census took 162 s on a busy
-2-core machine (shared with other jobs), all in the first test's setup.
+about 9 scenarios x 4 replications of 28 simulated days plus the census took 258 s on a busy
+2-core machine (load average about 10, shared with other jobs), all in the first test's setup.
 """
 
 from __future__ import annotations
