@@ -176,8 +176,9 @@ PRESETS: tuple[Preset, ...] = (
         "discharges (about a fifth); the bigger AFU (36 beds) frees its own beds (its "
         "occupancy falls by about 20 points from two thirds full) but lowers G&A occupancy "
         "too little to see in three weeks (about -0.3 points, inside the noise; the library's "
-        "180-day runs show about -0.7). None of the three clearly moves the 4-hour standard "
-        "or G&A occupancy in three weeks of late autumn: a programme's gains at the front door "
+        "180-day runs show about -0.5, not clearly either). None of the three clearly moves "
+        "the 4-hour standard or G&A occupancy in three weeks of late autumn: a programme's "
+        "gains at the front door "
         "are small against a full hospital's week-to-week swings, so judge them on longer runs "
         "(more replications or days in the settings).",
         library=("afu_expansion", "sdec_extended_hours", "p1_discharge_to_assess"),
