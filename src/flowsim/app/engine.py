@@ -524,8 +524,11 @@ def prefetch(
 
     def work() -> None:
         named = scenario.model_copy(update={"name": label})
-        for _ in stream_comparison([named], [label], settings, pool, cache, background=True):
-            pass
+        # a prefetch that fails (the pool closing, a model error) costs only the time it saves:
+        # the comparison then runs those replications itself, and reports any error
+        with contextlib.suppress(Exception):
+            for _ in stream_comparison([named], [label], settings, pool, cache, background=True):
+                pass
 
     thread = threading.Thread(target=work, name=f"flowsim-prefetch-{label}", daemon=True)
     thread.start()

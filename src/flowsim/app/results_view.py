@@ -250,12 +250,16 @@ def pressure(result: Comparison) -> None:
         ),
         default=1.0,
     )
+    # drawn once per result and change (a few seconds of plotly), not on every rerun of the
+    # page: a lever moved, a tab chosen
+    drawn = st.session_state.get("_pressure_maps")
+    if drawn is None or drawn[0] is not result:
+        drawn = (result, {})
+        st.session_state["_pressure_maps"] = drawn
     for x in shown:  # one above the other: a map needs the page's width to be read
-        st.plotly_chart(
-            pressure_map(result.chains[x], x, scale_places=top),
-            width="stretch",
-            key=f"pressure:{x}",
-        )
+        if (x, top) not in drawn[1]:
+            drawn[1][(x, top)] = pressure_map(result.chains[x], x, scale_places=top)
+        st.plotly_chart(drawn[1][(x, top)], width="stretch", key=f"pressure:{x}")
 
 
 def offered_load(choices: list[tuple[str, Scenario]]) -> None:
