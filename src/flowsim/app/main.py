@@ -86,8 +86,9 @@ def main() -> None:
 
     if (edited := form_view.all_settings(base)) is not None:  # every key, as a form
         choices.append((edited.name, edited))
-    with st.expander("Offered load before anything runs (from the scenarios, no simulation)"):
-        results_view.offered_load(choices)
+    # drawn last, into its place here: a scenario's offered load takes about a second the first
+    # time, which must not delay the replications of a Run click
+    offered = st.empty()
     st.caption(
         f"Will run {settings.describe()}. About "
         f"{settings.replications * len(choices)} replications in total."
@@ -110,6 +111,11 @@ def main() -> None:
                     f"The computer ran out of room for this run ({type(error).__name__}). "
                     "Try fewer replications or days under Run settings."
                 )
+    with (
+        offered.container(),
+        st.expander("Offered load before anything runs (from the scenarios, no simulation)"),
+    ):
+        results_view.offered_load(choices)
     result = st.session_state.get("result")
     if result is not None:
         results_view.show_results(
