@@ -14,22 +14,14 @@ from streamlit.testing.v1 import AppTest
 from flowsim.app import MAIN_SCRIPT, engine, presets
 from flowsim.errors import ScenarioError
 from flowsim.scenario import load_scenario
+from helpers.app_helpers import use_small_app_runs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 @pytest.fixture(autouse=True)
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "FLOWSIM_APP_REPLICATIONS": "2",
-        "FLOWSIM_APP_DAYS": "2",
-        "FLOWSIM_APP_WARM_UP": "1",
-        "FLOWSIM_APP_CENSUS_DAY": "10",
-        "FLOWSIM_APP_WORKERS": "1",
-        "FLOWSIM_SCENARIOS": str(SCENARIOS),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine.shared_pool.cache_clear()
+    use_small_app_runs(monkeypatch, days=2)
 
 
 def page() -> AppTest:

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from flowsim.app import MAIN_SCRIPT, engine, form
+from flowsim.app import MAIN_SCRIPT, form
 from flowsim.scenario import Scenario, load_scenario
 from flowsim.scenario.reference import reference_rows
+from helpers.app_helpers import use_small_app_runs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -193,16 +194,7 @@ def test_an_empty_entry_of_a_mapping_is_removed_and_a_group_switched_off(base: S
 
 @pytest.fixture
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "FLOWSIM_APP_REPLICATIONS": "2",
-        "FLOWSIM_APP_DAYS": "1",
-        "FLOWSIM_APP_WARM_UP": "1",
-        "FLOWSIM_APP_CENSUS_DAY": "10",
-        "FLOWSIM_APP_WORKERS": "1",
-        "FLOWSIM_SCENARIOS": str(SCENARIOS),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine.shared_pool.cache_clear()
+    use_small_app_runs(monkeypatch, days=1)
 
 
 def _edit_cubicles(at: AppTest) -> AppTest:
