@@ -25,7 +25,12 @@ import pytest
 from hypothesis import settings
 
 import flowsim
+from flowsim.experiment.executors import CPUS_VARIABLE
 
+os.environ.setdefault(CPUS_VARIABLE, "1")
+"""Runs in tests start no worker processes of their own unless a test asks for them by number:
+pytest-xdist already keeps every core busy, and each spawned worker costs 2-3 s of CPU to import
+flowsim (about a fifth of a 10-replication CLI test)."""
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -96,7 +96,7 @@ def crn_kpis() -> pd.DataFrame:
     fewer = small_scenario(
         {"wards.care_of_elderly.beds": 34, "name": "fewer beds"}, horizon_days=30, warm_up_days=20
     )
-    return flowsim.run_kpis([base, fewer], 6, workers=2)
+    return flowsim.run_kpis([base, fewer], 6)
 
 
 def test_paired_intervals_are_narrower_than_unpaired_on_crn(crn_kpis: pd.DataFrame) -> None:
@@ -199,7 +199,7 @@ def test_algorithm_restarts_when_precision_is_lost() -> None:
 def test_auto_replications_reach_the_precision() -> None:
     s = small_scenario(horizon_days=15, warm_up_days=15)
     kpis = ("admissions", "occupancy_mean_general_acute")
-    found = flowsim.auto_replications(s, precision=0.08, kpis=kpis, max_replications=20, workers=2)
+    found = flowsim.auto_replications(s, precision=0.08, kpis=kpis, max_replications=20)
     a = found.algorithm
     assert a.met and a.n < 20, a.half_widths()
     assert all(w <= 0.08 for w in a.half_widths().values())
@@ -217,9 +217,7 @@ def test_compare_command(tmp_path: Path) -> None:
         tmp_path / "alt.yaml",
     )
     out = tmp_path / "cmp"
-    status, stdout, stderr = flowsim_cli(
-        "compare", base, alt, "--replications", 3, "--workers", 2, "--out", out
-    )
+    status, stdout, stderr = flowsim_cli("compare", base, alt, "--replications", 3, "--out", out)
     assert status == 0, stderr
     assert "against baseline" in stdout and "difference" in stdout and "verdict" in stdout
     table = pd.read_csv(out / "compare.csv")
@@ -273,9 +271,7 @@ def test_run_says_what_replications_must_be(tmp_path: Path) -> None:
 def test_run_with_value_of_one_more_adds_the_ranking_to_the_report(tmp_path: Path) -> None:
     file = write(small_scenario(horizon_days=10, warm_up_days=10), tmp_path / "s.yaml")
     out = tmp_path / "out"
-    status, stdout, stderr = flowsim_cli(
-        "run", file, "--replications", 2, "--workers", 2, "--value", "--out", out
-    )
+    status, stdout, stderr = flowsim_cli("run", file, "--replications", 2, "--value", "--out", out)
     assert status == 0, stderr
     assert "One more" in stdout
     table = pd.read_csv(out / "value_of_one_more.csv")

@@ -129,7 +129,7 @@ def test_run_adds_tornado_charts_to_the_report_when_asked(tmp_path: Path) -> Non
     file = tmp_path / "s.yaml"
     file.write_text(scenario_to_yaml(small_scenario(horizon_days=10, warm_up_days=10)))
     out = tmp_path / "out"
-    args = ["run", str(file), "--replications", "2", "--workers", "2", "--out", str(out)]
+    args = ["run", str(file), "--replications", "2", "--out", str(out)]
     result = CliRunner().invoke(
         app, [*args, "--sensitivity", "sdec.chairs,discharge.weekend_discharge_factor"]
     )

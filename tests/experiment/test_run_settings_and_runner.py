@@ -3,6 +3,7 @@ auto-replication loop: each behaves the same whoever calls it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -19,7 +20,7 @@ from flowsim.experiment import (
     run_paired,
 )
 from flowsim.experiment import pool as pool_module
-from flowsim.experiment.executors import Executor
+from flowsim.experiment.executors import Executor, ExecutorError
 from flowsim.experiment.pool import WorkerPool
 from flowsim.experiment.replications import ReplicationsAlgorithm, run_until_precise
 from flowsim.log import EventLog
@@ -71,6 +72,18 @@ def test_workers_are_capped_at_the_replications_that_can_run_at_once(scenario: S
     assert RunSettings.resolve(scenario, replications=2, workers=8).workers == 2
     assert RunSettings.resolve(scenario, replications=2, workers=8, scenarios=3).workers == 6
     assert RunSettings.resolve(scenario, replications=3).workers == default_workers(3)
+
+
+def test_flowsim_cpus_caps_the_default_workers_and_says_what_it_must_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLOWSIM_CPUS", "1")
+    assert default_workers(8) == 1
+    monkeypatch.setenv("FLOWSIM_CPUS", "500")
+    assert default_workers(8) == min(8, len(os.sched_getaffinity(0)))
+    monkeypatch.setenv("FLOWSIM_CPUS", "two")
+    with pytest.raises(ExecutorError, match=r"FLOWSIM_CPUS='two' is not a number of CPUs"):
+        default_workers(8)
 
 
 @pytest.mark.parametrize(

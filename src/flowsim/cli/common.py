@@ -36,6 +36,7 @@ from typer.core import TyperGroup
 
 from flowsim._version import __version__
 from flowsim.errors import ModelError, ScenarioError
+from flowsim.experiment.executors import ExecutorError
 
 if TYPE_CHECKING:
     from flowsim.experiment.settings import RunSettings
@@ -220,6 +221,8 @@ class Commands(TyperGroup):
         except ModelError as error:
             print_model_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ExecutorError as error:
+            raise fail(str(error)) from None
 
 
 app = typer.Typer(

@@ -46,12 +46,28 @@ class ExecutorError(Exception):
     that does not answer). The message says what to do."""
 
 
+CPUS_VARIABLE: Final = "FLOWSIM_CPUS"
+"""Caps `usable_cpus` on a shared machine, and in the test suite, whose pytest-xdist workers
+already use every core: a run there that started its own processes would only add their
+start-up."""
+
+
 def usable_cpus() -> int:
-    """CPUs this process may use: a container's or taskset's CPU set, not the machine's count."""
+    """CPUs this process may use: a container's or taskset's CPU set, not the machine's count,
+    and at most ``FLOWSIM_CPUS`` when that is set."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    cap = os.environ.get(CPUS_VARIABLE, "").strip()
+    if not cap:
+        return cpus
+    if not cap.isdigit() or int(cap) < 1:
+        raise ExecutorError(
+            f"{CPUS_VARIABLE}={cap!r} is not a number of CPUs: set it to a whole number of at "
+            f"least 1 (e.g. {CPUS_VARIABLE}=2), or unset it to use all {cpus}."
+        )
+    return min(cpus, int(cap))
 
 
 def default_workers(replications: int) -> int:
