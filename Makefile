@@ -39,8 +39,8 @@ mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts notebooks
+	$(BIN)/ruff format --check src tests benchmarks scripts notebooks
 
 app: $(STAMP)
 	$(BIN)/flowsim app
