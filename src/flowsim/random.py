@@ -9,14 +9,12 @@ run on the same seed share common random numbers wherever they share structure.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Final
 
 import numpy as np
-from numpy.random.bit_generator import ISeedSequence
 
+from flowsim import seeds
 from flowsim.scenario.distributions import (
     Empirical,
     Exponential,
@@ -29,68 +27,14 @@ from flowsim.scenario.distributions import (
 from flowsim.scenario.distributions import (
     _Dist as DistSpec,
 )
+from flowsim.seeds import stream_key
 
 __all__ = ["Streams", "sample", "stream", "stream_key"]
 
 
-def stream_key(name: str) -> list[int]:
-    """Four 32-bit words from a stable hash of the stream name (not Python's salted hash)."""
-    return _key_words(name).tolist()
-
-
-@lru_cache(maxsize=1 << 16)
-def _key_words(name: str) -> np.ndarray:
-    """`stream_key` as a read-only array, hashed once per name: a run makes some 15,000
-    generators (a fate table is a few dozen streams), and every replication and every scenario
-    of a comparison asks for the same names again."""
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=16).digest()
-    words = np.frombuffer(digest, dtype="<u4").astype(np.uint32)
-    words.flags.writeable = False
-    return words
-
-
-_WORD: Final = 1 << 32
-
-
 def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     """The generator for one named stream of one replication."""
-    return np.random.Generator(np.random.PCG64(_Seeded(_pcg64_words(seed, replication, name))))
-
-
-@lru_cache(maxsize=1 << 16)
-def _pcg64_words(seed: int, replication: int, name: str) -> np.ndarray:
-    """What ``PCG64(SeedSequence([seed, replication, *stream_key(name)]))`` seeds itself from,
-    kept for the next scenario of a paired comparison (the same streams on common random
-    numbers): making it is two thirds of a generator's cost, and a replication makes some
-    15,000 generators.
-
-    The entropy is given as 32-bit words when seed and replication are each one word: the words
-    `SeedSequence` makes of the list, in a quarter of the time a list of Python ints takes.
-    """
-    if 0 <= seed < _WORD and 0 <= replication < _WORD:
-        entropy: np.ndarray | list[int] = np.empty(6, dtype=np.uint32)
-        entropy[0] = seed
-        entropy[1] = replication
-        entropy[2:] = _key_words(name)
-    else:
-        entropy = [seed, replication, *stream_key(name)]
-    words = np.random.SeedSequence(entropy).generate_state(4, np.uint64)
-    words.flags.writeable = False
-    return words
-
-
-class _Seeded(ISeedSequence):
-    """A seed sequence that hands `PCG64` the state words `_pcg64_words` made."""
-
-    __slots__ = ("words",)
-
-    def __init__(self, words: np.ndarray) -> None:
-        self.words = words
-
-    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
-        if n_words != 4 or dtype is not np.uint64:  # pragma: no cover: only PCG64 asks
-            raise ValueError("only PCG64's four 64-bit words are kept")
-        return self.words
+    return seeds.generator(seed, replication, name)
 
 
 @dataclass(frozen=True)
@@ -106,7 +50,12 @@ class Streams:
 
     def generator(self, name: str) -> np.random.Generator:
         """The generator of the stream ``name`` (see `stream`)."""
-        return stream(self.seed, self.replication, name)
+        return seeds.generator(self.seed, self.replication, name)
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Seed the streams ``names`` together, before they are asked for one by one (see
+        `flowsim.seeds`): a fate table's few dozen streams cost about what one does alone."""
+        seeds.prefetch(self.seed, self.replication, names)
 
 
 def sample(spec: DistSpec, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ RANK = {
     "_version": 0,
     "log": 1,  # the event-log contract: written by model, read by everything after it
     "scenario": 1,
+    "seeds": 2,  # the seed words of named streams, for random
     "random": 2,
     "model": 3,
     "experiment": 4,

@@ -129,6 +129,12 @@ def draw_fates(
     return [table.fate(i) for i in range(n)]
 
 
+_QUANTITIES_ASKED: dict[str, None] = {}
+"""Every quantity a fate table has drawn so far in this process (they depend on the scenario's
+wards and mechanisms), whose streams the next table seeds together up front; one not yet in it
+is seeded when it is asked for, so what is drawn never depends on it."""
+
+
 def draw_fate_table(
     scenario: Scenario,
     streams: Streams,
@@ -144,7 +150,10 @@ def draw_fate_table(
     None leaves every seasonal profile out (readmissions get theirs from `seasonal_fate`).
     """
 
+    streams.prefetch(f"{stream_name}/{q}" for q in _QUANTITIES_ASKED)
+
     def rng(quantity: str) -> np.random.Generator:
+        _QUANTITIES_ASKED[quantity] = None
         return streams.generator(f"{stream_name}/{quantity}")
 
     s = scenario
