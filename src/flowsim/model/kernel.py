@@ -248,15 +248,7 @@ class FirstOf:
         if self._done:
             return
         self._done = True
-        env = self._env
-        queue = env._queue
-        if queue and queue[0][0] <= env._now:
-            heappush(queue, (env._now, NORMAL, next(env._eid), self))
-            return
-        env.skip()
-        callbacks, self.callbacks = self.callbacks, None
-        for callback in callbacks:  # type: ignore[union-attr]
-            callback(self)
+        _process_next(self._env, self)
 
     def _detach(self, _event: object) -> None:
         """SimPy's ``Condition._build_value``: the other one no longer calls back."""
@@ -265,6 +257,20 @@ class FirstOf:
             callbacks.remove(self._fire)
         if self._timer.callbacks is not None:
             self._timer.callbacks = _NOTHING
+
+
+def _process_next(env: Environment, event: FirstOf | Request) -> None:
+    """Process ``event`` (triggered at this instant) where SimPy would: at once when nothing else
+    is due now, as it would be the next event (the caller is the only callback of the event
+    being processed), else in its turn in the schedule."""
+    queue = env._queue
+    if queue and queue[0][0] <= env._now:
+        heappush(queue, (env._now, NORMAL, next(env._eid), event))
+        return
+    env.skip()
+    callbacks, event.callbacks = event.callbacks, None
+    for callback in callbacks:  # type: ignore[union-attr]
+        callback(event)
 
 
 _NOTHING: list = []
@@ -412,15 +418,7 @@ class Unit:
             self.in_use += 1
             event._ok = True
             event._value = None
-            env = self._env
-            queue = env._queue
-            if queue and queue[0][0] <= env._now:
-                heappush(queue, (env._now, NORMAL, next(env._eid), event))
-                return
-            env.skip()
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
+            _process_next(self._env, event)
 
     def release(self, last: bool = False) -> None:
         """Give a place back now; the line is served where SimPy processes its ``Release``.
