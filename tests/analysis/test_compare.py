@@ -211,9 +211,9 @@ def test_auto_replications_reach_the_precision() -> None:
 
 
 def test_compare_command(tmp_path: Path) -> None:
-    base = write(small_scenario(horizon_days=15, warm_up_days=10), tmp_path / "base.yaml")
+    base = write(small_scenario(horizon_days=8, warm_up_days=5), tmp_path / "base.yaml")
     alt = write(
-        small_scenario({"afu.beds": 10, "name": "bigger afu"}, horizon_days=15, warm_up_days=10),
+        small_scenario({"afu.beds": 10, "name": "bigger afu"}, horizon_days=8, warm_up_days=5),
         tmp_path / "alt.yaml",
     )
     out = tmp_path / "cmp"
@@ -239,7 +239,7 @@ def test_compare_needs_two_replications(tmp_path: Path) -> None:
 
 
 def test_run_with_auto_replications(tmp_path: Path) -> None:
-    file = write(small_scenario(horizon_days=10, warm_up_days=10), tmp_path / "s.yaml")
+    file = write(small_scenario(horizon_days=5, warm_up_days=3), tmp_path / "s.yaml")
     status, stdout, stderr = flowsim_cli(
         "run",
         file,
@@ -269,7 +269,7 @@ def test_run_says_what_replications_must_be(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_run_with_value_of_one_more_adds_the_ranking_to_the_report(tmp_path: Path) -> None:
-    file = write(small_scenario(horizon_days=10, warm_up_days=10), tmp_path / "s.yaml")
+    file = write(small_scenario(horizon_days=5, warm_up_days=5), tmp_path / "s.yaml")
     out = tmp_path / "out"
     status, stdout, stderr = flowsim_cli("run", file, "--replications", 2, "--value", "--out", out)
     assert status == 0, stderr
