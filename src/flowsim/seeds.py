@@ -50,7 +50,7 @@ _L, _R, _SHIFT = np.uint32(_MIX_L), np.uint32(_MIX_R), np.uint32(16)
 
 _KEPT: dict[tuple[int, int, str], np.ndarray] = {}
 _KEEP_AT_MOST: Final = 1 << 16
-"""Words kept: a few replications' worth (about 3 MB at most)."""
+"""Words kept: a few replications' worth (about 15 MB at most), all let go when full."""
 
 
 def stream_key(name: str) -> list[int]:
@@ -58,7 +58,7 @@ def stream_key(name: str) -> list[int]:
     return _key_words(name).tolist()
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def _key_words(name: str) -> np.ndarray:
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=16).digest()
     words = np.frombuffer(digest, dtype="<u4").astype(np.uint32)
@@ -97,8 +97,7 @@ def _words_of(entropy: np.ndarray) -> np.ndarray:
 
 def _keep(key: tuple[int, int, str], words: np.ndarray) -> None:
     if len(_KEPT) >= _KEEP_AT_MOST:
-        del _KEPT[next(iter(_KEPT))]  # the oldest
-    words.flags.writeable = False
+        _KEPT.clear()  # cheaper than evicting one by one, and a few replications' worth
     _KEPT[key] = words
 
 
@@ -113,8 +112,10 @@ def prefetch(seed: int, replication: int, names: Iterable[str]) -> None:
     entropy[:, 0] = seed
     entropy[:, 1] = replication
     entropy[:, 2:] = np.stack([_key_words(n) for n in todo])
-    for name, words in zip(todo, _words_of(entropy), strict=True):
-        _keep((seed, replication, name), words.copy())
+    block = _words_of(entropy)
+    block.flags.writeable = False
+    for name, words in zip(todo, block, strict=True):
+        _keep((seed, replication, name), words)
 
 
 def pcg64_words(seed: int, replication: int, name: str) -> np.ndarray:
@@ -129,6 +130,7 @@ def pcg64_words(seed: int, replication: int, name: str) -> np.ndarray:
         else:
             entropy = [seed, replication, *stream_key(name)]
         words = np.random.SeedSequence(entropy).generate_state(4, np.uint64)
+        words.flags.writeable = False
         _keep(key, words)
     return words
 
