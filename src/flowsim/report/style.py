@@ -7,14 +7,18 @@ saved inside `house_style`, so nothing here changes matplotlib's global state.
 from __future__ import annotations
 
 import io
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 __all__ = [
     "BLUE",
@@ -71,10 +75,56 @@ def new_figure(height: float, rows: int = 1) -> tuple[Figure, list[Axes]]:
 
 
 def figure_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes, in the house style."""
-    buf = io.BytesIO()
+    """The figure as PNG bytes, in the house style, drawn once.
+
+    ``savefig`` draws a figure with a layout engine twice: once with rendering switched off,
+    for the layout, then again for the pixels. Drawing the Agg canvas straight away runs the
+    layout inside the one draw that renders: the same pixels in about 10% less time. They are
+    written without the alpha channel when every pixel is opaque (the house figures have a
+    white background) at zlib level `PNG_COMPRESS_LEVEL`: the 8 figures of a short run's report
+    took 0.43 s to encode and made 639 kB as savefig wrote them, 0.25 s and 622 kB so.
+
+    The figure keeps the house DPI afterwards, so it stays up to date (not stale) and a second
+    call for the unchanged figure (``flowsim compare`` saves its forest plot and embeds it in
+    the report) returns the bytes already made; any change to the figure makes it stale and it
+    is drawn afresh. Figures on another canvas, or shown in a window, go through ``savefig``.
+    """
+    if not isinstance(fig.canvas, FigureCanvasAgg) or fig.canvas.manager is not None:
+        buf = io.BytesIO()
+        with house_style():
+            fig.savefig(buf, format="png", dpi=DPI)
+        return buf.getvalue()
+    cached = _drawn.get(fig)
+    if cached is not None and not fig.stale:
+        return cached
     with house_style():
-        fig.savefig(buf, format="png", dpi=DPI)
+        fig.set_dpi(DPI)
+        if (colour := mpl.rcParams["savefig.facecolor"]) != "auto":
+            fig.patch.set_facecolor(colour)
+        fig.canvas.draw()
+    png = _encode(np.asarray(fig.canvas.buffer_rgba()))
+    _drawn[fig] = png
+    return png
+
+
+PNG_COMPRESS_LEVEL = 3
+"""zlib level of the figures' PNGs: levels 1-3 (zlib's fast mode) encoded a report's figures in
+about the same time, 3 the smallest of them and still smaller than matplotlib's RGBA at 6 (see
+`figure_png`); 6 on RGB saves another 7% of the bytes at about 1.6 times the encoding time."""
+
+_drawn: weakref.WeakKeyDictionary[Figure, bytes] = weakref.WeakKeyDictionary()
+"""Figure -> the PNG `figure_png` drew of it, valid while the figure is not stale."""
+
+
+def _encode(rgba: np.ndarray) -> bytes:
+    """An Agg canvas's pixels as PNG: RGB when all are opaque, with matplotlib's metadata."""
+    opaque = bool((rgba[..., 3] == 255).all())
+    info = PngInfo()
+    info.add_text("Software", f"Matplotlib version{mpl.__version__}, https://matplotlib.org/")
+    buf = io.BytesIO()
+    Image.fromarray(rgba[..., :3] if opaque else rgba).save(
+        buf, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(DPI, DPI), pnginfo=info
+    )
     return buf.getvalue()
 
 
