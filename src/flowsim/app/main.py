@@ -39,6 +39,7 @@ def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="flowsim workshop", layout="wide")
     st.title("flowsim: what if we changed the pathway?")
+    page_cache.warm_imports()
     folder = engine.scenarios_folder()
     try:
         lib = page_cache.library(str(folder))
