@@ -145,20 +145,13 @@ def _executor(
     dask_local: int | None,
     pending: int,
 ) -> Executor:
-    from flowsim.experiment.executors import (
-        DaskExecutor,
-        ExecutorError,
-        choose_executor,
-        workers_for,
-    )
+    from flowsim.experiment.executors import DaskExecutor, choose_executor, workers_for
 
-    try:
-        if scheduler is not None:
-            return DaskExecutor(scheduler)
-        if dask_local is not None:
-            return DaskExecutor(local_workers=dask_local)
-    except ExecutorError as error:
-        raise common.fail(str(error)) from None
+    # an ExecutorError (no Dask, a scheduler that does not answer) is printed by common.Commands
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    if dask_local is not None:
+        return DaskExecutor(local_workers=dask_local)
     return choose_executor(workers_for(pending, workers))
 
 
