@@ -101,9 +101,14 @@ def _keep(key: tuple[int, int, str], words: np.ndarray) -> None:
     _KEPT[key] = words
 
 
+def _one_word_each(seed: int, replication: int) -> bool:
+    """Seed and replication are one 32-bit word each, as `SeedSequence` makes of them."""
+    return 0 <= seed < _WORD and 0 <= replication < _WORD
+
+
 def prefetch(seed: int, replication: int, names: Iterable[str]) -> None:
     """Make the words of every stream in ``names`` not yet made, in one pass."""
-    if not (0 <= seed < _WORD and 0 <= replication < _WORD):
+    if not _one_word_each(seed, replication):
         return
     todo = [n for n in dict.fromkeys(names) if (seed, replication, n) not in _KEPT]
     if not todo:
@@ -124,7 +129,7 @@ def pcg64_words(seed: int, replication: int, name: str) -> np.ndarray:
     words = _KEPT.get(key)
     if words is None:
         entropy: np.ndarray | list[int]
-        if 0 <= seed < _WORD and 0 <= replication < _WORD:  # the same words, 4 times faster
+        if _one_word_each(seed, replication):  # as an array: the same words, 4 times faster
             entropy = np.empty(_ENTROPY, dtype=np.uint32)
             entropy[0], entropy[1], entropy[2:] = seed, replication, _key_words(name)
         else:
