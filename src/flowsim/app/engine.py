@@ -275,6 +275,9 @@ class Comparison:
     """The `run_key` of the choices and settings that produced it (None: not recorded)."""
     replications: int = 0
     """Paired replications landed (every scenario has replications 0 to this - 1)."""
+    trends: pd.DataFrame | None = None
+    """`trend_kpis` rows of every replication with ``scenario`` and ``replication``, for the
+    report's first page; None when a record was reduced without them (the report says so)."""
 
     @property
     def complete(self) -> bool:
@@ -303,7 +306,7 @@ def run_scenario(
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """`comparison_record` of each replication of one scenario (KPIs, lengths of stay,
-    bottleneck tables, the log's digest). ``on_done(replication)`` as each finishes."""
+    bottleneck tables, trends, the log's digest). ``on_done(replication)`` as each finishes."""
     run = experiment.RunSettings.resolve(
         scenario,
         seed=settings.seed,
@@ -378,22 +381,20 @@ def compare_scenarios(
     """The paired comparison of ``scenarios`` (the first is the baseline) from the results of
     `run_scenario` for each (the same number of replications each). Each scenario's
     bottlenecks are combined when first read."""
-    kpis = pd.concat(
-        [
-            r["kpis"].assign(scenario=label)
-            for label, rs in zip(labels, results, strict=True)
-            for r in rs
-        ],
-        ignore_index=True,
-    )[["scenario", "replication", "kpi", "unit", "value"]]
-    los = pd.concat(
-        [
-            r["los"].assign(scenario=label)
-            for label, rs in zip(labels, results, strict=True)
-            for r in rs
-        ],
-        ignore_index=True,
-    )
+
+    def tagged(name: str) -> pd.DataFrame:
+        return pd.concat(
+            [
+                r[name].assign(scenario=label)
+                for label, rs in zip(labels, results, strict=True)
+                for r in rs
+            ],
+            ignore_index=True,
+        )
+
+    kpis = tagged("kpis")[["scenario", "replication", "kpi", "unit", "value"]]
+    los = tagged("los")
+    trends = tagged("trends") if all("trends" in r for rs in results for r in rs) else None
     chains = _LazyChains(
         {label: [r["bottlenecks"] for r in rs] for label, rs in zip(labels, results, strict=True)}
     )
@@ -413,6 +414,7 @@ def compare_scenarios(
         chains,
         identical=identical,
         replications=min(len(rs) for rs in results),
+        trends=trends,
     )
 
 

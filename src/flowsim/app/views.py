@@ -135,6 +135,7 @@ def report_html(result: Comparison, figures: Mapping[str, Any]) -> str:
         changes=changes,
         bottlenecks=result.chains,
         kpis=result.kpis,
+        trends=getattr(result, "trends", None),
     )
 
 
