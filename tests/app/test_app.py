@@ -57,7 +57,8 @@ def test_a_lever_makes_your_change_and_its_yaml() -> None:
 
 def test_run_compares_library_scenario_and_shows_cards_with_verdicts() -> None:
     at = page()
-    at.multiselect(key="alts").set_value(["afu_expansion"]).run()
+    # A change every discharge feels, so even 2 days from a day-10 census show an effect.
+    at.multiselect(key="alts").set_value(["discharge_earlier_in_day"]).run()
     at.button(key="run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]

@@ -22,9 +22,23 @@ import pandas as pd
 from flowsim.analysis.eventframe import EventFrame
 from flowsim.analysis.kpis import GENERAL_ACUTE, occupancy_series
 from flowsim.log import EventLog
-from flowsim.scenario.units import COMMUNITY_UNITS, put_warm_start, warm_start_path
+from flowsim.scenario.base import FRAILTY_BANDS
+from flowsim.scenario.units import (
+    COMMUNITY_UNITS,
+    DISCHARGE_PATHWAY_UNITS,
+    put_warm_start,
+    warm_start_path,
+)
 
-__all__ = ["WARMUP_UNITS", "Snapshot", "mser", "recommend_warm_up", "snapshot", "warmup_series"]
+__all__ = [
+    "WARMUP_UNITS",
+    "Snapshot",
+    "delayed_at",
+    "mser",
+    "recommend_warm_up",
+    "snapshot",
+    "warmup_series",
+]
 
 WARMUP_UNITS: tuple[str, ...] = ("ed_cubicle", GENERAL_ACUTE, *COMMUNITY_UNITS)
 """Units whose occupancy decides the warm-up: ED fills in hours, beds in weeks, community
@@ -101,40 +115,123 @@ class Snapshot:
     notes: list[str] = field(default_factory=list)
 
 
-def snapshot(log: EventLog, at_hours: float | None = None) -> Snapshot:
+def snapshot(log: EventLog, at_hours: float | None = None, *, escalation: bool = False) -> Snapshot:
     """The occupancy and elapsed stays of AMU, AFU, wards and community services at
     ``at_hours`` (default: the end of the run), ready to warm-start another run.
 
     A unit over its base capacity (escalation beds open) keeps the patients who came first,
-    since a warm start opens no escalation beds; each cap is listed in ``notes``.
+    unless ``escalation`` (every patient kept, and the places open beyond the base at ``at_hours``
+    written as ``opened``, so a warm start opens them at time 0, as the app's census does);
+    each is listed in ``notes``. A ward's medically optimised patients
+    are its ``delayed``, by pathway (`delayed_at`), so a warm start does not restart their
+    treatment.
     """
     t = log.end_hours if at_hours is None else float(at_hours)
     if not 0.0 <= t <= log.end_hours:
         raise ValueError(f"at_hours must be within the run, 0 to {log.end_hours:g}; got {t:g}")
-    stays = EventFrame(log).stays
+    ef = EventFrame(log)
+    stays = ef.stays
     inside = stays[(stays["start"] <= t) & ~(stays["end"] <= t)]
-    section: dict[str, Any] = {}
+    waiting = delayed_at(ef, t)
+    frailty = ef.patients.set_index("patient")["frailty"]
+    opened = opened_at(log, t)
+    section: dict[str, Any] = {"mix": "in_progress"}
     occupied: dict[str, int] = {}
     notes = []
     for unit, group in inside.groupby("unit", observed=True, sort=True):
         unit = str(unit)
-        if warm_start_path(unit) is None:  # ED and UCR empty within hours
+        if warm_start_path(unit) is None:  # ED, SDEC and UCR empty within hours
             continue
-        started = np.sort(group["start"].to_numpy())
-        cap = log.capacities.get(unit, len(started))
-        if len(started) > cap:
+        group = group.sort_values("start", kind="stable")
+        cap = log.capacities.get(unit, len(group))
+        if len(group) > cap and escalation:
+            notes.append(f"{unit}: {len(group)} patients in {cap} base places")
+        elif len(group) > cap:
             notes.append(
-                f"{unit}: {len(started)} in the unit at {t / 24:g} days, {cap} kept (base "
+                f"{unit}: {len(group)} in the unit at {t / 24:g} days, {cap} kept (base "
                 "capacity; escalation beds were open)"
             )
-            started = started[:cap]
-        if not len(started):
+            group = group.iloc[:cap]
+        if not len(group):
             continue
-        elapsed = np.round((t - started) / 24.0, 4)
-        entry = {
-            "occupied": len(started),
-            "elapsed_days": {"dist": "empirical", "values": elapsed.tolist()},
-        }
-        occupied[unit] = len(started)
+        entry = _entry(group, waiting.get(unit, pd.DataFrame()), t, frailty)
+        if escalation and opened.get(unit):
+            entry["opened"] = opened[unit]
+        occupied[unit] = entry["occupied"]
         put_warm_start(section, unit, entry)
     return Snapshot(t, section, occupied, notes)
+
+
+def _entry(
+    group: pd.DataFrame, waiting: pd.DataFrame, t: float, frailty: pd.Series
+) -> dict[str, Any]:
+    """One unit's ``warm_start`` entry: its patients, those in treatment by frailty band, the
+    delayed by pathway."""
+
+    def elapsed(starts: Iterable[float]) -> dict[str, Any]:
+        days = np.round((t - np.asarray(list(starts), dtype=float)) / 24.0, 4)
+        return {"dist": "empirical", "values": days.tolist()}
+
+    delayed = waiting[waiting["patient"].isin(group["patient"])] if len(waiting) else waiting
+    treating = group[~group["patient"].isin(delayed["patient"])] if len(delayed) else group
+    entry: dict[str, Any] = {"occupied": len(group)}
+    if len(treating):
+        entry["elapsed_days"] = elapsed(treating["start"])
+        bands = treating["patient"].map(frailty).astype(str).value_counts()
+        entry["frailty"] = {b: int(bands.get(b, 0)) for b in FRAILTY_BANDS}
+    if len(delayed):
+        on_ward = dict(zip(group["patient"], group["start"], strict=True))
+        entry["delayed"] = {
+            pathway: {
+                "assessing": int((~rows["referred"]).sum()),
+                "referred": int(rows["referred"].sum()),
+                "elapsed_days": elapsed(on_ward[pid] for pid in rows["patient"]),
+            }
+            for pathway, rows in delayed.groupby("pathway", sort=True)
+        }
+    return entry
+
+
+def opened_at(log: EventLog, t: float) -> dict[str, list[str]]:
+    """Unit -> the kinds of places beyond its base (``escalation``, ``full_capacity_protocol``)
+    open at ``t``, from ``EventLog.meta["escalation"]`` (written by the model's escalation
+    rules)."""
+    state: dict[tuple[str, str], bool] = {}
+    for when, unit, kind, is_open in log.meta.get("escalation", []):
+        if when <= t:
+            state[(unit, kind)] = bool(is_open)
+    out: dict[str, list[str]] = {}
+    for (unit, kind), is_open in sorted(state.items()):
+        if is_open:
+            out.setdefault(unit, []).append(kind)
+    return out
+
+
+def delayed_at(ef: EventFrame, t: float) -> dict[str, pd.DataFrame]:
+    """Ward -> its patients medically optimised and still there at ``t``: ``patient``,
+    ``pathway`` (P0-P3) and ``referred`` (already queued for a place at ``t``).
+
+    The pathway is what the log shows next: the patient's first queue at P1-P3 after being
+    optimised, or a P0 discharge. Those the log ends on before either are left out (counted
+    in treatment): run a few weeks past the census day to know them all (the app does).
+    """
+    d = ef.delays
+    d = d[(d["start"] <= t) & ~(d["end"] <= t)]
+    if d.empty:
+        return {}
+    q = ef.queues
+    q = q[q["unit"].isin(DISCHARGE_PATHWAY_UNITS)][["patient", "unit", "queue"]]
+    m = d[["patient", "unit", "start"]].merge(
+        q.rename(columns={"unit": "pathway"}), on="patient", how="left"
+    )
+    m = m[m["queue"].isna() | (m["queue"] >= m["start"])]
+    m = m.sort_values(["patient", "queue"]).drop_duplicates("patient", keep="first")
+    outcome = ef.patients.set_index("patient")["outcome"]
+    p0 = m["queue"].isna() & (m["patient"].map(outcome).astype(str) == "P0")
+    m = m[m["queue"].notna() | p0].copy()
+    m["pathway"] = np.where(p0[m.index], "P0", m["pathway"].astype(str).str.upper())
+    m["referred"] = m["queue"].notna() & (m["queue"] <= t)
+    return {
+        str(unit): rows[["patient", "pathway", "referred"]].reset_index(drop=True)
+        for unit, rows in m.groupby("unit", observed=True, sort=True)
+    }

@@ -27,13 +27,12 @@ changed baseline, or changed model code, takes a new census; a restarted server 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-
-import numpy as np
 
 from flowsim.app.cache import DiskCache, default_folder
 from flowsim.experiment import settings as experiment
@@ -91,36 +90,22 @@ class Census:
         return {unit: int(entry["occupied"]) for unit, entry in warm_start_entries(self.section)}
 
 
-def _snapshot(log: EventLog) -> dict[str, Any]:
-    """The census at the end of a run (runs in the worker, so only the section travels): as
-    `flowsim.analysis.warmup.snapshot`, but every patient in a unit, escalation beds included
-    (a November census has them open: those beyond the base beds wait for a bed at time 0 and
-    the escalation rules open it within hours), so every unit starts full."""
-    from flowsim.analysis import EventFrame
+LOOKAHEAD_DAYS = 42.0
+"""Days the census's run goes on past the census day, so the pathway of every patient then
+waiting to leave a ward is known (the log shows it only once they are referred; the baseline's
+longest assessments take three weeks): the census starts them delayed, on that pathway
+(`flowsim.analysis.warmup.delayed_at`)."""
 
-    ef = EventFrame(log)
-    t = log.end_hours
-    stays = ef.stays
-    inside = stays[(stays["start"] <= t) & ~(stays["end"] <= t)]
-    section: dict[str, Any] = {}
-    notes = []
-    for unit, group in inside.groupby("unit", observed=True, sort=True):
-        unit = str(unit)
-        if warm_start_path(unit) is None:  # ED, SDEC and UCR empty within hours
-            continue
-        started = np.sort(group["start"].to_numpy())
-        entry: dict[str, Any] = {
-            "occupied": len(started),
-            "elapsed_days": {
-                "dist": "empirical",
-                "values": np.round((t - started) / 24.0, 4).tolist(),
-            },
-        }
-        places = log.capacities.get(unit)
-        if places is not None and len(started) > places:
-            notes.append(f"{unit}: {len(started)} patients in {places} base places")
-        put_warm_start(section, unit, entry)
-    return {"section": section, "notes": notes}
+
+def _snapshot(log: EventLog, at_hours: float) -> dict[str, Any]:
+    """The census at ``at_hours`` (runs in the worker, so only the section travels): every
+    patient in a unit, escalation beds included (a November census has them open: those beyond
+    the base beds wait for a bed at time 0 and the escalation rules open it within hours), so
+    every unit starts full."""
+    from flowsim.analysis.warmup import snapshot
+
+    shot = snapshot(log, at_hours, escalation=True)
+    return {"section": shot.warm_start, "notes": shot.notes}
 
 
 def census_key(scenario: Scenario, settings: _Settings) -> tuple[str, float, int | None]:
@@ -160,11 +145,12 @@ def census(
     run = experiment.RunSettings.resolve(
         base,
         seed=settings.seed,
-        horizon_days=settings.census_day,
+        horizon_days=settings.census_day + LOOKAHEAD_DAYS,
         warm_up_days=0.0,
         replications=1,
     )
-    shot = pool.run_paired([base], run, _snapshot)[0, 0]
+    at = functools.partial(_snapshot, at_hours=float(settings.census_day) * 24.0)
+    shot = pool.run_paired([base], run, at)[0, 0]
     date = base.run.start_date + dt.timedelta(days=float(settings.census_day))
     result = Census(
         shot["section"],
@@ -195,9 +181,11 @@ def with_warm_start(
     table compares it with the baseline's year."""
     section = start.section if isinstance(start, Census) else start
     units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {k: v for k, v in section.items() if k == "mix"}
     for unit, entry in warm_start_entries(section):
         if unit in units and (cut := _cut(entry, warm_start_limit(scenario, unit))) is not None:
+            if entry.get("opened"):
+                cut["opened"] = list(entry["opened"])
             put_warm_start(out, unit, cut)
     changes: dict[str, Any] = {"warm_start": out}
     if isinstance(start, Census):
@@ -210,11 +198,48 @@ def with_warm_start(
 
 
 def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
+    """A unit's entry cut to ``places`` patients: the delayed kept first (they came first),
+    then those in treatment who came first."""
     n = min(int(entry["occupied"]), int(places))
     if n <= 0:
         return None
     out: dict[str, Any] = {"occupied": n}
-    elapsed = entry.get("elapsed_days")
-    if elapsed:
-        out["elapsed_days"] = {**elapsed, "values": list(elapsed["values"])[:n]}
+    delayed: dict[str, Any] = {}
+    room = n
+    for pathway, d in (entry.get("delayed") or {}).items():
+        referred = min(int(d.get("referred", 0)), room)
+        assessing = min(int(d.get("assessing", 0)), room - referred)
+        room -= referred + assessing
+        if referred + assessing:
+            delayed[pathway] = {**d, "referred": referred, "assessing": assessing}
+            _cut_values(delayed[pathway], referred + assessing)
+    if entry.get("elapsed_days"):
+        out["elapsed_days"] = entry["elapsed_days"]
+        _cut_values(out, room)
+    if entry.get("frailty"):
+        out["frailty"] = _cut_counts(entry["frailty"], room)
+    if delayed:
+        out["delayed"] = delayed
     return out
+
+
+def _cut_counts(counts: Mapping[str, int], n: int) -> dict[str, int]:
+    """``counts`` scaled down to total ``n`` (largest remainders), or as they are."""
+    total = sum(counts.values())
+    if total <= n:
+        return dict(counts)
+    exact = {k: v * n / total for k, v in counts.items()}
+    out = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: out[k] - exact[k])[: n - sum(out.values())]:
+        out[k] += 1
+    return out
+
+
+def _cut_values(entry: dict[str, Any], n: int) -> None:
+    elapsed = entry.get("elapsed_days")
+    if elapsed and "values" in elapsed:
+        values = list(elapsed["values"])[:n]
+        if values:
+            entry["elapsed_days"] = {**elapsed, "values": values}
+        else:
+            entry.pop("elapsed_days")

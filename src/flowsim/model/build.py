@@ -57,9 +57,10 @@ def simulate(
     _open_door(system, arrivals)
     if len(set(scenario.ed.clinicians_by_hour)) > 1:
         ed.clinician_rota(system)
+    open_at_start = warm_start.opened(scenario)
     for unit, escalation in _escalating_units(system):
-        _escalation(system, unit, escalation)
-    _full_capacity_protocol(system)
+        _escalation(system, unit, escalation, open_at_start=open_at_start)
+    _full_capacity_protocol(system, open_at_start)
     schedule_bed_closures(system)
     electives.schedule(system, streams)
     surge.schedule(system)
@@ -226,7 +227,7 @@ def _opens_when_empty(esc: Escalation, base: int) -> bool:
     return esc.open_above_occupancy * base <= 0 and esc.open_when_waiting <= 0
 
 
-def _full_capacity_protocol(system: System) -> None:
+def _full_capacity_protocol(system: System, open_at_start: set[tuple[str, str]]) -> None:
     """Extra places on every ward group at the top OPEL level (`FullCapacityProtocol`): the
     escalation rule with the level as its trigger and a share of the group's beds as places."""
     fcp = system.pressure.config.full_capacity_protocol
@@ -242,15 +243,32 @@ def _full_capacity_protocol(system: System) -> None:
                 open_after_hours=fcp.after_hours,
                 close_below_occupancy=fcp.close_below_occupancy,
             )
-            _escalation(system, unit, esc, at_level=fcp.from_level)
+            _escalation(
+                system,
+                unit,
+                esc,
+                at_level=fcp.from_level,
+                open_at_start=open_at_start,
+                kind="full_capacity_protocol",
+            )
 
 
-def _escalation(system: System, unit: Unit, esc: Escalation, at_level: int | None = None) -> None:
+def _escalation(
+    system: System,
+    unit: Unit,
+    esc: Escalation,
+    at_level: int | None = None,
+    open_at_start: set[tuple[str, str]] | None = None,
+    kind: str = "escalation",
+) -> None:
     """Open escalation beds after the unit has been under pressure for a while; close when calm.
 
     Checked on the hour by a callback (where an hourly timeout would end), not a process. With
     ``pressure.opel.escalation_at_level`` the hospital's OPEL level is the trigger instead of the
-    unit's own (pressure.md P5, X1-X4).
+    unit's own (pressure.md P5, X1-X4). Places a warm start's census had open (``open_at_start``:
+    (unit, ``kind``) pairs) are open from time 0: they stay open for weeks under pressure, so a
+    census that closed them would start a calmer hospital. Each opening and closing is written
+    to ``EventLog.meta["escalation"]`` as ``(time_hours, unit, kind, open)``, for a census.
     """
     env = system.env
     base = unit.base_capacity
@@ -262,6 +280,11 @@ def _escalation(system: System, unit: Unit, esc: Escalation, at_level: int | Non
         at_level = state.config.opel.escalation_at_level
     hours_over = 0.0
     is_open = False
+    changes = system.log.meta.setdefault("escalation", [])
+    if open_at_start and (unit.name, kind) in open_at_start:
+        unit.set_capacity(unit.capacity + esc.beds)
+        is_open = True
+        changes.append((0.0, unit.name, kind, True))
     callbacks: list = []
 
     def check(_event: object) -> None:
@@ -277,10 +300,12 @@ def _escalation(system: System, unit: Unit, esc: Escalation, at_level: int | Non
             if hours_over >= esc.open_after_hours:
                 unit.set_capacity(unit.capacity + esc.beds)
                 is_open = True
+                changes.append((env.now, unit.name, kind, True))
         elif waiting == 0 and occupied < calm and (at_level is None or state.level < at_level):
             unit.set_capacity(unit.capacity - esc.beds)
             is_open = False
             hours_over = 0.0
+            changes.append((env.now, unit.name, kind, False))
         call_later(env, 1.0, callbacks)
 
     callbacks.append(check)

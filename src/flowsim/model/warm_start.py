@@ -2,16 +2,29 @@
 
 A run from empty needs weeks before the wards fill and months before community caseloads do;
 a run that starts from a census needs only a week or two to settle. Each patient placed here is
-drawn like any other (who they are in proportion to the arrival streams that can reach the unit,
-their fate from a stream of their own) and begins in the unit with the rest of their stay to go:
+drawn like any other (their fate from a stream of their own) and begins in the unit with the
+rest of their stay to go. Who they are depends on ``warm_start.mix``:
 
-- with ``elapsed_days`` given (a census), the stay is drawn from the unit's distribution given
-  that it has lasted that long (rejection sampling); a ward patient whose elapsed time is beyond
-  every draw has finished treatment (medically optimised, waiting for their discharge pathway),
-  and anyone else that far in the tail is given the remaining time of a stay in progress;
-- without it, the remaining stay is that of a stay in progress in steady state: a stay drawn in
-  proportion to its length (the longer a stay, the likelier it is in progress at a given
-  moment), of which a uniform share remains.
+- ``in_progress`` (what a census from `flowsim.analysis.warmup.snapshot` says): as a patient
+  found in the unit would be (`_as_found`): a stream's share is its arrivals times how long its
+  stays last or, given the time already spent, times the chance its stays last that long; with
+  the census's counts by frailty band, the bands follow them. A stay in treatment that has
+  outlasted the first draws is given the rest of a long one (`_from_the_tail`);
+- ``arrivals`` (the default, as before December 2026): in proportion to the arrival streams that
+  can reach the unit; a ward patient whose elapsed time is beyond every draw has finished
+  treatment (medically optimised, waiting for their discharge pathway), and anyone else that
+  far in the tail is given the remaining time of a stay in progress.
+
+With ``elapsed_days`` given, the stay is drawn from the unit's distribution given that it has
+lasted that long (rejection sampling); without it, the remaining stay is that of a stay in
+progress in steady state: a stay drawn in proportion to its length (the longer a stay, the
+likelier it is in progress at a given moment), of which a uniform share remains.
+
+A ward's ``delayed`` patients (medically optimised, waiting to leave; `_delayed`) start with
+their treatment over, on their own pathway: the ``referred`` queue for a place at once, the
+``assessing`` have the rest of an assessment in progress to go. They are placed first, so they
+hold beds: in a census they came first. Places a census had open beyond the base (``opened``:
+escalation beds, the full-capacity protocol) are opened at time 0 by `flowsim.model.build`.
 
 Their random numbers come from streams named ``warm_start/<unit>/...``, so a warm start leaves
 every other stream, and so common random numbers between scenarios, untouched.
@@ -51,12 +64,16 @@ from flowsim.scenario.schema import (
     DISPOSITIONS,
     FRAILTY_BANDS,
     PATHWAYS,
+    WarmStartDelayed,
     WarmStartUnit,
 )
 from flowsim.scenario.units import is_ward, ward_name
 
 _CANDIDATES = 32
 """Draws per patient for the length-biased and the conditional stays."""
+_TAIL_CANDIDATES = 4096
+"""Further draws for a census stay that has outlasted the first ``_CANDIDATES`` (a ward stay
+in treatment for months): 1 in 4,096 resolves the tail of the longest stays."""
 
 ELAPSED_FIELDS = ("patient", "unit", "elapsed_hours", "spell_elapsed_hours")
 """Lists of ``EventLog.meta["warm_start"]``: who was placed at time 0, where, and how long they
@@ -81,6 +98,15 @@ def place_patients(system: System, streams: Streams) -> None:
     system.log.meta["warm_start"] = carried
 
 
+def opened(scenario: object) -> set[tuple[str, str]]:
+    """(unit, kind) of the places beyond the base a census had open (``opened``), for the
+    escalation rules to open at time 0 (`flowsim.model.build`)."""
+    ws = scenario.warm_start  # type: ignore[attr-defined]
+    if ws is None:
+        return set()
+    return {(unit, kind) for unit, spec in ws.units().items() for kind in spec.opened}
+
+
 def _patients(
     system: System,
     streams: Streams,
@@ -88,12 +114,26 @@ def _patients(
     spec: WarmStartUnit,
     carried: dict[str, list],
 ) -> list[Generator]:
+    out = []
+    for pathway, waiting in spec.delayed.items():  # first: they came first, and hold their beds
+        if waiting.patients > 0:
+            out += _delayed(system, streams, unit, pathway, waiting, carried)
+    return out + _in_treatment(system, streams, unit, spec, carried)
+
+
+def _in_treatment(
+    system: System,
+    streams: Streams,
+    unit: str,
+    spec: WarmStartUnit,
+    carried: dict[str, list],
+) -> list[Generator]:
     s = system.scenario
-    n = spec.occupied
+    n = spec.in_treatment
     sources = arrival_streams(s)
-    weights = np.array([st.rate_per_hour * _reaches(system, unit, st) for st in sources])
-    if weights.sum() <= 0:
-        weights = np.array([st.rate_per_hour for st in sources])
+    weights = _arriving(system, unit, sources)
+    if s.warm_start is not None and s.warm_start.mix == "in_progress":
+        return _as_found(system, streams, unit, spec, sources, weights, carried)
     who = streams.generator(f"warm_start/{unit}/who").choice(
         len(sources), size=n, p=weights / weights.sum()
     )
@@ -101,28 +141,216 @@ def _patients(
     for k in np.unique(who):
         st, count = sources[k], int(np.sum(who == k))
         band = FRAILTY_BANDS[st.frailty]
-        table = draw_fate_table(s, streams, f"warm_start/{unit}/{st.name}", band, st.route, count)
-        stay_spec, per_day = _stay(system, unit, band)
         rng = streams.generator(f"warm_start/{unit}/{st.name}/remaining")
         elapsed = None
         if spec.elapsed_days is not None:
-            elapsed = sample(spec.elapsed_days, rng, count) * per_day
-        remaining, gone = stays_in_progress(
-            stay_spec, rng, count, elapsed, done_when_beyond=is_ward(unit)
-        )
-        if unit == "afu":
-            remaining = np.minimum(remaining, s.afu.max_stay_hours)
-        gone_hours = gone * (24.0 / per_day)
-        for i in range(count):
-            fate = table.fate(i)
-            p = Patient(system.next_id, st.place_index, st.age_band, band, st.route, fate)
-            system.next_id += 1
-            carried["patient"].append(p.id)
-            carried["unit"].append(unit)
-            carried["elapsed_hours"].append(float(gone_hours[i]))
-            carried["spell_elapsed_hours"].append(_in_hospital(unit, fate, float(gone_hours[i])))
-            out.append(_journey(system, p, unit, float(remaining[i])))
+            elapsed = sample(spec.elapsed_days, rng, count) * _stay(system, unit, band)[1]
+        name = f"warm_start/{unit}/{st.name}"
+        out += _place(system, streams, unit, st, name, count, rng, elapsed, carried, tail=False)
     return out
+
+
+def _arriving(system: System, unit: str, sources: list) -> np.ndarray:
+    """Each arrival stream's rate into ``unit`` (every stream's rate if none reaches it)."""
+    weights = np.array([st.rate_per_hour * _reaches(system, unit, st) for st in sources])
+    if weights.sum() <= 0:
+        weights = np.array([st.rate_per_hour for st in sources])
+    return weights
+
+
+def _as_found(
+    system: System,
+    streams: Streams,
+    unit: str,
+    spec: WarmStartUnit,
+    sources: list,
+    weights: np.ndarray,
+    carried: dict[str, list],
+) -> list[Generator]:
+    """``warm_start.mix: in_progress``: who each patient is, as a patient found in the unit
+    would be. In a steady state the chance that someone in the unit came by stream k is
+    proportional to k's arrivals times how long its stays last, and, given they have been
+    there ``e`` days, to its arrivals times the chance a stay lasts that long, ``S_k(e)``:
+    frail patients' long stays make up more of a ward than of its admissions (the baseline's
+    census day: 44% of ward patients frail or severely frail, 24% drawn in proportion to
+    arrivals)."""
+    n = spec.in_treatment
+    if n <= 0:
+        return []
+    rng = streams.generator(f"warm_start/{unit}/found")
+    bands = sorted({st.frailty for st in sources})
+    pools, per_day = {}, 1.0
+    for b in bands:
+        stay_spec, per_day = _stay(system, unit, FRAILTY_BANDS[b])
+        pools[b] = np.sort(sample(stay_spec, rng, _TAIL_CANDIDATES))
+    of_band = np.array([st.frailty for st in sources])
+    counted = spec.frailty
+    if counted is not None:  # a band's census count = its admissions x its mean stay
+        admitted = {b: counted.get(FRAILTY_BANDS[b], 0) / max(pools[b].mean(), 1e-9) for b in bands}
+    else:
+        admitted = {b: weights[of_band == b].sum() for b in bands}
+    elapsed = None if spec.elapsed_days is None else _census_elapsed(spec, rng, n) * per_day
+    if elapsed is None:
+        lasting = np.array([[pools[b].mean()] for b in bands])
+    else:
+        lasting = np.array(
+            [
+                1.0 - np.searchsorted(pools[b], elapsed, side="right") / _TAIL_CANDIDATES
+                for b in bands
+            ]
+        )
+    chance = np.array([[admitted[b]] for b in bands]) * np.maximum(lasting, 0.5 / _TAIL_CANDIDATES)
+    band = np.asarray(bands)[_choose(chance, rng, n)]
+    who = np.empty(n, dtype=int)
+    for b in bands:
+        mine = np.flatnonzero(band == b)
+        within = np.where(of_band == b, weights, 0.0)
+        within = within if within.sum() > 0 else (of_band == b).astype(float)
+        who[mine] = rng.choice(len(sources), size=len(mine), p=within / within.sum())
+    out = []
+    for k in np.unique(who):
+        st, mine = sources[k], np.flatnonzero(who == k)
+        name = f"warm_start/{unit}/found/{st.name}"
+        own = streams.generator(f"{name}/remaining")
+        given = None if elapsed is None else elapsed[mine]
+        out += _place(system, streams, unit, st, name, len(mine), own, given, carried, tail=True)
+    return out
+
+
+def _choose(chance: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Row index drawn for each of ``n`` columns of ``chance`` (rows x 1 or rows x n)."""
+    chance = np.where(chance.sum(axis=0) > 0, chance, 1.0)
+    cumulative = np.cumsum(chance / chance.sum(axis=0), axis=0)
+    return np.minimum((cumulative < rng.uniform(size=n)).sum(axis=0), len(chance) - 1)
+
+
+def _census_elapsed(spec: WarmStartUnit, rng: np.random.Generator, n: int) -> np.ndarray:
+    """The census's elapsed days of the ``n`` patients in treatment: its own list when it has
+    one value per patient (a census names each), else drawn from the distribution."""
+    given = spec.elapsed_days
+    values = getattr(given, "values", None)
+    if values is not None and len(values) == n and getattr(given, "weights", None) is None:
+        return np.asarray(values, dtype=float)
+    return sample(given, rng, n)
+
+
+def _place(
+    system: System,
+    streams: Streams,
+    unit: str,
+    st: object,
+    name: str,
+    count: int,
+    rng: np.random.Generator,
+    elapsed: np.ndarray | None,
+    carried: dict[str, list],
+    *,
+    tail: bool,
+) -> list[Generator]:
+    """Patients of one arrival stream placed in ``unit`` at time 0, each with the rest of a
+    stay in progress (given ``elapsed``, in the stay's unit, when the census has it)."""
+    s = system.scenario
+    band = FRAILTY_BANDS[st.frailty]  # type: ignore[attr-defined]
+    table = draw_fate_table(s, streams, name, band, st.route, count)  # type: ignore[attr-defined]
+    stay_spec, per_day = _stay(system, unit, band)
+    remaining, gone = stays_in_progress(
+        stay_spec, rng, count, elapsed, done_when_beyond=is_ward(unit), tail=tail
+    )
+    if unit == "afu":  # found in progress, the cap is on the whole stay
+        cap = np.maximum(s.afu.max_stay_hours - gone, 0.0) if tail else s.afu.max_stay_hours
+        remaining = np.minimum(remaining, cap)
+    gone_hours = gone * (24.0 / per_day)
+    out = []
+    for i in range(count):
+        p = _new_patient(system, st, band, table.fate(i), unit, float(gone_hours[i]), carried)
+        out.append(_journey(system, p, unit, float(remaining[i])))
+    return out
+
+
+def _new_patient(
+    system: System,
+    st: object,
+    band: str,
+    fate: object,
+    unit: str,
+    gone_hours: float,
+    carried: dict[str, list],
+) -> Patient:
+    """A patient of stream ``st`` placed in ``unit``, what they had spent carried in the meta."""
+    p = Patient(system.next_id, st.place_index, st.age_band, band, st.route, fate)  # type: ignore[attr-defined]
+    system.next_id += 1
+    carried["patient"].append(p.id)
+    carried["unit"].append(unit)
+    carried["elapsed_hours"].append(gone_hours)
+    carried["spell_elapsed_hours"].append(_in_hospital(unit, fate, gone_hours))
+    return p
+
+
+def _delayed(
+    system: System,
+    streams: Streams,
+    unit: str,
+    pathway: str,
+    waiting: WarmStartDelayed,
+    carried: dict[str, list],
+) -> list[Generator]:
+    """Ward patients already medically optimised, waiting to leave on ``pathway``: chosen in
+    proportion to the streams that reach the ward and take that pathway, with their treatment
+    over; the ``referred`` go straight to the pathway's queue, the ``assessing`` have the rest
+    of an assessment in progress to go (length-biased, as a stay without a census)."""
+    s = system.scenario
+    name = f"warm_start/{unit}/delayed/{pathway}"
+    n = waiting.patients
+    sources = arrival_streams(s)
+    reach = np.array([st.rate_per_hour * _reaches(system, unit, st) for st in sources])
+    share = np.array(
+        [s.discharge.pathway.get(FRAILTY_BANDS[st.frailty]).get(pathway, 0.0) for st in sources]
+    )
+    weights = reach * share
+    if weights.sum() <= 0:
+        weights = reach if reach.sum() > 0 else np.array([st.rate_per_hour for st in sources])
+    who = streams.generator(f"{name}/who").choice(len(sources), size=n, p=weights / weights.sum())
+    index = PATHWAYS.index(pathway)
+    ward = system.ward_names.index(_ward(unit))
+    out = []
+    for k in np.unique(who):
+        st, placed = sources[k], np.flatnonzero(who == k)
+        count = len(placed)
+        band = FRAILTY_BANDS[st.frailty]
+        table = draw_fate_table(s, streams, f"{name}/{st.name}", band, st.route, count)
+        rng = streams.generator(f"{name}/{st.name}/remaining")
+        stay_spec, _ = _stay(system, unit, band)
+        on_ward = sample(waiting.elapsed_days or stay_spec, rng, count)
+        left = _assessment_left(s, pathway, rng, count)
+        left[placed < waiting.referred] = 0.0
+        community = getattr(s.community, pathway.lower(), None)
+        package_days = sample(community.duration_days, rng, count) if community else np.zeros(count)
+        for i in range(count):
+            f = table.fate(i)
+            wait = {"p0_delay_hours": left[i]} if pathway == "P0" else {"referral_days": left[i]}
+            fate = f._replace(
+                ward=ward,
+                ward_los_days=0.0,
+                pathway=index,
+                death_u=1.0,
+                step_down_u=1.0,
+                community_days=float(package_days[i]),
+                **{key: float(v) for key, v in wait.items()},
+            )
+            p = _new_patient(system, st, band, fate, unit, float(on_ward[i]) * 24.0, carried)
+            system.register(p, fate.cfs, fate.acuity)
+            out.append(_from(system, p, unit, 0.0))
+    return out
+
+
+def _assessment_left(s: object, pathway: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    """What is left of ``n`` assessments in progress before discharge on ``pathway``: days of
+    ``referral_days`` for P1-P3, hours of ``p0_delay_hours`` for P0 (none if not given)."""
+    discharge = s.discharge  # type: ignore[attr-defined]
+    spec = discharge.p0_delay_hours if pathway == "P0" else discharge.referral_days.get(pathway)
+    if spec is None:
+        return np.zeros(n)
+    return stays_in_progress(spec, rng, n, None)[0]
 
 
 _AFU = DISPOSITIONS.index("afu")
@@ -167,10 +395,12 @@ def stays_in_progress(
     elapsed: np.ndarray | None,
     *,
     done_when_beyond: bool = False,
+    tail: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`remaining_stays` and what has already gone of each stay, in the spec's unit, from
     the same random numbers: ``elapsed`` when given, else the part of the length-biased stay
-    in progress already spent."""
+    in progress already spent. With ``tail``, a stay that has lasted longer than every draw
+    is given the rest of one from a larger batch (`_from_the_tail`)."""
     draws = sample(spec, rng, n * _CANDIDATES).reshape(n, _CANDIDATES)
     rows = np.arange(n)
     weights = np.cumsum(draws, axis=1)
@@ -181,8 +411,31 @@ def stays_in_progress(
         return in_progress, draws[rows, chosen] - in_progress
     longer = draws > elapsed[:, None]
     left = draws[rows, longer.argmax(axis=1)] - elapsed
+    if tail:
+        return _from_the_tail(spec, rng, elapsed, left, longer.any(axis=1), in_progress)
     beyond = 0.0 if done_when_beyond else in_progress
     return np.where(longer.any(axis=1), left, beyond), np.asarray(elapsed, dtype=float)
+
+
+def _from_the_tail(
+    spec: DistSpec,
+    rng: np.random.Generator,
+    elapsed: np.ndarray,
+    left: np.ndarray,
+    found: np.ndarray,
+    in_progress: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``left`` where a first draw outlasted the elapsed time; elsewhere the rest of a stay
+    drawn from ``_TAIL_CANDIDATES`` more, so a long stay in treatment stays long (none longer:
+    the rest of a stay in progress)."""
+    missing = np.flatnonzero(~found)
+    left = left.copy()
+    if len(missing):
+        more = sample(spec, rng, len(missing) * _TAIL_CANDIDATES).reshape(len(missing), -1)
+        longer = more > elapsed[missing, None]
+        rest = more[np.arange(len(missing)), longer.argmax(axis=1)] - elapsed[missing]
+        left[missing] = np.where(longer.any(axis=1), rest, in_progress[missing])
+    return left, np.asarray(elapsed, dtype=float)
 
 
 def _reaches(system: System, unit: str, st: object) -> float:

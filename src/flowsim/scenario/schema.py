@@ -62,12 +62,14 @@ from flowsim.scenario.seasons import Seasons
 from flowsim.scenario.seasons import check as check_seasons
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
 from flowsim.scenario.units import (
-    WARM_START_UNITS,
+    is_ward,
     unit_capacity_key,
-    ward_unit,
     warm_start_limit,
     warm_start_path,
 )
+from flowsim.scenario.warm_start import WarmStart as WarmStart
+from flowsim.scenario.warm_start import WarmStartDelayed as WarmStartDelayed
+from flowsim.scenario.warm_start import WarmStartUnit as WarmStartUnit
 
 # ---------------------------------------------------------------- run
 
@@ -373,49 +375,6 @@ class Community(Frozen):
     readmission: Readmission
 
 
-class WarmStartUnit(Frozen):
-    """Patients already in one unit at time 0."""
-
-    occupied: NonNegativeInt = Field(description="Patients in the unit at the start of the run.")
-    elapsed_days: Distribution | None = Field(
-        None,
-        description="Time each has already spent in the unit, in days (e.g. from a census or "
-        "`flowsim.analysis.snapshot`). Default: the steady-state age of a stay (length-biased), "
-        "drawn from the unit's own length of stay.",
-    )
-
-
-class WarmStart(Frozen):
-    """Start a run from a realistic state instead of empty, so it needs only a short warm-up.
-
-    Each patient placed here begins in the unit at time 0 with the rest of their stay to go
-    (their stay drawn as for any patient, given the time already spent), then follows the
-    pathway as usual. They are recorded as arriving at time 0, so keep a warm-up of a week or
-    two: their stays began before the run and would otherwise bias length of stay low.
-    """
-
-    amu: WarmStartUnit | None = None
-    afu: WarmStartUnit | None = None
-    wards: dict[str, WarmStartUnit] = Field(
-        default_factory=dict, description="By ward group name, as in `wards`."
-    )
-    p1: WarmStartUnit | None = None
-    p2: WarmStartUnit | None = None
-    p3: WarmStartUnit | None = None
-    virtual_ward: WarmStartUnit | None = None
-
-    def units(self) -> dict[str, WarmStartUnit]:
-        """Unit name as in the event log (``ward:<name>`` for wards) -> its warm start, for
-        every unit with someone in it, in pathway order."""
-        out = {}
-        for name in WARM_START_UNITS:
-            if name == "wards":
-                out.update({ward_unit(n): u for n, u in self.wards.items() if u.occupied > 0})
-            elif (u := getattr(self, name)) and u.occupied > 0:
-                out[name] = u
-        return out
-
-
 class Scenario(Frozen):
     """A whole system: demand, services, discharge and community capacity."""
 
@@ -486,6 +445,12 @@ class Scenario(Frozen):
         for unit, start in ws.units().items():
             key, limit = unit_capacity_key(unit), warm_start_limit(self, unit)
             where = warm_start_path(unit)
+            if start.delayed and not is_ward(unit):
+                raise ValueError(
+                    f"warm_start.{where}.delayed: only ward groups hold delayed discharges "
+                    "(patients waiting for their discharge pathway); move them to "
+                    "warm_start.wards.<group>.delayed"
+                )
             if start.occupied > limit:
                 raise ValueError(
                     f"warm_start.{where}.occupied is {start.occupied}, more than the {limit} "

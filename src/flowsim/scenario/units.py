@@ -398,12 +398,12 @@ def put_warm_start(section: dict[str, Any], unit: str, entry: Any) -> None:
 
 def warm_start_entries(section: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """``(unit, entry)`` of every unit in a ``warm_start`` section (a plain dict), in the
-    section's order; the inverse of `put_warm_start`."""
+    section's order (settings such as ``mix`` left out); the inverse of `put_warm_start`."""
     for key, value in section.items():
         if key == "wards":
             for ward, entry in value.items():
                 yield ward_unit(ward), entry
-        else:
+        elif key in WARM_START_UNITS:
             yield key, value
 
 
