@@ -5,7 +5,9 @@ Why: a comparison must answer in seconds, so it cannot simulate the months a run
 needs before the wards and, slower still, the community services (P2 and P3 take months) fill.
 It starts instead from a census of the baseline's own run from empty (replication 0, the
 baseline's seed and calendar), taken on ``census_day``: AMU, AFU, each ward group, P1-P3 and
-the virtual ward with each patient's time already spent (`flowsim.analysis.warmup.snapshot`).
+the virtual ward with each patient's time already spent, the wards' patients in treatment by
+frailty band and their delayed discharges by pathway, and the escalation places open
+(`flowsim.analysis.warmup.snapshot`, ``escalation=True``).
 The default day lies in the calibrated year, long after every unit has settled (the baseline's
 own warm-up is 60 days; community caseloads are full well before the census), and its window
 is three weeks of that year whose KPIs are near the whole year's (``benchmarks/app_window.py``;
@@ -17,8 +19,8 @@ profiles, closed beds) and weekdays are those of the days the census leads into.
 of a comparison runs the same days from the same census (cut to its own places), so the
 replications stay paired.
 
-A census costs a run of ``census_day`` days (the default took 52-67 s on this project's busy 2
-cores, load average 8-12; about 10 s of one core when idle, scaled from the baseline year), so it is
+A census costs a run of ``census_day`` + `LOOKAHEAD_DAYS` days (the default, 329 days, took 8.6 s
+of one core on a quiet day; 52-67 s on this project's 2 cores under a load of 8-12), so it is
 kept in the app's disk cache (`flowsim.app.cache.DiskCache`, subfolder ``census``) by the
 scenario's content, the day and the seed (and the code version, as every cached result): a
 changed baseline, or changed model code, takes a new census; a restarted server does not.
