@@ -123,3 +123,6 @@ def test_snapshot_command_writes_a_runnable_warm_scenario(tmp_path: Path) -> Non
     assert data["extends"] == "small.yaml" and data["run"] == {"warm_up_days": 14}
     warm = load_scenario(out)
     assert warm.warm_start is not None and warm.warm_start.units()
+    # The run went on past day 30, so the day's delayed discharges start delayed.
+    assert warm.warm_start.mix == "in_progress"
+    assert any(u.delayed for u in warm.warm_start.wards.values())

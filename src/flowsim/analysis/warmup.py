@@ -29,8 +29,10 @@ from flowsim.scenario.units import (
     put_warm_start,
     warm_start_path,
 )
+from flowsim.scenario.warm_start import LOOKAHEAD_DAYS
 
 __all__ = [
+    "LOOKAHEAD_DAYS",
     "WARMUP_UNITS",
     "Snapshot",
     "delayed_at",
@@ -154,7 +156,15 @@ def snapshot(log: EventLog, at_hours: float | None = None, *, escalation: bool =
             group = group.iloc[:cap]
         if not len(group):
             continue
-        entry = _entry(group, waiting.get(unit, pd.DataFrame()), t, frailty)
+        delayed = waiting.get(unit, pd.DataFrame(columns=["patient", "pathway", "referred"]))
+        unknown = int((delayed["pathway"] == "").sum())
+        if unknown:
+            notes.append(
+                f"{unit}: {unknown} medically optimised patients whose discharge pathway the "
+                f"log does not show by its end, counted in treatment (run {LOOKAHEAD_DAYS:g} "
+                "days past the census day to know it)"
+            )
+        entry = _entry(group, delayed[delayed["pathway"] != ""], t, frailty)
         if escalation and opened.get(unit):
             entry["opened"] = opened[unit]
         occupied[unit] = entry["occupied"]
@@ -212,8 +222,9 @@ def delayed_at(ef: EventFrame, t: float) -> dict[str, pd.DataFrame]:
     ``pathway`` (P0-P3) and ``referred`` (already queued for a place at ``t``).
 
     The pathway is what the log shows next: the patient's first queue at P1-P3 after being
-    optimised, or a P0 discharge. Those the log ends on before either are left out (counted
-    in treatment): run a few weeks past the census day to know them all (the app does).
+    optimised, or a P0 discharge. Those the log ends on before either have pathway ``""``
+    (`snapshot` counts them in treatment and says so in its notes): run `LOOKAHEAD_DAYS` past
+    the census day to know them all, as the app and ``flowsim snapshot`` do.
     """
     d = ef.delays
     d = d[(d["start"] <= t) & ~(d["end"] <= t)]
@@ -228,8 +239,8 @@ def delayed_at(ef: EventFrame, t: float) -> dict[str, pd.DataFrame]:
     m = m.sort_values(["patient", "queue"]).drop_duplicates("patient", keep="first")
     outcome = ef.patients.set_index("patient")["outcome"]
     p0 = m["queue"].isna() & (m["patient"].map(outcome).astype(str) == "P0")
-    m = m[m["queue"].notna() | p0].copy()
-    m["pathway"] = np.where(p0[m.index], "P0", m["pathway"].astype(str).str.upper())
+    known = np.where(m["queue"].notna(), m["pathway"].astype(str).str.upper(), "")
+    m["pathway"] = np.where(p0, "P0", known)
     m["referred"] = m["queue"].notna() & (m["queue"] <= t)
     return {
         str(unit): rows[["patient", "pathway", "referred"]].reset_index(drop=True)

@@ -48,6 +48,7 @@ from flowsim.scenario.units import (
     warm_start_limit,
     warm_start_path,
 )
+from flowsim.scenario.warm_start import LOOKAHEAD_DAYS
 
 __all__ = ["CENSUS_DAY", "Census", "census", "census_cache", "census_key", "with_warm_start"]
 
@@ -90,13 +91,6 @@ class Census:
     def occupied(self) -> dict[str, int]:
         """Patients in each unit of the census."""
         return {unit: int(entry["occupied"]) for unit, entry in warm_start_entries(self.section)}
-
-
-LOOKAHEAD_DAYS = 42.0
-"""Days the census's run goes on past the census day, so the pathway of every patient then
-waiting to leave a ward is known (the log shows it only once they are referred; the baseline's
-longest assessments take three weeks): the census starts them delayed, on that pathway
-(`flowsim.analysis.warmup.delayed_at`)."""
 
 
 def _snapshot(log: EventLog, at_hours: float) -> dict[str, Any]:

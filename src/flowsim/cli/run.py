@@ -400,12 +400,14 @@ def snapshot(
 
     from flowsim.analysis.warmup import snapshot as take_snapshot
     from flowsim.model.build import simulate
+    from flowsim.scenario.warm_start import LOOKAHEAD_DAYS
 
     scenario = load_scenario(file)
     out = file.with_name(f"{file.stem}_warm.yaml") if out is None else out
-    with common.stderr.status(f"running {scenario.name} for {day:g} days"):
-        log = simulate(scenario, replication, seed=seed, horizon_days=day, warm_up_days=0.0)
-    census = take_snapshot(log)
+    run_days = day + LOOKAHEAD_DAYS  # on past the day, to know each delayed patient's pathway
+    with common.stderr.status(f"running {scenario.name} for {run_days:g} days"):
+        log = simulate(scenario, replication, seed=seed, horizon_days=run_days, warm_up_days=0.0)
+    census = take_snapshot(log, day * 24.0)
     try:
         extends = Path(file).resolve().relative_to(out.resolve().parent)
     except ValueError:

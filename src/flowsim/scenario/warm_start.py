@@ -12,7 +12,13 @@ from flowsim.scenario.base import Frozen, NonNegativeInt
 from flowsim.scenario.distributions import Distribution
 from flowsim.scenario.units import WARM_START_UNITS, ward_unit
 
-__all__ = ["WarmStart", "WarmStartDelayed", "WarmStartUnit"]
+__all__ = ["LOOKAHEAD_DAYS", "WarmStart", "WarmStartDelayed", "WarmStartUnit"]
+
+LOOKAHEAD_DAYS = 42.0
+"""Days a census's run goes on past the census day, so the pathway of every patient then
+waiting to leave a ward is known (the log shows it only once they are referred or gone home;
+the baseline's longest assessments take three weeks): `flowsim.analysis.warmup.snapshot` then
+lists them as ``delayed``, and a warm start does not restart their treatment."""
 
 
 class WarmStartDelayed(Frozen):
