@@ -118,6 +118,7 @@ def test_a_long_census_stay_in_treatment_goes_on_unless_mix_is_arrivals(small) -
         ({"wards": {WARD: {"occupied": 3, "delayed": {"P0": {"referred": 1}}}}}, "P0", "assessing"),
         ({"wards": {WARD: {"occupied": 1, "delayed": {"P1": {"referred": 2}}}}}, "delayed", "more"),
         ({"wards": {WARD: {"occupied": 4, "frailty": {"fit": 1}}}}, "frailty", "agree"),
+        ({"afu": {"occupied": 2, "opened": ["full_capacity_protocol"]}}, "afu", "cannot open"),
     ],
 )
 def test_a_census_that_does_not_add_up_is_refused_with_the_fix(  # type: ignore[no-untyped-def]
@@ -152,3 +153,22 @@ def test_a_census_cut_to_fewer_beds_keeps_the_delayed_and_the_frailty_mix(small)
     assert ward.frailty is not None and sum(ward.frailty.values()) == room - 4
     assert len(ward.elapsed_days.values) == room - 4  # type: ignore[union-attr]
     assert np.isclose(ward.frailty["fit"] / (room - 4), 0.5, atol=0.1)
+
+
+def test_open_escalation_starts_open_and_a_change_without_it_drops_it(small) -> None:  # type: ignore[no-untyped-def]
+    escalation = small.wards[WARD].escalation.beds
+    assert escalation > 0
+    section = {"wards": {WARD: {"occupied": 3, "opened": ["escalation"]}}}
+    closed = dict(section, wards={WARD: {"occupied": 3}})
+
+    def at_start(start: dict) -> tuple[int, list]:
+        log = simulate(apply_changes(small, {"warm_start": start}), 0)
+        first = {log.places[place]: n for t, place, n in log.capacity if t == 0.0}
+        return first.get(f"ward:{WARD}", small.wards[WARD].beds), log.meta["escalation"]
+
+    (opened, changes), (shut, _) = at_start(section), at_start(closed)
+    assert opened == shut + escalation  # (less any beds the season closes at time 0)
+    assert changes[0] == (0.0, f"ward:{WARD}", "escalation", True)
+    # A change that has no escalation beds there starts from the same census without them.
+    none = apply_changes(small, {f"wards.{WARD}.escalation.beds": 0})
+    assert with_warm_start(none, section).warm_start.wards[WARD].opened == []  # type: ignore[union-attr]

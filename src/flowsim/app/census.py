@@ -43,6 +43,7 @@ from flowsim.log import EventLog
 from flowsim.scenario import Scenario, apply_changes
 from flowsim.scenario.units import (
     catalogue,
+    openable,
     put_warm_start,
     warm_start_entries,
     warm_start_limit,
@@ -180,8 +181,8 @@ def with_warm_start(
     out: dict[str, Any] = {k: v for k, v in section.items() if k == "mix"}
     for unit, entry in warm_start_entries(section):
         if unit in units and (cut := _cut(entry, warm_start_limit(scenario, unit))) is not None:
-            if entry.get("opened"):
-                cut["opened"] = list(entry["opened"])
+            if opened := [k for k in entry.get("opened", []) if k in openable(scenario, unit)]:
+                cut["opened"] = opened
             put_warm_start(out, unit, cut)
     changes: dict[str, Any] = {"warm_start": out}
     if isinstance(start, Census):

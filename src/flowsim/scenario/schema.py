@@ -63,6 +63,7 @@ from flowsim.scenario.seasons import check as check_seasons
 from flowsim.scenario.units import ROUTES as ROUTES  # re-exported for older imports
 from flowsim.scenario.units import (
     is_ward,
+    openable,
     unit_capacity_key,
     warm_start_limit,
     warm_start_path,
@@ -450,6 +451,13 @@ class Scenario(Frozen):
                     f"warm_start.{where}.delayed: only ward groups hold delayed discharges "
                     "(patients waiting for their discharge pathway); move them to "
                     "warm_start.wards.<group>.delayed"
+                )
+            cannot = set(start.opened) - openable(self, unit)
+            if cannot:
+                raise ValueError(
+                    f"warm_start.{where}.opened names {', '.join(sorted(cannot))}, which "
+                    f"{unit} cannot open here (no escalation beds in {key.removesuffix('beds')}"
+                    "escalation, or no pressure.full_capacity_protocol share); remove it"
                 )
             if start.occupied > limit:
                 raise ValueError(

@@ -56,6 +56,7 @@ __all__ = [
     "in_group",
     "is_inpatient",
     "is_ward",
+    "openable",
     "log_places",
     "log_unit_names",
     "put_warm_start",
@@ -519,3 +520,20 @@ def warm_start_limit(scenario: Scenario, unit: str) -> int:
     protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
     extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
     return base + int(escalation) + int(extra)
+
+
+def openable(scenario: Scenario, unit: str) -> set[str]:
+    """The places beyond its base ``unit`` can open (`warm_start_limit`'s parts), as a warm
+    start's ``opened`` names them: ``escalation`` (its escalation beds) and, for a ward group,
+    ``full_capacity_protocol`` (its share of the protocol's places)."""
+    base = capacity_of(scenario, unit)
+    key = unit_capacity_key(unit)
+    if base <= 0 or not key.endswith(".beds"):
+        return set()
+    out = set()
+    if setting(scenario, key.removesuffix("beds") + "escalation.beds"):
+        out.add("escalation")
+    protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
+    if protocol and is_ward(unit) and round(protocol.extra_share_of_beds * base) > 0:
+        out.add("full_capacity_protocol")
+    return out
