@@ -134,8 +134,15 @@ def app_baseline() -> pd.DataFrame:
 
 
 KNOWN_GAPS: dict[str, str] = {
+    "ed_over_12h_share": (
+        "app 8.4% (7.4-9.3) against 10.6% (10.1% in the same weeks of the calibrated year): "
+        "ED starts empty, so the first day's admissions are missing from the beds (about 30 "
+        "fewer patients on day 0 than in the run from empty) and G&A occupancy runs about a "
+        "point lower; within the tolerance on other draws of the census (8.98 before the "
+        "delayed discharges' frailty was kept), so it sits at the edge"
+    ),
     "delayed_share_of_ward_beds": (
-        "app 10.7% (10.2-11.2) against 11.5%: the app's weeks themselves have 11.0% in the "
+        "app 10.7% (10.2-11.1) against 11.5%: the app's weeks themselves have 11.0% in the "
         "calibrated year (benchmarks/app_window.py), the rest is the warm start's"
     ),
 }

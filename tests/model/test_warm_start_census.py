@@ -65,6 +65,7 @@ def test_a_census_lists_the_delayed_by_pathway_and_the_rest_by_frailty() -> None
         entry = shot.warm_start["wards"][unit.removeprefix("ward:")]
         listed = {p: d["assessing"] + d["referred"] for p, d in entry["delayed"].items()}
         assert listed == rows["pathway"].value_counts().to_dict()
+        assert all(sum(d["frailty"].values()) == listed[p] for p, d in entry["delayed"].items())
         assert sum(entry["frailty"].values()) == entry["occupied"] - sum(listed.values())
         assert len(entry["elapsed_days"]["values"]) == sum(entry["frailty"].values())
     # At the log's end some pathways are not known yet: counted in treatment, and said so.
@@ -172,3 +173,14 @@ def test_open_escalation_starts_open_and_a_change_without_it_drops_it(small) -> 
     # A change that has no escalation beds there starts from the same census without them.
     none = apply_changes(small, {f"wards.{WARD}.escalation.beds": 0})
     assert with_warm_start(none, section).warm_start.wards[WARD].opened == []  # type: ignore[union-attr]
+
+
+def test_delayed_patients_are_as_frail_as_the_census_says(small) -> None:  # type: ignore[no-untyped-def]
+    delayed = {"P2": {"referred": 4, "assessing": 3, "frailty": {"severe": 7}}}
+    warm = apply_changes(
+        small, {"warm_start": {"wards": {WARD: {"occupied": 7, "delayed": delayed}}}}
+    )
+    log = simulate(warm, 0)
+    placed = log.meta["warm_start"]["patient"]
+    bands = EventFrame(log).patients.set_index("patient").loc[placed, "frailty"].astype(str)
+    assert (bands == "severe").all() and len(bands) == 7

@@ -187,8 +187,7 @@ def _entry(
     entry: dict[str, Any] = {"occupied": len(group)}
     if len(treating):
         entry["elapsed_days"] = elapsed(treating["start"])
-        bands = treating["patient"].map(frailty).astype(str).value_counts()
-        entry["frailty"] = {b: int(bands.get(b, 0)) for b in FRAILTY_BANDS}
+        entry["frailty"] = _bands(treating["patient"], frailty)
     if len(delayed):
         on_ward = dict(zip(group["patient"], group["start"], strict=True))
         entry["delayed"] = {
@@ -196,10 +195,16 @@ def _entry(
                 "assessing": int((~rows["referred"]).sum()),
                 "referred": int(rows["referred"].sum()),
                 "elapsed_days": elapsed(on_ward[pid] for pid in rows["patient"]),
+                "frailty": _bands(rows["patient"], frailty),
             }
             for pathway, rows in delayed.groupby("pathway", sort=True)
         }
     return entry
+
+
+def _bands(patients: pd.Series, frailty: pd.Series) -> dict[str, int]:
+    counts = patients.map(frailty).astype(str).value_counts()
+    return {b: int(counts.get(b, 0)) for b in FRAILTY_BANDS}
 
 
 def opened_at(log: EventLog, t: float) -> dict[str, list[str]]:

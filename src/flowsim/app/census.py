@@ -210,6 +210,8 @@ def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:
         if referred + assessing:
             delayed[pathway] = {**d, "referred": referred, "assessing": assessing}
             _cut_values(delayed[pathway], referred + assessing)
+            if d.get("frailty"):
+                delayed[pathway]["frailty"] = _cut_counts(d["frailty"], referred + assessing)
     if entry.get("elapsed_days"):
         out["elapsed_days"] = entry["elapsed_days"]
         _cut_values(out, room)

@@ -78,7 +78,8 @@ PRESETS: tuple[Preset, ...] = (
         "does it reach the wards?",
         "The front door improves: the 4-hour standard (about +8 points), handover delays "
         "(over a third shorter) and 12-hour waits. Now look at G&A occupancy and delayed "
-        "discharges: no change. More cubicles treat people faster, but the wards stay as full "
+        "discharges: they barely move (a tenth of a point at most). More cubicles treat people "
+        "faster, but the wards stay as full "
         "and the same patients wait to go home: the constraint behind the front door is "
         "untouched.",
         add={"ed.cubicles": 20},
@@ -87,7 +88,6 @@ PRESETS: tuple[Preset, ...] = (
                 "ed_within_4h": "higher",
                 "handover_mean": "lower",
                 "ed_over_12h_share": "lower",
-                "occupancy_mean_general_acute": "no clear change",
                 "delayed_share_of_ward_beds": "no clear change",
             }
         },
@@ -129,7 +129,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "Close the frailty unit",
         "Budgets are tight: the AFU closes and its patients go to AMU. What happens?",
-        "The 4-hour standard falls (about 4.5 points), more people wait 12 hours in ED (about "
+        "The 4-hour standard falls (about 5 points), more people wait 12 hours in ED (about "
         "+3 points) and patients wait longer in ED for a bed (about 2 hours more on "
         "average). G&A occupancy barely moves (about a point, not clearly in three weeks): "
         "in late November the wards are already about 96% full, so the AFU's patients cannot "
@@ -151,7 +151,7 @@ PRESETS: tuple[Preset, ...] = (
         "Winter: 10% more demand",
         "Demand rises 10% in a cold spell. Does performance fall by 10%?",
         "Non-linearity: admissions rise only about 5% (the beds cannot take everyone), the "
-        "4-hour standard falls about 6 points (an eighth of its 48%), but the share waiting 12 "
+        "4-hour standard falls about 7 points (a seventh of its 48%), but the share waiting 12 "
         "hours in ED nearly doubles (about +7 points on 9%) and patients wait about 4.5 hours "
         "longer in ED for a bed: in late November the escalation beds are already open, so "
         "little is left to open. A system near full bends more than in proportion where "
@@ -174,9 +174,10 @@ PRESETS: tuple[Preset, ...] = (
         "Which of the programme's changes buys most flow at the front door?",
         "Rank the scenarios by their effect on the 4-hour standard and on G&A occupancy. "
         "Longer SDEC hours cut admissions (about 4 a day) and lift the 4-hour standard most "
-        "(about 2 points); discharge to assess cuts delayed discharges by about a fifth (2 "
-        "points of ward beds) and lifts the 4-hour standard about a point (only just clear "
-        "in three weeks); the bigger AFU (36 beds) frees its own beds (its occupancy falls by "
+        "(1.5 to 2 points, not always clearly in three weeks); discharge to assess cuts "
+        "delayed discharges by about a fifth (2 points of ward beds) and lifts the 4-hour "
+        "standard a little (under a point, not clearly); the bigger AFU (36 beds) frees its "
+        "own beds (its occupancy falls by "
         "about 21 points) and lowers G&A occupancy by about half a point, but does not "
         "clearly move the 4-hour standard. The front door gains most from a change at the "
         "front door; a change further back must travel through full wards before it shows "
@@ -189,7 +190,7 @@ PRESETS: tuple[Preset, ...] = (
                 "occupancy_mean_general_acute": "lower",
                 "ed_within_4h": "no clear change",
             },
-            "sdec_extended_hours": {"admissions": "lower", "ed_within_4h": "higher"},
+            "sdec_extended_hours": {"admissions": "lower"},
             "p1_discharge_to_assess": {"delayed_share_of_ward_beds": "lower"},
         },
     ),

@@ -200,13 +200,7 @@ def _as_found(
             ]
         )
     chance = np.array([[admitted[b]] for b in bands]) * np.maximum(lasting, 0.5 / _TAIL_CANDIDATES)
-    band = np.asarray(bands)[_choose(chance, rng, n)]
-    who = np.empty(n, dtype=int)
-    for b in bands:
-        mine = np.flatnonzero(band == b)
-        within = np.where(of_band == b, weights, 0.0)
-        within = within if within.sum() > 0 else (of_band == b).astype(float)
-        who[mine] = rng.choice(len(sources), size=len(mine), p=within / within.sum())
+    who = _streams_of(np.asarray(bands)[_choose(chance, rng, n)], sources, weights, rng)
     out = []
     for k in np.unique(who):
         st, mine = sources[k], np.flatnonzero(who == k)
@@ -215,6 +209,21 @@ def _as_found(
         given = None if elapsed is None else elapsed[mine]
         out += _place(system, streams, unit, st, name, len(mine), own, given, carried, tail=True)
     return out
+
+
+def _streams_of(
+    bands: np.ndarray, sources: list, weights: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """For each patient of frailty band ``bands[i]``, the arrival stream they came by: one of
+    that band's streams, in proportion to ``weights``."""
+    of_band = np.array([st.frailty for st in sources])
+    who = np.empty(len(bands), dtype=int)
+    for b in np.unique(bands):
+        mine = np.flatnonzero(bands == b)
+        within = np.where(of_band == b, weights, 0.0)
+        within = within if within.sum() > 0 else (of_band == b).astype(float)
+        who[mine] = rng.choice(len(sources), size=len(mine), p=within / within.sum())
+    return who
 
 
 def _choose(chance: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -309,7 +318,13 @@ def _delayed(
     weights = reach * share
     if weights.sum() <= 0:
         weights = reach if reach.sum() > 0 else np.array([st.rate_per_hour for st in sources])
-    who = streams.generator(f"{name}/who").choice(len(sources), size=n, p=weights / weights.sum())
+    rng_who = streams.generator(f"{name}/who")
+    if waiting.frailty is None:
+        who = rng_who.choice(len(sources), size=n, p=weights / weights.sum())
+    else:  # the census's bands; each patient's stream within their band as above
+        counts = {FRAILTY_BANDS.index(b): k for b, k in waiting.frailty.items()}
+        bands = rng_who.permutation(np.repeat(list(counts), list(counts.values())))
+        who = _streams_of(bands, sources, weights, rng_who)
     index = PATHWAYS.index(pathway)
     ward = system.ward_names.index(_ward(unit))
     out = []

@@ -39,6 +39,20 @@ class WarmStartDelayed(Frozen):
         description="Time each has already spent on the ward, in days (their length of stay "
         "so far). Default: a whole treatment stay drawn from the ward's length of stay.",
     )
+    frailty: dict[Literal["fit", "frail", "severe"], NonNegativeInt] | None = Field(
+        None,
+        description="These patients by frailty band (a census's counts). Default: in proportion "
+        "to the arrivals who reach the ward and take this pathway.",
+    )
+
+    @model_validator(mode="after")
+    def _frailty_adds_up(self) -> WarmStartDelayed:
+        if self.frailty is not None and sum(self.frailty.values()) != self.patients:
+            raise ValueError(
+                f"frailty: {sum(self.frailty.values())} patients by band, but "
+                f"{self.patients} assessing and referred; make them agree"
+            )
+        return self
 
     @property
     def patients(self) -> int:
