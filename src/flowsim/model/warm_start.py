@@ -114,23 +114,24 @@ def _patients(
     spec: WarmStartUnit,
     carried: dict[str, list],
 ) -> list[Generator]:
+    sources = arrival_streams(system.scenario)
     out = []
     for pathway, waiting in spec.delayed.items():  # first: they came first, and hold their beds
         if waiting.patients > 0:
-            out += _delayed(system, streams, unit, pathway, waiting, carried)
-    return out + _in_treatment(system, streams, unit, spec, carried)
+            out += _delayed(system, streams, unit, sources, pathway, waiting, carried)
+    return out + _in_treatment(system, streams, unit, sources, spec, carried)
 
 
 def _in_treatment(
     system: System,
     streams: Streams,
     unit: str,
+    sources: list,
     spec: WarmStartUnit,
     carried: dict[str, list],
 ) -> list[Generator]:
     s = system.scenario
     n = spec.in_treatment
-    sources = arrival_streams(s)
     weights = _arriving(system, unit, sources)
     if s.warm_start is not None and s.warm_start.mix == "in_progress":
         return _as_found(system, streams, unit, spec, sources, weights, carried)
@@ -299,6 +300,7 @@ def _delayed(
     system: System,
     streams: Streams,
     unit: str,
+    sources: list,
     pathway: str,
     waiting: WarmStartDelayed,
     carried: dict[str, list],
@@ -310,14 +312,13 @@ def _delayed(
     s = system.scenario
     name = f"warm_start/{unit}/delayed/{pathway}"
     n = waiting.patients
-    sources = arrival_streams(s)
-    reach = np.array([st.rate_per_hour * _reaches(system, unit, st) for st in sources])
+    reach = _arriving(system, unit, sources)
     share = np.array(
         [s.discharge.pathway.get(FRAILTY_BANDS[st.frailty]).get(pathway, 0.0) for st in sources]
     )
     weights = reach * share
     if weights.sum() <= 0:
-        weights = reach if reach.sum() > 0 else np.array([st.rate_per_hour for st in sources])
+        weights = reach
     rng_who = streams.generator(f"{name}/who")
     if waiting.frailty is None:
         who = rng_who.choice(len(sources), size=n, p=weights / weights.sum())

@@ -512,28 +512,23 @@ def warm_start_limit(scenario: Scenario, unit: str) -> int:
     places it can open under pressure (escalation beds, and a ward group's full-capacity
     protocol share), which a census taken under pressure holds; those beyond the places wait
     for a bed from time 0."""
-    base = capacity_of(scenario, unit)
-    key = unit_capacity_key(unit)
-    if base <= 0 or not key.endswith(".beds"):
-        return max(base, 0)
-    escalation = setting(scenario, key.removesuffix("beds") + "escalation.beds") or 0
-    protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
-    extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
-    return base + int(escalation) + int(extra)
+    return max(capacity_of(scenario, unit), 0) + sum(_beyond_base(scenario, unit).values())
 
 
 def openable(scenario: Scenario, unit: str) -> set[str]:
     """The places beyond its base ``unit`` can open (`warm_start_limit`'s parts), as a warm
     start's ``opened`` names them: ``escalation`` (its escalation beds) and, for a ward group,
     ``full_capacity_protocol`` (its share of the protocol's places)."""
+    return {kind for kind, places in _beyond_base(scenario, unit).items() if places > 0}
+
+
+def _beyond_base(scenario: Scenario, unit: str) -> dict[str, int]:
+    """Places ``unit`` can open beyond its base, by kind (none for a unit without beds)."""
     base = capacity_of(scenario, unit)
     key = unit_capacity_key(unit)
     if base <= 0 or not key.endswith(".beds"):
-        return set()
-    out = set()
-    if setting(scenario, key.removesuffix("beds") + "escalation.beds"):
-        out.add("escalation")
+        return {}
+    escalation = setting(scenario, key.removesuffix("beds") + "escalation.beds") or 0
     protocol = scenario.pressure.full_capacity_protocol if scenario.pressure else None
-    if protocol and is_ward(unit) and round(protocol.extra_share_of_beds * base) > 0:
-        out.add("full_capacity_protocol")
-    return out
+    extra = round(protocol.extra_share_of_beds * base) if protocol and is_ward(unit) else 0
+    return {"escalation": int(escalation), "full_capacity_protocol": int(extra)}
