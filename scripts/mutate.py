@@ -34,6 +34,7 @@ MECHANISMS = "tests/model/test_mechanisms.py"
 CONSERVATION = "tests/model/test_model_conservation.py"
 KPIS = "tests/analysis/test_kpis.py"
 WARM_START = "tests/model/test_warm_start.py"
+RETURNS = "tests/model/test_warm_start_returns.py"
 FAST_SUITE = [MECHANISMS, CONSERVATION, KPIS]
 """Run after the aimed tests when those pass: whatever else in the fast suite notices."""
 
@@ -299,9 +300,23 @@ MUTANTS = [
     m(
         "warm start: ward patients past every stay not yet done",
         "model/warm_start.py",
-        'done_when_beyond=unit.startswith("ward:")',
+        "done_when_beyond=is_ward(unit)",
         "done_when_beyond=False",
         k(MECHANISMS, "warm_start"),
+    ),
+    m(
+        "warm start: the census's returns never come back",
+        "model/warm_start.py",
+        "        _returns(system, streams, group)",
+        "        pass",
+        RETURNS,
+    ),
+    m(
+        "warm start: every replication from the first census",
+        "model/build.py",
+        "censuses[replication % len(censuses)]",
+        "censuses[0]",
+        RETURNS,
     ),
     # ---- KPIs
     m(

@@ -38,6 +38,7 @@ __all__ = [
     "delayed_at",
     "mser",
     "recommend_warm_up",
+    "returns_after",
     "snapshot",
     "warmup_series",
 ]
@@ -169,7 +170,32 @@ def snapshot(log: EventLog, at_hours: float | None = None, *, escalation: bool =
             entry["opened"] = opened[unit]
         occupied[unit] = entry["occupied"]
         put_warm_start(section, unit, entry)
+    if returns := returns_after(ef, t):
+        section["returns"] = returns
+    if log.end_hours < t + LOOKAHEAD_DAYS * 24.0:
+        notes.append(
+            f"returns: patients who left before {t / 24:g} days and come back after "
+            f"{log.end_hours / 24:g} days (the log's end) are not known (run {LOOKAHEAD_DAYS:g} "
+            "days past the census day to know them)"
+        )
     return Snapshot(t, section, occupied, notes)
+
+
+def returns_after(ef: EventFrame, t: float) -> list[dict[str, Any]]:
+    """The ``warm_start.returns`` of a census at ``t``: patients whose stay (or visit) before
+    ended by ``t`` and who came back after it, as the log shows them, by arrival stream (hours
+    after ``t``). A run starting from the census is owed them (`flowsim.scenario.warm_start.
+    WarmStartReturns`)."""
+    pts = ef.patients
+    left = pts.set_index("patient")["depart"]
+    back = pts[(pts["readmission_of"] >= 0) & (pts["arrival"] > t)]
+    back = back[back["readmission_of"].map(left) <= t]
+    out = []
+    keys = ["place", "age_band", "frailty", "route"]
+    for key, rows in back.groupby([back[k].astype(str) for k in keys], sort=True):
+        hours = np.sort(np.round(rows["arrival"].to_numpy(dtype=float) - t, 4))
+        out.append({**dict(zip(keys, key, strict=True)), "after_hours": hours.tolist()})
+    return out
 
 
 def _entry(

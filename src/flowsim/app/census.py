@@ -1,13 +1,17 @@
-"""The app's starting census: who is in every bed and community place on one day of the
-calibrated year, computed once per baseline and kept on disk.
+"""The app's starting censuses: who is in every bed and community place on one day of the
+calibrated year, in each of `CENSUSES` runs from empty, computed once per baseline and kept on
+disk.
 
 Why: a comparison must answer in seconds, so it cannot simulate the months a run from empty
 needs before the wards and, slower still, the community services (P2 and P3 take months) fill.
-It starts instead from a census of the baseline's own run from empty (replication 0, the
-baseline's seed and calendar), taken on ``census_day``: AMU, AFU, each ward group, P1-P3 and
-the virtual ward with each patient's time already spent, the wards' patients in treatment by
-frailty band and their delayed discharges by pathway, and the escalation places open
-(`flowsim.analysis.warmup.snapshot`, ``escalation=True``).
+It starts instead from censuses of the baseline's own runs from empty (replications 0 to
+`CENSUSES` - 1, the baseline's seed and calendar), taken on ``census_day``: AMU, AFU, each ward
+group, P1-P3 and the virtual ward with each patient's time already spent, the wards' patients
+in treatment by frailty band and their delayed discharges by pathway, the escalation places
+open, and the patients sent home before the census whom the run brings back after it
+(`flowsim.analysis.warmup.snapshot`, ``escalation=True``). Replication *r* of a comparison
+starts from census *r* mod `CENSUSES` (``warm_start`` as a list), so its intervals include the
+spread between the runs' Novembers, as the annual run's do.
 The default day lies in the calibrated year, long after every unit has settled (the baseline's
 own warm-up is 60 days; community caseloads are full well before the census), and its window
 is three weeks of that year whose KPIs are near the whole year's (``benchmarks/app_window.py``;
@@ -16,14 +20,14 @@ see `CENSUS_DAY` and docs/workshop.md "What the app's numbers mean").
 The warm run continues the calibrated year's calendar: `with_warm_start` moves the scenario's
 ``run.start_date`` to the census's date, so seasons (admission, frailty and length-of-stay
 profiles, closed beds) and weekdays are those of the days the census leads into. Every scenario
-of a comparison runs the same days from the same census (cut to its own places), so the
+of a comparison runs the same days from the same censuses (cut to its own places), so the
 replications stay paired.
 
 A census costs a run of ``census_day`` + `LOOKAHEAD_DAYS` days (the default, 329 days, took 8.6 s
-of one core on a quiet day; 52-67 s on this project's 2 cores under a load of 8-12), so it is
-kept in the app's disk cache (`flowsim.app.cache.DiskCache`, subfolder ``census``) by the
-scenario's content, the day and the seed (and the code version, as every cached result): a
-changed baseline, or changed model code, takes a new census; a restarted server does not.
+of one core on a quiet day; the four censuses about 22 s on 2 idle cores), so they are kept in
+the app's disk cache (`flowsim.app.cache.DiskCache`, subfolder ``census``) by the scenario's
+content, the day, the seed and their number (and the code version, as every cached result): a
+changed baseline, or changed model code, takes new censuses; a restarted server does not.
 """
 
 from __future__ import annotations
@@ -51,7 +55,15 @@ from flowsim.scenario.units import (
 )
 from flowsim.scenario.warm_start import LOOKAHEAD_DAYS
 
-__all__ = ["CENSUS_DAY", "Census", "census", "census_cache", "census_key", "with_warm_start"]
+__all__ = [
+    "CENSUSES",
+    "CENSUS_DAY",
+    "Census",
+    "census",
+    "census_cache",
+    "census_key",
+    "with_warm_start",
+]
 
 CENSUS_DAY = 287.0
 """Default day of the baseline's run from empty whose census starts the app's runs: Monday
@@ -71,26 +83,41 @@ class _Settings(Protocol):
     seed: int | None
 
 
+CENSUSES = 4
+"""Replications of the baseline's run from empty a census is taken from (the app's default
+replications): replication *r* of a comparison starts from census *r* mod `CENSUSES`, so its
+intervals include the spread between different Novembers, not only the noise of three weeks
+from one (measured: the app's G&A occupancy 96.6 % (96.1-97.1) from one census against the
+year's 95.7 %, 96.2 % (95.2-97.2) from four; docs/workshop.md)."""
+
+
 @dataclass(frozen=True)
 class Census:
-    """A ``warm_start`` section and the day it was taken: what `with_warm_start` needs."""
+    """``warm_start`` sections, one per replication of the run from empty, and the day they
+    were taken: what `with_warm_start` needs."""
 
-    section: dict[str, Any]
-    """The scenario's ``warm_start`` section (as `flowsim.analysis.warmup.snapshot` writes it)."""
+    sections: list[dict[str, Any]]
+    """The scenario's ``warm_start`` sections (as `flowsim.analysis.warmup.snapshot` writes
+    them), replication 0 first."""
     census_day: float
     """Day of the run from empty it was taken on (hours from the scenario's start / 24)."""
     start_date: str
     """ISO date of that day (the scenario's ``run.start_date`` plus ``census_day``): the date a
     warm run starts on."""
     notes: list[str] = field(default_factory=list)
-    """`flowsim.analysis.warmup.Snapshot.notes` (units holding patients beyond their base
-    beds)."""
+    """`flowsim.analysis.warmup.Snapshot.notes` of replication 0's census (units holding
+    patients beyond their base beds)."""
     origin_start_date: str = ""
     """ISO ``run.start_date`` of the scenario the census was taken from (day 0 of its run)."""
 
     @property
+    def section(self) -> dict[str, Any]:
+        """Replication 0's census."""
+        return self.sections[0]
+
+    @property
     def occupied(self) -> dict[str, int]:
-        """Patients in each unit of the census."""
+        """Patients in each unit of replication 0's census."""
         return {unit: int(entry["occupied"]) for unit, entry in warm_start_entries(self.section)}
 
 
@@ -129,12 +156,14 @@ def census(
     settings: _Settings,
     pool: WorkerPool,
     cache: Any | None = None,
+    censuses: int = CENSUSES,
 ) -> Census:
-    """The census of ``scenario`` on ``settings.census_day`` of its run from empty
-    (replication 0, ``settings.seed`` or the scenario's): from ``cache`` (default
-    `census_cache`) when it was taken before, else run in ``pool`` and kept there."""
+    """The censuses of ``scenario`` on ``settings.census_day`` of its run from empty
+    (replications 0 to ``censuses`` - 1, ``settings.seed`` or the scenario's): from ``cache``
+    (default `census_cache`) when they were taken before, else run in ``pool`` and kept
+    there."""
     cache = census_cache() if cache is None else cache
-    key = census_key(scenario, settings)
+    key = (*census_key(scenario, settings), censuses)
     found = cache.get(key)
     if isinstance(found, Census):
         return found
@@ -144,16 +173,16 @@ def census(
         seed=settings.seed,
         horizon_days=settings.census_day + LOOKAHEAD_DAYS,
         warm_up_days=0.0,
-        replications=1,
+        replications=censuses,
     )
     at = functools.partial(_snapshot, at_hours=float(settings.census_day) * 24.0)
-    shot = pool.run_paired([base], run, at)[0, 0]
+    shots = pool.run_paired([base], run, at)
     date = base.run.start_date + dt.timedelta(days=float(settings.census_day))
     result = Census(
-        shot["section"],
+        [shots[0, r]["section"] for r in range(censuses)],
         float(settings.census_day),
         date.isoformat(),
-        shot["notes"],
+        shots[0, 0]["notes"],
         base.run.start_date.isoformat(),
     )
     cache.put(key, result)
@@ -176,15 +205,9 @@ def with_warm_start(
     ``run.warm_up_days``), so the app measures it in its season, from the same census. Its
     comparison with the baseline is then that season against the app's window, as the library
     table compares it with the baseline's year."""
-    section = start.section if isinstance(start, Census) else start
-    units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
-    out: dict[str, Any] = {k: v for k, v in section.items() if k == "mix"}
-    for unit, entry in warm_start_entries(section):
-        if unit in units and (cut := _cut(entry, warm_start_limit(scenario, unit))) is not None:
-            if opened := [k for k in entry.get("opened", []) if k in openable(scenario, unit)]:
-                cut["opened"] = opened
-            put_warm_start(out, unit, cut)
-    changes: dict[str, Any] = {"warm_start": out}
+    sections = start.sections if isinstance(start, Census) else [start]
+    cut = [_cut_census(scenario, section) for section in sections]
+    changes: dict[str, Any] = {"warm_start": cut if len(cut) > 1 else cut[0]}
     if isinstance(start, Census):
         changes["run.start_date"] = start.start_date
         own = scenario.run.start_date.isoformat()
@@ -192,6 +215,22 @@ def with_warm_start(
             measured = scenario.run.start_date + dt.timedelta(days=scenario.run.warm_up_days)
             changes["run.start_date"] = (measured - dt.timedelta(days=settle_days)).isoformat()
     return apply_changes(scenario.model_copy(update={"warm_start": None}), changes)
+
+
+def _cut_census(scenario: Scenario, section: Mapping[str, Any]) -> dict[str, Any]:
+    """One census cut to ``scenario``'s places (`with_warm_start`); returns from places it does
+    not have left out."""
+    units = {u.name for u in catalogue(scenario) if warm_start_path(u.name) is not None}
+    out: dict[str, Any] = {k: v for k, v in section.items() if k == "mix"}
+    places = {p.name for p in scenario.population.places}
+    if returns := [g for g in section.get("returns", []) if g["place"] in places]:
+        out["returns"] = returns
+    for unit, entry in warm_start_entries(section):
+        if unit in units and (cut := _cut(entry, warm_start_limit(scenario, unit))) is not None:
+            if opened := [k for k in entry.get("opened", []) if k in openable(scenario, unit)]:
+                cut["opened"] = opened
+            put_warm_start(out, unit, cut)
+    return out
 
 
 def _cut(entry: Mapping[str, Any], places: int) -> dict[str, Any] | None:

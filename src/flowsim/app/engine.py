@@ -7,7 +7,7 @@ and so worker processes import flowsim only, never Streamlit.
 Why a warm start: a comparison must answer in seconds in front of a room. A run from empty needs
 months before the wards and community caseloads fill; a run from a census of the baseline's
 calibrated year (`flowsim.app.census`, taken once per baseline, kept on disk) needs a week.
-Every scenario of a comparison starts from the same census (cut to its own places), so the
+Every scenario of a comparison starts from the same censuses (cut to its own places), so the
 replications stay paired.
 """
 
@@ -34,7 +34,7 @@ from flowsim.analysis.bottlenecks import Bottlenecks, combine_bottlenecks
 from flowsim.analysis.compare import paired_comparison
 from flowsim.analysis.reducers import comparison_tables
 from flowsim.app.cache import DiskCache, default_folder
-from flowsim.app.census import CENSUS_DAY, Census, census, with_warm_start
+from flowsim.app.census import CENSUS_DAY, CENSUSES, Census, census, with_warm_start
 from flowsim.app.levers import Lever, lever_changes, lever_values, levers
 from flowsim.app.scenarios import (
     MAX_UPLOAD_BYTES,
@@ -109,8 +109,8 @@ class ComparisonSettings:
                 where = "24 November to 15 December of the calibrated year, near its KPIs"
         return (
             f"{self.replications} paired replications of {self.horizon_days:g} days each, "
-            f"measured after a {self.warm_up_days:g}-day warm-up from a census of the baseline "
-            f"on day {self.census_day:g} of its run from empty ({where})"
+            f"measured after a {self.warm_up_days:g}-day warm-up from censuses of the baseline "
+            f"on day {self.census_day:g} of {CENSUSES} runs from empty ({where})"
         )
 
     def key(self) -> str:

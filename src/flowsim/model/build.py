@@ -36,6 +36,9 @@ def simulate(
     The same (scenario, replication, seed) always gives the same log, bit for bit. A scenario
     with a ``community_only`` section runs only its P1-P3 pathways (`community_only.simulate`).
     """
+    if isinstance(scenario.warm_start, list):  # one census per replication
+        censuses = scenario.warm_start
+        scenario = scenario.model_copy(update={"warm_start": censuses[replication % len(censuses)]})
     if scenario.community_only is not None:
         return community_only.simulate(
             scenario, replication, seed=seed, horizon_days=horizon_days, warm_up_days=warm_up_days

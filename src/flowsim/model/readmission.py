@@ -66,9 +66,13 @@ class Readmissions:
             self._batches[key] = drawn + 1
             batch.reverse()
             queue = self._fates[key] = batch
+        return self.in_season(system, queue.pop(), frailty)
+
+    def in_season(self, system: System, fate: Fate, frailty: str) -> Fate:
+        """``fate`` (drawn before its arrival time was known) in the month it arrives in."""
         if not self._seasonal.enabled:
-            return queue.pop()
-        return self._seasonal(queue.pop(), frailty, system.calendar.month(system.env.now))
+            return fate
+        return self._seasonal(fate, frailty, system.calendar.month(system.env.now))
 
 
 def maybe_readmit(system: System, p: Patient, after: str) -> None:
@@ -91,12 +95,26 @@ def re_present(system: System, p: Patient, route: str, at_once: bool = False) ->
     ``at_once``: start the journey now, for a caller with nothing else to do at this instant
     (a callback of its own); otherwise it starts from an urgent event, as a SimPy process.
     """
-    readmissions = system.readmissions
-    fate = readmissions.fate(system, p.frailty, route)
-    new = Patient(system.next_id, p.place, p.age_band, p.frailty, route, fate, p.id)
+    fate = system.readmissions.fate(system, p.frailty, route)
+    arrive(system, p.place, p.age_band, p.frailty, route, fate, p.id, at_once)
+
+
+def arrive(
+    system: System,
+    place: int,
+    age_band: int,
+    frailty: str,
+    route: str,
+    fate: Fate,
+    readmission_of: int,
+    at_once: bool,
+) -> None:
+    """A returning patient's arrival now (`re_present`; a census's returns,
+    `flowsim.model.warm_start`, whose stay before is not in this run: ``readmission_of`` -1)."""
+    new = Patient(system.next_id, place, age_band, frailty, route, fate, readmission_of)
     system.next_id += 1
     system.register(new, fate.cfs, fate.acuity)
-    env, journey = system.env, readmissions.journey
+    env, journey = system.env, system.readmissions.journey
     if at_once:
         start(env, journey(system, new))
     else:  # as SimPy starts a process: an urgent event at this instant

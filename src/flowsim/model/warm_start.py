@@ -50,9 +50,9 @@ from collections.abc import Generator
 
 import numpy as np
 
-from flowsim.model import community, wards
+from flowsim.model import community, readmission, wards
 from flowsim.model.arrivals import arrival_streams
-from flowsim.model.fate import draw_fate_table
+from flowsim.model.fate import draw_fate_table, draw_fates
 from flowsim.model.kernel import URGENT, call_later, start
 from flowsim.model.movement import leave
 from flowsim.model.patient import admit
@@ -65,6 +65,7 @@ from flowsim.scenario.schema import (
     FRAILTY_BANDS,
     PATHWAYS,
     WarmStartDelayed,
+    WarmStartReturns,
     WarmStartUnit,
 )
 from flowsim.scenario.units import is_ward, ward_name
@@ -96,6 +97,25 @@ def place_patients(system: System, streams: Streams) -> None:
         for generator in _patients(system, streams, unit, spec, carried):
             call_later(system.env, 0.0, [lambda _e, g=generator: start(system.env, g)], URGENT)
     system.log.meta["warm_start"] = carried
+    for group in ws.returns:
+        _returns(system, streams, group)
+
+
+def _returns(system: System, streams: Streams, group: WarmStartReturns) -> None:
+    """The census's returns of one arrival stream, each at its time, with a fate of its own
+    (from ``warm_start/returns/...``, so every other stream is untouched), in its season."""
+    s = system.scenario
+    name = f"warm_start/returns/{group.place}/{group.age_band}/{group.frailty}/{group.route}"
+    fates = draw_fates(s, streams, name, group.frailty, group.route, len(group.after_hours))
+    place = [p.name for p in s.population.places].index(group.place)
+    age = AGE_BANDS.index(group.age_band)
+
+    def back(fate: object) -> None:
+        fate = system.readmissions.in_season(system, fate, group.frailty)
+        readmission.arrive(system, place, age, group.frailty, group.route, fate, -1, True)
+
+    for hours, fate in zip(group.after_hours, fates, strict=True):
+        call_later(system.env, float(hours), [lambda _e, f=fate: back(f)])
 
 
 def opened(scenario: object) -> set[tuple[str, str]]:

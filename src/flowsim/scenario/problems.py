@@ -59,6 +59,13 @@ def _spot(loc: Sequence[PathPart]) -> Spot:
         if part == "[key]":
             spot.bad_key = True
             continue
+        if (single := one_or_list(tp)) is not None:  # a group, or a list of them
+            if isinstance(part, int):
+                spot.container, spot.model_field = list[single], None  # type: ignore[valid-type]
+                spot.path.append(part)
+                spot.tp, spot.constraints = single, []
+                continue
+            tp = single
         if _is_union(tp):
             member = _tagged_member(tp, part)
             if member is not None:  # pydantic's tag of a distribution: not in the file
@@ -102,6 +109,16 @@ def bare_type(tp: Any) -> tuple[Any, list[Any]]:
             tp = next(a for a in get_args(tp) if a is not type(None))
         else:
             return tp, constraints
+
+
+def one_or_list(tp: Any) -> Any | None:
+    """``M`` of a ``M | list[M]`` union (``warm_start``: one census or one per replication)."""
+    if not _is_union(tp):
+        return None
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if len(args) == 2 and get_origin(args[1]) is list and get_args(args[1]) == (args[0],):
+        return args[0]
+    return None
 
 
 def _is_union(tp: Any) -> bool:

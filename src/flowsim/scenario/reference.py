@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from flowsim.scenario.distributions import DIST_NAMES, Distribution
+from flowsim.scenario.problems import one_or_list
 from flowsim.scenario.schema import ByFrailty, Scenario
 
 __all__ = [
@@ -116,6 +117,7 @@ def reference_rows() -> list[ReferenceRow]:
     rows: list[ReferenceRow] = []
     for name, info in Scenario.model_fields.items():
         tp = _optional(_unwrap(info.annotation)[0])[0]
+        tp = one_or_list(tp) or tp
         nested = get_origin(tp) is dict or (isinstance(tp, type) and issubclass(tp, BaseModel))
         section = name if nested else _TOP_LEVEL
         rows.extend(_rows(section, name, info.annotation, info, _default(info), name))
@@ -135,6 +137,7 @@ def _rows(
     if info is not None:
         constraints = [*constraints, *info.metadata]
     tp, nullable, more = _optional(tp)
+    tp = one_or_list(tp) or tp  # the list is said in the field's description
     constraints = [*constraints, *more]
     description = about or (info.description if info is not None else None) or ""
     if _is_distribution(tp):

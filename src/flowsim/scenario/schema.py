@@ -70,6 +70,7 @@ from flowsim.scenario.units import (
 )
 from flowsim.scenario.warm_start import WarmStart as WarmStart
 from flowsim.scenario.warm_start import WarmStartDelayed as WarmStartDelayed
+from flowsim.scenario.warm_start import WarmStartReturns as WarmStartReturns
 from flowsim.scenario.warm_start import WarmStartUnit as WarmStartUnit
 
 # ---------------------------------------------------------------- run
@@ -401,7 +402,12 @@ class Scenario(Frozen):
     )
     discharge: Discharge
     community: Community
-    warm_start: WarmStart | None = None
+    warm_start: WarmStart | list[WarmStart] | None = Field(
+        None,
+        description="A census to start from, or one per replication (replication r starts "
+        "from census r mod their number, so the replications sample different starting "
+        "states, as runs from empty would).",
+    )
     seasons: Seasons | None = Field(
         None, description="Monthly profiles of demand, admission, length of stay and beds lost."
     )
@@ -434,39 +440,55 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _warm_start_fits(self) -> Scenario:
-        ws = self.warm_start
-        if ws is None:
-            return self
+        starts = self.warm_start if isinstance(self.warm_start, list) else [self.warm_start]
+        if not starts:
+            raise ValueError(
+                "warm_start: an empty list; give one census (or one per replication), or leave "
+                "warm_start out to start empty"
+            )
+        for i, ws in enumerate(starts):
+            if ws is not None:
+                where = f"warm_start[{i}]" if isinstance(self.warm_start, list) else "warm_start"
+                self._census_fits(ws, where)
+        return self
+
+    def _census_fits(self, ws: WarmStart, at: str) -> None:
         unknown = set(ws.wards) - set(self.wards)
         if unknown:
             raise ValueError(
-                f"warm_start.wards: no ward group called {sorted(unknown)}; "
+                f"{at}.wards: no ward group called {sorted(unknown)}; "
                 f"wards are {', '.join(self.wards)}"
             )
+        places = [p.name for p in self.population.places]
+        for i, group in enumerate(ws.returns):
+            if group.place not in places:
+                raise ValueError(
+                    f"{at}.returns[{i}].place: no place called {group.place!r}; places "
+                    f"are {', '.join(places)}"
+                )
         for unit, start in ws.units().items():
             key, limit = unit_capacity_key(unit), warm_start_limit(self, unit)
             where = warm_start_path(unit)
             if start.delayed and not is_ward(unit):
                 raise ValueError(
-                    f"warm_start.{where}.delayed: only ward groups hold delayed discharges "
+                    f"{at}.{where}.delayed: only ward groups hold delayed discharges "
                     "(patients waiting for their discharge pathway); move them to "
-                    "warm_start.wards.<group>.delayed"
+                    f"{at}.wards.<group>.delayed"
                 )
             cannot = set(start.opened) - openable(self, unit)
             if cannot:
                 raise ValueError(
-                    f"warm_start.{where}.opened names {', '.join(sorted(cannot))}, which "
+                    f"{at}.{where}.opened names {', '.join(sorted(cannot))}, which "
                     f"{unit} cannot open here (no escalation beds in {key.removesuffix('beds')}"
                     "escalation, or no pressure.full_capacity_protocol share); remove it"
                 )
             if start.occupied > limit:
                 raise ValueError(
-                    f"warm_start.{where}.occupied is {start.occupied}, more than the {limit} "
+                    f"{at}.{where}.occupied is {start.occupied}, more than the {limit} "
                     f"places of {key} and its escalation beds (those beyond {key} wait for a "
                     "bed from time 0, as escalation beds open under pressure during the run); "
                     "lower it or add places"
                 )
-        return self
 
     @model_validator(mode="after")
     def _routing_names_wards(self) -> Scenario:
