@@ -126,3 +126,6 @@ def test_snapshot_command_writes_a_runnable_warm_scenario(tmp_path: Path) -> Non
     # The run went on past day 30, so the day's delayed discharges start delayed.
     assert warm.warm_start.mix == "in_progress"
     assert any(u.delayed for u in warm.warm_start.wards.values())
+    # ... and those sent home before it who come back after it are owed to the warm run.
+    assert warm.warm_start.returns and all(g.after_hours for g in warm.warm_start.returns)
+    assert "coming back later (returns)" in result.stdout

@@ -422,6 +422,8 @@ def snapshot(
         f"# {scenario.name}, starting from its state on day {day:g} of a run from empty "
         f"(seed {log.meta['seed']}, replication {replication}), written by 'flowsim snapshot'.\n"
         "# elapsed_days: how long each patient had been in the unit at that moment.\n"
+        "# returns: patients sent home before that day who come back after it (after_hours: "
+        "when, from the start of the run).\n"
     )
     out.write_text(
         header + yaml.safe_dump(body, sort_keys=False, width=100, default_flow_style=None),
@@ -432,6 +434,8 @@ def snapshot(
     table.add_column("patients", justify="right")
     for unit, n in census.occupied.items():
         table.add_row(unit, str(n))
+    owed = sum(len(g["after_hours"]) for g in census.warm_start.get("returns", []))
+    table.add_row(Text("coming back later (returns)", style="dim"), str(owed))
     common.print_table(table)
     for note in census.notes:
         common.stderr.print(Text(f"note: {note}", style="yellow"))
