@@ -193,8 +193,8 @@ MUTANTS = [
     m(
         "escalation opens twice the beds",
         "model/build.py",
-        "+ esc.beds)",
-        "+ 2 * esc.beds)",
+        "                unit.set_capacity(unit.capacity + esc.beds)",
+        "                unit.set_capacity(unit.capacity + 2 * esc.beds)",
         k(MECHANISMS, "escalation"),
     ),
     m(
@@ -208,8 +208,8 @@ MUTANTS = [
     m(
         "handover limit read as half-hours",
         "model/ed.py",
-        "yield cubicle | system.env.timeout(max_wait / 60.0)",
-        "yield cubicle | system.env.timeout(max_wait / 30.0)",
+        "yield first_of(system.env, cubicle, max_wait / 60.0)",
+        "yield first_of(system.env, cubicle, max_wait / 30.0)",
         k(MECHANISMS, "hand_over"),
     ),
     m(
@@ -222,8 +222,8 @@ MUTANTS = [
     m(
         "corridor threshold doubled",
         "model/movement.py",
-        "yield place | system.env.timeout(corridor_after)",
-        "yield place | system.env.timeout(2 * corridor_after)",
+        "yield first_of(system.env, place, corridor_after)",
+        "yield first_of(system.env, place, 2 * corridor_after)",
         k(MECHANISMS, "corridor"),
     ),
     m(
