@@ -10,11 +10,12 @@ comparison a learning set reads in that region misleading, so the curve is a cal
 Each point multiplies ``demand_profile.growth`` of the scenario by ``1 + g/100`` and runs the
 same replication numbers with the same seed (paired: common random numbers), reporting the mean
 and 95% Student-t interval across replications of type-1 4-hour %, 12 hours from arrival %, mean
-handover, G&A occupancy and admissions/day. A replication is **gridlocked** when any calendar
-month of it has a mean ambulance handover above ``--gridlock-hours`` (default 4 h: no English
-trust's monthly mean comes near it; the worst winter weeks average about an hour, pressure.md
-S46-S50). **Admissions elasticity** is the least-squares slope of log admissions on log demand
-over all points and replications (1: admissions follow need; 0: the hospital turns people away).
+handover, G&A occupancy, admissions/day and the mean wait in ED for a bed. A replication is
+**gridlocked** when any calendar month of it crosses a line of `flowsim.analysis.gridlock`: mean
+handover above 4 h, more than 30 % of attenders 12 hours in ED, or a mean wait for a bed above
+24 h (the bed queue no longer clearing). **Admissions elasticity** is the least-squares slope of
+log admissions on log demand over all points and replications (1: admissions follow need; 0: the
+hospital turns people away).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from flowsim.analysis.gridlock import GRIDLOCK, GridlockRule
 from flowsim.analysis.monthly import year_and_months
 from flowsim.experiment import choose_executor, run_replications
 from flowsim.scenario import Scenario, apply_changes, load_scenario
@@ -43,7 +45,6 @@ CURVE_KPIS = {
     "admissions": "admissions/day",
     "ed_boarding_mean": "mean wait for a bed in ED (h)",
 }
-GRIDLOCK_HANDOVER_HOURS = 4.0
 
 
 def at_growth(scenario: Scenario, growth_pct: float) -> Scenario:
@@ -60,10 +61,11 @@ def run_curve(
     horizon_days: float | None = None,
     warm_up_days: float | None = None,
     workers: int = 1,
-    gridlock_hours: float = GRIDLOCK_HANDOVER_HOURS,
+    rule: GridlockRule = GRIDLOCK,
 ) -> pd.DataFrame:
     """One row per (growth, replication): the `CURVE_KPIS`, ``ed_attendances``, the worst
-    month's mean handover and ``gridlocked``."""
+    month's mean handover, 12-hour share and bed wait, ``gridlocked`` and the first gridlocked
+    month with the lines it crossed (``gridlock``, "" when none)."""
     rows = []
     with choose_executor(workers) as executor:
         for g in growths_pct:
@@ -77,12 +79,17 @@ def run_curve(
             )
             for r, res in enumerate(results):
                 k = res["kpis"].set_index("kpi")["value"]
-                worst = float(res["months"]["handover_mean"].max())
+                months = res["months"]
                 row = {"growth_pct": g, "replication": r, "ed_attendances": k["ed_attendances"]}
                 row |= {kpi: float(k[kpi]) for kpi in CURVE_KPIS}
-                row |= {"worst_month_handover_min": worst}
-                row["worst_month_12h_pct"] = float(res["months"]["ed_over_12h_share"].max())
-                row["gridlocked"] = bool(worst > 60.0 * gridlock_hours)
+                row["worst_month_handover_min"] = float(months["handover_mean"].max())
+                row["worst_month_12h_pct"] = float(months["ed_over_12h_share"].max())
+                row["worst_month_bed_wait_h"] = float(months["ed_boarding_mean"].max())
+                reasons = rule.reasons(months)
+                first = reasons[reasons != ""]
+                row["gridlocked"] = not first.empty
+                when = "" if first.empty else f"{months.loc[first.index[0], 'month']:%b %Y}"
+                row["gridlock"] = f"{when}: {first.iloc[0]}" if when else ""
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -109,6 +116,7 @@ def summarise_curve(runs: pd.DataFrame) -> pd.DataFrame:
         row["gridlocked"] = int(grp["gridlocked"].sum())
         row["worst_month_handover_min"] = float(grp["worst_month_handover_min"].max())
         row["worst_month_12h_pct"] = float(grp["worst_month_12h_pct"].max())
+        row["worst_month_bed_wait_h"] = float(grp["worst_month_bed_wait_h"].max())
         if g != ref:
             adm = grp.set_index("replication")["admissions"]
             per_rep = np.log(adm / base_adm) / math.log((1 + g / 100) / (1 + ref / 100))
@@ -135,7 +143,7 @@ def markdown(summary: pd.DataFrame) -> str:
         "demand",
         *CURVE_KPIS.values(),
         "elasticity vs 0%",
-        "worst month: handover (min) / 12 h %",
+        "worst month: handover (min) / 12 h % / bed wait (h)",
         "gridlocked reps",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -147,7 +155,10 @@ def markdown(summary: pd.DataFrame) -> str:
                 f"{r[kpi]:.{digits}f} ({r[f'{kpi}_lo']:.{digits}f}–{r[f'{kpi}_hi']:.{digits}f})"
             )
         cells.append("—" if math.isnan(r["elasticity"]) else f"{r['elasticity']:.2f}")
-        cells.append(f"{r['worst_month_handover_min']:.0f} / {r['worst_month_12h_pct']:.1f}")
+        cells.append(
+            f"{r['worst_month_handover_min']:.0f} / {r['worst_month_12h_pct']:.1f}"
+            f" / {r['worst_month_bed_wait_h']:.0f}"
+        )
         cells.append(f"{int(r['gridlocked'])}/{int(r['n'])}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -183,7 +194,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--days", type=float, default=None, help="horizon (default: the scenario's)")
     p.add_argument("--warm-up", type=float, default=None)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--gridlock-hours", type=float, default=GRIDLOCK_HANDOVER_HOURS)
     p.add_argument("--figure", default=None, help="write the figure here (PNG)")
     p.add_argument("--csv", default=None, help="write per-replication results here")
     a = p.parse_args(argv)
@@ -196,7 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         horizon_days=a.days,
         warm_up_days=a.warm_up,
         workers=a.workers,
-        gridlock_hours=a.gridlock_hours,
     )
     summary = summarise_curve(runs)
     e, lo, hi = admissions_elasticity(runs)
@@ -205,7 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(title)
     print(markdown(summary))
     print(f"\nadmissions elasticity (log-log slope, paired): {e:.2f} (95% CI {lo:.2f}–{hi:.2f})")
-    print(f"gridlock: a month with mean handover > {a.gridlock_hours:g} h")
+    print(
+        f"gridlock: a month with mean handover > {GRIDLOCK.handover_minutes / 60:g} h, "
+        f"> {GRIDLOCK.over_12h_pct:g}% 12 h in ED, or mean wait for a bed > "
+        f"{GRIDLOCK.bed_wait_hours:g} h"
+    )
+    for _, r in runs[runs["gridlocked"]].iterrows():
+        print(f"  {r['growth_pct']:+g}% replication {int(r['replication'])}: {r['gridlock']}")
     print(f"({time.perf_counter() - t0:.0f} s)")
     if a.csv:
         runs.to_csv(a.csv, index=False)

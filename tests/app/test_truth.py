@@ -31,17 +31,17 @@ from flowsim.scenario import apply_changes, load_scenario
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 ANNUAL = {
-    "ed_within_4h": (47.63, 47.14, 48.12),
-    "ed_over_12h_share": (10.63, 9.69, 11.57),
-    "handover_mean": (36.07, 35.09, 37.06),
-    "occupancy_mean_general_acute": (95.68, 95.52, 95.85),
-    "delayed_share_of_ward_beds": (11.48, 11.26, 11.70),
-    "los_mean": (8.54, 8.49, 8.59),
+    "ed_within_4h": (47.79, 47.24, 48.35),
+    "ed_over_12h_share": (9.90, 9.18, 10.63),
+    "handover_mean": (36.14, 35.44, 36.84),
+    "occupancy_mean_general_acute": (95.52, 95.12, 95.91),
+    "delayed_share_of_ward_beds": (11.41, 11.29, 11.54),
+    "los_mean": (8.47, 8.40, 8.53),
 }
-"""Annual baseline (the deeper winter profiles of commit 4dbe2ab): mean (95% CI) over 5
-replications of 365 days after the 60-day warm-up, from ``.venv/bin/python
+"""Annual baseline (discharge push on bed demand for every stay, P2/P3 spot purchase): mean (95%
+CI) over 5 replications of 365 days after the 60-day warm-up, from ``.venv/bin/python
 benchmarks/app_window.py --replications 5`` (the replications of ``benchmarks/
-calibration_year.py --replications 5``, docs/calibration.md: 47.6, 10.6, 36, 95.7, 11.5, 8.5)."""
+calibration_year.py --replications 5``, docs/calibration.md: 47.8, 9.9, 36, 95.5, 11.4, 8.5)."""
 
 
 class _NoPool:

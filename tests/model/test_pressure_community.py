@@ -156,6 +156,21 @@ def test_discharge_push_shortens_long_stays_at_high_occupancy() -> None:
     assert_conserved(on, scenario({"discharge_push": push}))
 
 
+def test_discharge_push_on_bed_demand_responds_to_patients_waiting_for_beds() -> None:
+    # Occupancy cannot pass 100%, so a push from 100% never acts on it; bed demand counts the
+    # admitted patients waiting in ED too, and is above 100% on over-census days (pressure.md L8).
+    crowded = {"demand_profile.growth": 1.5}
+    push = {"above_occupancy": 1.0, "speed_up_per_point": 0.02, "max_speed_up": 0.5}
+    off = simulate(scenario(None, **crowded), seed=2)
+    on_occupancy = simulate(scenario({"discharge_push": push}, **crowded), seed=2)
+    demand = {**push, "measure": "bed_demand", "min_elapsed_days": 0.0}
+    on_demand = simulate(scenario({"discharge_push": demand}, **crowded), seed=2)
+    hours_off, hours_on = _ward_hours_to_optimised(off), _ward_hours_to_optimised(on_demand)
+    np.testing.assert_allclose(_ward_hours_to_optimised(on_occupancy), hours_off, rtol=1e-9)
+    assert np.mean(hours_on) < 0.97 * np.mean(hours_off)
+    assert_conserved(on_demand, scenario({"discharge_push": demand}, **crowded))
+
+
 def _weekend_discharge_share(log: EventLog) -> float:
     p0 = log.places.index("P0")
     times = np.array([t for t, _, k, place in log.events if k == DEPART and place == p0])

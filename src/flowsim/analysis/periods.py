@@ -16,6 +16,8 @@ ed_over_12h_share             %              of those, in ED > 12 h from arrival
 handover_mean                 minutes        arrival to crew released, ambulance arrivals
 ambulance_hours_lost          hours per day  handover time beyond 15 minutes, summed
 admissions                    per day        hospital spells starting in the period
+ed_boarding_mean              hours          of attendances arriving in the period and admitted,
+                                             the mean wait in ED for a bed (decision to leaving)
 occupancy_mean_general_acute  %              AMU + AFU + wards, held / in force, time-weighted
 delayed_patients_mean         patients       medically optimised patients in a bed,
                                              time-weighted (delayed discharges, NCTR)
@@ -54,6 +56,7 @@ PERIOD_KPIS: tuple[str, ...] = (
     "handover_mean",
     "ambulance_hours_lost",
     "admissions",
+    "ed_boarding_mean",
     "occupancy_mean_general_acute",
     "delayed_patients_mean",
     "delayed_share_of_ward_beds",
@@ -82,6 +85,7 @@ def period_kpis(log: EventLog | EventFrame, windows: Sequence[tuple[float, float
     tin = v["time_in_ed"].to_numpy()
     amb = v["ambulance"].to_numpy() & ~np.isnan(v["handover_wait"].to_numpy())
     wait_min = v["handover_wait"].to_numpy() * 60.0
+    boarding = v["boarding"].to_numpy()
     spell_start = ef.spells["start"].to_numpy()
     occ = ef.occupancy_steps(ef.inpatient_units)
     cap = ef.capacity_steps(ef.inpatient_units)
@@ -96,6 +100,8 @@ def period_kpis(log: EventLog | EventFrame, windows: Sequence[tuple[float, float
         here = (arrival >= a) & (arrival < b)
         t = tin[here]
         w = wait_min[here & amb]
+        board = boarding[here]
+        board = board[~np.isnan(board)]
         in_force = cap.area(a, b) if b > a else 0.0
         held = (np.clip(d_end, a, b) - np.clip(d_start, a, b)).sum() / (b - a) if b > a else 0.0
         beds = ward_cap.mean(a, b) if ward_cap is not None and b > a else math.nan
@@ -111,6 +117,7 @@ def period_kpis(log: EventLog | EventFrame, windows: Sequence[tuple[float, float
                 "handover_mean": float(np.mean(w)) if len(w) else math.nan,
                 "ambulance_hours_lost": np.clip(w - 15.0, 0.0, None).sum() / 60.0 * per_day,
                 "admissions": np.count_nonzero((spell_start >= a) & (spell_start < b)) * per_day,
+                "ed_boarding_mean": float(np.mean(board)) if len(board) else math.nan,
                 "occupancy_mean_general_acute": (
                     100.0 * occ.area(a, b) / in_force if in_force > 0 else math.nan
                 ),

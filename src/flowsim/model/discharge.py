@@ -14,7 +14,7 @@ from collections.abc import Generator
 from flowsim.model import readmission
 from flowsim.model.calendar import next_time_in_window
 from flowsim.model.movement import Held, leave
-from flowsim.model.opel import ga_occupancy
+from flowsim.model.opel import bed_pressure, ga_occupancy
 from flowsim.model.system import DEPART, QUEUE, RESERVE, START, Patient, System
 from flowsim.scenario.pressure import DischargePush
 from flowsim.scenario.schema import PATHWAYS
@@ -90,7 +90,8 @@ def _pushed_discharge_time(system: System, p: Patient, push: DischargePush) -> f
     sooner than they would have carries the readmission cost (L5, L6)."""
     now = system.env.now
     usual = discharge_time(system, now, p.fate.weekend_u)
-    if ga_occupancy(system) <= push.above_occupancy:
+    level = ga_occupancy if push.measure == "occupancy" else bed_pressure
+    if level(system) <= push.above_occupancy:
         return usual
     if push.window_start_hour is None and push.weekend_discharge_factor is None:
         return usual

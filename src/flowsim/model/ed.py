@@ -14,6 +14,7 @@ from heapq import heapify
 from flowsim.model import readmission
 from flowsim.model.kernel import PriorityUnit, Request, call_later, first_of
 from flowsim.model.movement import Held, leave
+from flowsim.model.opel import bed_pressure
 from flowsim.model.system import DEPART, END, HANDOVER, QUEUE, START, Patient, System
 from flowsim.scenario.schema import DISPOSITIONS
 
@@ -188,17 +189,6 @@ def crowding_turns_home(system: System, p: Patient, destination: str) -> bool:
         if level >= step.at_least:
             reduction = step.admission_reduction
     return p.fate.crowding_u < reduction
-
-
-def bed_pressure(system: System) -> float:
-    """Patients in or waiting in ED for an AMU, AFU or ward bed, per such bed in force now."""
-    u = system.units  # read for every would-be admission: plain loops, no generators
-    amu, afu = u.amu, u.afu
-    beds, needing = amu.capacity + afu.capacity, amu.in_use + afu.in_use + system.boarding
-    for ward in u.wards:
-        beds += ward.capacity
-        needing += ward.in_use
-    return needing / beds if beds > 0 else math.inf
 
 
 def wants_ucr_follow_up(system: System, p: Patient) -> bool:

@@ -11,6 +11,7 @@ a response does not flap on and off within a shift. With no ``pressure.opel`` th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from flowsim.model.kernel import call_later
@@ -63,6 +64,17 @@ def ga_occupancy(system: System) -> float:
         beds += ward.capacity
         in_use += ward.in_use
     return in_use / beds if beds else 0.0
+
+
+def bed_pressure(system: System) -> float:
+    """Patients in or waiting in ED for an AMU, AFU or ward bed, per such bed in force now."""
+    u = system.units  # read for every would-be admission: plain loops, no generators
+    amu, afu = u.amu, u.afu
+    beds, needing = amu.capacity + afu.capacity, amu.in_use + afu.in_use + system.boarding
+    for ward in u.wards:
+        beds += ward.capacity
+        needing += ward.in_use
+    return needing / beds if beds > 0 else math.inf
 
 
 def delayed_share(system: System) -> float:

@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 from flowsim.model import community, discharge, outlying
 from flowsim.model.movement import Held, leave, move_to
-from flowsim.model.opel import ga_occupancy
+from flowsim.model.opel import bed_pressure, ga_occupancy
 from flowsim.model.system import DEPART, OPTIMISED, Patient, System
 from flowsim.scenario.pressure import DischargePush
 
@@ -59,10 +59,10 @@ def _treatment_under_load(
 ) -> Generator[object, None, None]:
     """The rest of a stay, progressing faster on days the hospital is full (pressure.md L5, L8).
 
-    Once the stay has lasted ``min_elapsed_days``, the occupancy is read at the start of each
-    day; above ``above_occupancy`` the remaining treatment runs ``1 + speed-up`` times as fast
-    for that day, the speed-up growing by ``speed_up_per_point`` per point above, capped. A
-    faster daily rate of finishing is the same as a higher discharge hazard on those days.
+    Once the stay has lasted ``min_elapsed_days``, the occupancy (or bed demand) is read at the
+    start of each day; above ``above_occupancy`` the remaining treatment runs ``1 + speed-up``
+    times as fast for that day, the speed-up growing by ``speed_up_per_point`` per point above,
+    capped. A faster daily rate of finishing is the same as a higher discharge hazard on those days.
     """
     push: DischargePush = system.pressure.config.discharge_push
     wait_hours = max(push.min_elapsed_days * 24.0 - elapsed_hours, 0.0)
@@ -73,9 +73,10 @@ def _treatment_under_load(
         yield wait_hours
         remaining_hours -= wait_hours
     above, per_point, most = push.above_occupancy, push.speed_up_per_point, push.max_speed_up
+    level = ga_occupancy if push.measure == "occupancy" else bed_pressure
     pushed = system.pressure.pushed
     while remaining_hours > 0:  # `speed_up`, inline: it runs every day of every long stay
-        points = (ga_occupancy(system) - above) * 100.0
+        points = (level(system) - above) * 100.0
         speed = 1.0 + (min(points * per_point, most) if points > 0 else 0.0)
         if speed > 1.0:
             pushed.add(p.id)

@@ -225,6 +225,13 @@ class DischargePush(_Frozen):
         0.95,
         description="G&A occupancy (patients / beds in force) above which the push acts [L5 (H)].",
     )
+    measure: Literal["occupancy", "bed_demand"] = Field(
+        "occupancy",
+        description="What the push reads: occupancy (patients in G&A beds / beds in force, at "
+        "most 1, as L5 measured it) or bed_demand (those patients plus admitted patients waiting "
+        "in ED, / beds in force: above 1 on over-census days, to which separation rates respond "
+        "[L8 (M)]; the size per point beyond 100% is L5's, an extrapolation (estimate, L)).",
+    )
     speed_up_per_point: _NonNegativeFloat = Field(
         0.0049,
         description="Extra rate of progress of a long stay's remaining treatment per occupancy "
