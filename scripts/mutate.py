@@ -252,7 +252,7 @@ MUTANTS = [
         "model/ed.py",
         "        clinicians.set_capacity(rota[int(env.now % 24)])\n        call_later",
         "        clinicians.set_capacity(rota[int(env.now % 24) - 1])\n        call_later",
-        k(CONSERVATION, "conserves"),
+        k(MECHANISMS, "rota"),
     ),
     # ---- wards, virtual ward, readmission
     m(

@@ -381,6 +381,20 @@ def test_triage_categories_1_and_2_take_the_next_cubicle_first() -> None:
     assert urgent_first > 20  # the priority was exercised: urgent patients overtook others
 
 
+def test_clinicians_assess_only_in_the_hours_of_their_rota() -> None:
+    """Hour h of the rota covers h:00 to h:59 of every day: a rota read an hour late would leave
+    the waiting room an hour past the start of the shift."""
+    data = busy_ed("walk_in", 1000, 3.0)
+    rota = [0] * 24
+    rota[10] = 40
+    data["ed"]["clinicians_by_hour"] = rota
+    starts = run(data).times(START, "ed_clinician")
+    assert {int(t // 24.0) for t in starts} == {0, 1, 2, 3}, "assessed on every day"
+    assert all(10.0 <= hour_of_day(t) < 11.0 for t in starts)
+    first = min(t for t in starts if t >= 24.0)
+    assert first == pytest.approx(34.0), "the night's queue is seen as the shift begins"
+
+
 def test_ambulances_hand_over_to_the_corridor_at_exactly_the_limit() -> None:
     j = run(busy_ed("ambulance", 2, 2.4, max_handover_minutes=45))
     corridor = cubicle_first = 0
